@@ -1,0 +1,45 @@
+"""Who may use which API endpoint.
+
+Account-scoped endpoints serve the requesting admin's own account only; objects of other accounts
+are filtered out of the querysets, so they answer 404, never 403, and lists never show them.
+"""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+class IsAccountAdmin(BasePermission):
+    """An active admin of an account (role admin, account set). Agents and support staff get 403."""
+
+    message = "Only an account's admins may use this endpoint."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_account_admin)
+
+
+class CallSettingsAccess(BasePermission):
+    """Support staff read and write every account's call settings; an account's admins only read their own.
+
+    An admin asking for another account's settings gets 404 (the account's existence is not
+    revealed); agents get 403.
+    """
+
+    message = "Only support staff may change call settings; an account's admins may read them."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_staff:
+            return True
+        if not user.is_account_admin:
+            self.message = "Only an account's admins and support staff may read call settings."
+            return False
+        if user.account.slug != view.kwargs.get("slug"):
+            raise NotFound()
+        return request.method in SAFE_METHODS

@@ -1,0 +1,121 @@
+"""Serializers of the accounts API: the account's users with their effective call permissions, and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+
+from django.contrib.auth import authenticate
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Account, User
+from settings_profiles.models import Profile
+from settings_profiles.services import MEDIA, media_decision
+
+
+class StrictFieldsMixin:
+    """Refuse names the serializer does not know (a typo must not be silently ignored).
+
+    Read-only fields are accepted and ignored, so a client may send back what it read.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class AccountProfilesField(serializers.PrimaryKeyRelatedField):
+    """Profile ids, looked up among the requesting admin's account only (other ids do not exist)."""
+
+    def get_queryset(self):
+        account: Account = self.context["account"]
+        return Profile.objects.filter(account=account)
+
+
+class PermissionDecisionSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Why not, in words; empty when allowed.")
+
+
+class CallPermissionsSerializer(serializers.Serializer):
+    """The effective permission to start calls: account kill switch AND some profile grants the media."""
+
+    voice = PermissionDecisionSerializer()
+    video = PermissionDecisionSerializer()
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    """One admin or agent of the account, as the account's admins see them."""
+
+    profiles = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "role", "is_active", "profiles", "permissions", "date_joined"]
+        read_only_fields = fields
+
+    @extend_schema_field(CallPermissionsSerializer)
+    def get_permissions(self, user: User) -> dict[str, dict[str, object]]:
+        # `call_settings` comes from the view (one query per request) and the profiles from the
+        # prefetch of accounts.selectors.account_users, so a list costs the same whatever its length.
+        call_settings = self.context["call_settings"]
+        profiles = list(user.profiles.all())
+        return {
+            media: asdict(media_decision(user=user, call_settings=call_settings, profiles=profiles, media=media))
+            for media in MEDIA
+        }
+
+
+class AgentCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A new admin or agent; without `profiles` the account's default profile is assigned."""
+
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Checked against the password rules (length, similarity, common passwords).",
+    )
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.AGENT)
+    profiles = AccountProfilesField(many=True, required=False, help_text="Profile ids of the account.")
+
+
+class AgentUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """What an account admin may change about a user; everything is optional (PATCH)."""
+
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(
+        required=False, help_text="False deactivates the login (history is kept); nobody deactivates themselves."
+    )
+    profiles = AccountProfilesField(many=True, required=False, help_text="Profile ids of the account; at least one.")
+
+
+class EmailAuthTokenSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Email and password in exchange for the user's API token."""
+
+    email = serializers.EmailField(write_only=True)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+
+    def validate(self, attrs: dict) -> dict:
+        # ModelBackend looks the user up by USERNAME_FIELD (email); inactive users are refused by it.
+        user = authenticate(
+            request=self.context.get("request"), email=attrs["email"].strip().lower(), password=attrs["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with the provided email and password.", code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send it as the header "Authorization: Token <token>".')

@@ -1,0 +1,20 @@
+"""The account admin's console, mounted at /console/ under the "console" namespace."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("agents/", views.agents, name="agents"),
+    path("agents/new/", views.agent_create, name="agent_create"),
+    path("agents/<int:pk>/", views.agent_detail, name="agent_detail"),
+    path("agents/<int:pk>/active/", views.agent_set_active, name="agent_set_active"),
+    path("profiles/", views.profiles, name="profiles"),
+    path("profiles/new/", views.profile_new, name="profile_create"),
+    path("profiles/<int:pk>/", views.profile_edit, name="profile_edit"),
+    path("profiles/<int:pk>/delete/", views.profile_remove, name="profile_delete"),
+    path("call-settings/", views.call_settings, name="call_settings"),
+]

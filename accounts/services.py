@@ -1,0 +1,83 @@
+"""Commands that create and change accounts and their users."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from settings_profiles.models import Profile
+from settings_profiles.services import account_settings_initialize, profile_assign
+
+from .models import Account, User
+
+
+@transaction.atomic
+def account_create(*, slug: str, name: str) -> tuple[Account, bool]:
+    """Create an account with its call settings and default profile; (account, created).
+
+    Running it again for an existing slug changes nothing and returns the existing account.
+    """
+    account = Account.objects.filter(slug=slug).first()
+    if account is not None:
+        return account, False
+    account = Account(slug=slug, name=name.strip())
+    account.full_clean()
+    account.save()
+    account_settings_initialize(account=account)
+    return account, True
+
+
+@transaction.atomic
+def user_create(
+    *,
+    account: Account,
+    email: str,
+    password: str | None,
+    role: str = User.Role.AGENT,
+    name: str = "",
+    profiles: list[Profile] | None = None,
+) -> User:
+    """A new admin or agent of an account; agents without a chosen profile get the default one."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": "Enter a valid email address."}) from exc
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": f"A user with the email {email} already exists."})
+    if role not in User.Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(User.Role.values)}."})
+    user = User(email=email, account=account, role=role, name=name.strip())
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if profiles is None:
+        profiles = list(Profile.objects.filter(account=account, is_default=True))
+    profile_assign(user=user, profiles=profiles)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, acting_user: User | None = None) -> User:
+    """Deactivate (keeping history) or reactivate a user; nobody deactivates themselves."""
+    if acting_user is not None and acting_user.pk == user.pk and not active:
+        raise ValidationError("You cannot deactivate your own login.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def user_rename(*, user: User, name: str) -> User:
+    """Change the display name of a user."""
+    user.name = name.strip()
+    user.full_clean(exclude=["password"], validate_unique=False)
+    user.save(update_fields=["name"])
+    return user

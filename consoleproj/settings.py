@@ -1,0 +1,299 @@
+"""Every setting of the project, read from the environment in this one place.
+
+With no environment at all the project runs on embedded defaults (SQLite, in-memory channel layer,
+eager Celery, locmem cache, DEBUG on, a generated dev secret). Setting DATABASE_URL, REDIS_URL,
+CELERY_BROKER_URL and friends switches to real services. DJANGO_ENV=production turns on the
+HTTPS-only hardening and refuses to start without a SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A developer's `.env` is read when present; real deployments pass the environment.
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development, test or production, not {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+
+if PRODUCTION:
+    # Production never runs on a generated key: sessions and consumer tokens would not survive
+    # a restart and would differ between daphne processes.
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be set (50+ characters) when DJANGO_ENV=production")
+else:
+    _dev_key_file = BASE_DIR / "var" / "dev-secret-key"
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        # A generated development secret, kept in var/ so logins survive `make run` restarts.
+        _dev_key_file.parent.mkdir(exist_ok=True)
+        if not _dev_key_file.exists():
+            _dev_key_file.write_text(secrets.token_urlsafe(64))
+        SECRET_KEY = _dev_key_file.read_text().strip()
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "accounts",
+    "settings_profiles",
+    "calls",
+    "reporting",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "consoleproj.urls"
+WSGI_APPLICATION = "consoleproj.wsgi.application"
+ASGI_APPLICATION = "consoleproj.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the embedded demo serve HTTP and sockets from one file without "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Redis: channel layer and cache ---------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    # The pub/sub layer: one PUBLISH per relayed frame instead of the core layer's list/zset
+    # round trips, and no silent drops past `capacity` (see docs/architecture.md).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "vvc",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery -----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# No broker configured: tasks run inline (the embedded default for `make run` on a laptop).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# Periodic work; apps register their entries here (see each app's tasks.py).
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Auth ------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- I18N ------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- REST API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: anonymous and bad-token requests then get 401 with WWW-Authenticate.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_RENDERER_CLASSES": (
+        ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
+        if DEBUG
+        else ["rest_framework.renderers.JSONRenderer"]
+    ),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Voice and video calls for web messaging",
+    "DESCRIPTION": "Account configuration, conversations and collaboration-session reports.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from our own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Calls: ICE defaults for accounts that do not bring their own servers --------------------
+# ICE_SERVERS: a JSON list of {"urls": ..., "username": ..., "credential": ...} (STUN or static TURN).
+ICE_SERVERS = json.loads(env.str("ICE_SERVERS", default="[]"))
+# TURN REST (coturn use-auth-secret): credentials are minted per participant from this secret.
+TURN_REST_URLS = env.list("TURN_REST_URLS", default=[])
+TURN_REST_SECRET = env.str("TURN_REST_SECRET", default="")
+TURN_REST_TTL_S = env.int("TURN_REST_TTL_S", default=3600)
+
+# --- Security --------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # Calls need a secure context (getUserMedia), so production is HTTPS only.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- Logging: never SDP, candidates or credentials (see calls/ for the relay path) -----------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Tests: a service a test needs that is missing skips the test, unless REQUIRE_SERVICES is set
+# (CI sets it), in which case the test fails.
+REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
+
+# WhiteNoise serves static files itself under daphne (runserver's static handler is not used).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Calls -----------------------------------------------------------------------------------
+# The consumer token returned when a conversation is created; it opens /ws/consumer/.
+CONSUMER_TOKEN_MAX_AGE_S = env.int("CONSUMER_TOKEN_MAX_AGE_S", default=24 * 3600)
+# Supported consumer browsers: ua-parser family -> lowest supported major version. The product
+# supports the two latest majors of each; raise these numbers with each browser release.
+SUPPORTED_BROWSERS = json.loads(
+    env.str(
+        "SUPPORTED_BROWSERS",
+        default=json.dumps(
+            {
+                "Chrome": 155,
+                "Chrome Mobile": 155,
+                "Chrome Mobile WebView": 155,
+                "Chrome Mobile iOS": 155,
+                "Firefox": 157,
+                "Firefox Mobile": 157,
+                "Safari": 26,
+                "Mobile Safari": 26,
+                "Mobile Safari UI/WKWebView": 26,
+                "Edge": 155,
+                "Edge Mobile": 155,
+            }
+        ),
+    )
+)
+# Timers: a sweep fires every deadline kept in the Call rows (ring timeout, connect timeout,
+# presence leases). Beat runs it in production; in eager mode each daphne process runs it itself.
+CALL_SWEEP_INTERVAL_S = env.float("CALL_SWEEP_INTERVAL_S", default=2.0)
+CALL_TIMERS_IN_PROCESS = env.bool("CALL_TIMERS_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
+CALL_HEARTBEAT_S = env.float("CALL_HEARTBEAT_S", default=2.0)
+CALL_CONNECT_TIMEOUT_S = env.int("CALL_CONNECT_TIMEOUT_S", default=45)
+AGENT_LEASE_S = env.int("AGENT_LEASE_S", default=60)
+CELERY_BEAT_SCHEDULE["calls-sweep"] = {"task": "calls.tasks.call_sweep_task", "schedule": CALL_SWEEP_INTERVAL_S}
+# Reporting: recompute the buckets of calls that changed state lately (repairs lost end-of-call triggers).
+CELERY_BEAT_SCHEDULE["reporting-sweep"] = {
+    "task": "reporting.tasks.rollup_sweep_task",
+    "schedule": env.float("ROLLUP_SWEEP_INTERVAL_S", default=300.0),
+    "kwargs": {"window_s": env.int("ROLLUP_SWEEP_WINDOW_S", default=3600)},
+}
+# Per-socket inbound limits.
+WS_MAX_FRAME_BYTES = 64 * 1024
+WS_RATE_BURST = env.int("WS_RATE_BURST", default=120)
+WS_RATE_PER_S = env.float("WS_RATE_PER_S", default=60.0)

@@ -1,0 +1,33 @@
+"""Top-level URLs: console, admin, auth, API (with its schema and docs), health."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.views import home
+
+from .health import healthz
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("settings_profiles.api.urls")),
+    path("", include("calls.api.urls")),
+    path("", include("calls.engage.api_urls")),
+    path("", include("reporting.api.urls")),
+]
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("console/reports/", include("reporting.console.urls")),
+    path("console/", include("accounts.console.urls")),
+    path("workspace/", include("calls.web.urls")),
+    path("engage/", include("calls.engage.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,198 @@
+"""Commands that change profiles and call settings, and the permission rule for starting calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Account, User
+
+from .models import AccountCallSettings, Profile, SettingsChange
+
+Media = Literal["voice", "video"]
+MEDIA: tuple[Media, ...] = ("voice", "video")
+PERMISSION_LABELS = {"voice": "Initiate voice conversation", "video": "Initiate live video conversation"}
+DEFAULT_PROFILE_NAME = "Default"
+SECRET_FIELDS = frozenset({"turn_rest_shared_secret"})
+MASK = "••••••"
+AUDITED_FIELDS = [
+    f.name for f in AccountCallSettings._meta.concrete_fields if f.name not in {"id", "account", "updated_at"}
+]
+
+
+# --- The permission rule ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether an agent may start calls of one media, and in words why not."""
+
+    allowed: bool
+    reason: str = ""
+
+
+def media_decision(
+    *, user: User, call_settings: AccountCallSettings, profiles: Iterable[Profile], media: Media
+) -> Decision:
+    """The account-level half of DESIGN.md's permission rule: kill switch AND some profile grants it.
+
+    `profiles` is passed in so list pages can prefetch them once for every agent.
+    """
+    if not user.is_active:
+        return Decision(False, "the user is deactivated")
+    if user.account_id is None or user.account_id != call_settings.account_id:
+        return Decision(False, "the user belongs to no account")
+    if not getattr(call_settings, f"{media}_enabled"):
+        return Decision(False, f"{media} calls are switched off for the account by support")
+    if not any(getattr(p, f"can_{media}") for p in profiles):
+        return Decision(False, f"no profile grants “{PERMISSION_LABELS[media]}”")
+    return Decision(True)
+
+
+def agent_permissions(*, user: User) -> dict[Media, Decision]:
+    """The effective call permissions of one agent (two queries)."""
+    if user.account_id is None:
+        return {m: Decision(False, "the user belongs to no account") for m in MEDIA}
+    call_settings = AccountCallSettings.objects.get(account_id=user.account_id)
+    profiles = list(user.profiles.all())
+    return {m: media_decision(user=user, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
+
+
+# --- Account set-up ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_settings_initialize(*, account: Account) -> tuple[AccountCallSettings, Profile]:
+    """Give a new account its call settings and the built-in default profile (idempotent)."""
+    call_settings, _ = AccountCallSettings.objects.get_or_create(account=account)
+    profile, _ = Profile.objects.get_or_create(
+        account=account,
+        is_default=True,
+        defaults={
+            "name": DEFAULT_PROFILE_NAME,
+            "can_voice": True,
+            "can_video": True,
+            "description": "Built in: may start voice and video calls.",
+        },
+    )
+    return call_settings, profile
+
+
+# --- Profiles ---------------------------------------------------------------------------------
+
+
+def _check_profile_name(*, account: Account, name: str, exclude_id: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A profile needs a name."})
+    clash = Profile.objects.filter(account=account, name__iexact=name)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise ValidationError({"name": f"The account already has a profile named “{name}”."})
+    return name
+
+
+@transaction.atomic
+def profile_create(*, account: Account, name: str, can_voice: bool, can_video: bool, description: str = "") -> Profile:
+    """A new permission profile of an account."""
+    name = _check_profile_name(account=account, name=name)
+    profile = Profile(account=account, name=name, can_voice=can_voice, can_video=can_video, description=description)
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, profile: Profile, name: str, can_voice: bool, can_video: bool, description: str = "") -> Profile:
+    """Rename a profile or change its two permissions."""
+    profile.name = _check_profile_name(account=profile.account, name=name, exclude_id=profile.pk)
+    profile.can_voice, profile.can_video, profile.description = can_voice, can_video, description
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def profile_delete(*, profile: Profile) -> None:
+    """Delete a profile nobody uses; the built-in default profile stays."""
+    if profile.is_default:
+        raise ValidationError("The built-in default profile cannot be deleted.")
+    in_use = profile.users.count()
+    if in_use:
+        raise ValidationError(f"“{profile.name}” is assigned to {in_use} user(s); assign them another profile first.")
+    profile.delete()
+
+
+@transaction.atomic
+def profile_assign(*, user: User, profiles: Iterable[Profile]) -> None:
+    """Set the profiles of a user; every user keeps at least one, all of the user's own account."""
+    chosen = list(profiles)
+    if not chosen:
+        raise ValidationError({"profiles": "Choose at least one profile."})
+    foreign = [p.name for p in chosen if p.account_id != user.account_id]
+    if foreign:
+        raise ValidationError({"profiles": f"Not profiles of this account: {', '.join(foreign)}."})
+    user.profiles.set(chosen)
+
+
+# --- Call settings and their audit trail ------------------------------------------------------
+
+
+def _audit_repr(field: str, value: object) -> str:
+    """How a value is written into the audit trail: secrets masked, JSON canonical."""
+    if field in SECRET_FIELDS:
+        return MASK if value else ""
+    if field == "ice_servers" and isinstance(value, list):
+        value = [{**s, "credential": MASK} if isinstance(s, dict) and s.get("credential") else s for s in value]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+@transaction.atomic
+def call_settings_save(
+    *, call_settings: AccountCallSettings, changed_by: User | None, source: str
+) -> list[SettingsChange]:
+    """Validate and save an edited settings row, writing one audit row per changed field.
+
+    The caller (API serializer, admin form, command) has set the new values on the instance; the
+    stored row is the "before". Invalid values raise ValidationError and nothing is written.
+    """
+    call_settings.full_clean()
+    before = AccountCallSettings.objects.select_for_update().get(pk=call_settings.pk)
+    changes = []
+    for field in AUDITED_FIELDS:
+        old, new = getattr(before, field), getattr(call_settings, field)
+        if old != new:
+            changes.append(
+                SettingsChange(
+                    account_id=call_settings.account_id,
+                    changed_by=changed_by,
+                    source=source,
+                    field=field,
+                    old_value=_audit_repr(field, old),
+                    new_value=_audit_repr(field, new),
+                )
+            )
+    if changes:
+        call_settings.save()
+        SettingsChange.objects.bulk_create(changes)
+    return changes
+
+
+def call_settings_update(
+    *, call_settings: AccountCallSettings, data: dict[str, object], changed_by: User | None, source: str
+) -> list[SettingsChange]:
+    """Apply `data` ({field: value}) to the settings and save them through `call_settings_save`."""
+    unknown = set(data) - set(AUDITED_FIELDS)
+    if unknown:
+        raise ValidationError({field: "Unknown setting." for field in sorted(unknown)})
+    for field, value in data.items():
+        setattr(call_settings, field, value)
+    return call_settings_save(call_settings=call_settings, changed_by=changed_by, source=source)
