@@ -1,0 +1,460 @@
+"""WebSocket consumers for agents (`/ws/agent/`) and consumers (`/ws/consumer/?token=`).
+
+They authenticate before handling anything, validate every frame against its schema, and hand
+commands to `calls.services`; they never change a row themselves. `call.signal` frames are relayed
+to the other side without touching the database: each socket keeps the live calls it belongs to,
+learnt from `hello` and the `call.state` frames pushed to it, and authorises relays from that.
+Nothing of a relayed frame (SDP, candidates) is logged or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from pydantic import ValidationError
+
+from . import services
+from .events import account_agents_group, agent_group, consumer_group
+from .models import Call, Conversation
+from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
+from .selectors import agent_hello, consumer_hello
+from .tokens import conversation_id_from_token
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+MEDIA_STATES = {Call.State.CONNECTING, Call.State.ACTIVE}
+
+
+class TokenBucket:
+    """Per-socket rate limit: `burst` frames at once, refilled at `rate` per second."""
+
+    def __init__(self, burst: int, rate: float):
+        self.capacity, self.rate = float(burst), rate
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+_sweepers: dict[int, asyncio.Task] = {}
+
+# Sockets of this process by group, for relays that skip the channel layer when the peer is here.
+_local_members: dict[str, set[CallSocket]] = defaultdict(set)
+# Tags relays published to a cross-process layer, so this process ignores its own copy.
+PROCESS_ORIGIN = uuid.uuid4().hex
+
+
+def ensure_process_sweeper() -> None:
+    """Embedded default (eager Celery, no beat): this process fires call timers itself."""
+    if not settings.CALL_TIMERS_IN_PROCESS:
+        return
+    loop = asyncio.get_running_loop()
+    task = _sweepers.get(id(loop))
+    if task is None or task.done():
+        _sweepers[id(loop)] = loop.create_task(_sweep_forever())
+
+
+async def _sweep_forever() -> None:
+    while True:
+        await asyncio.sleep(settings.CALL_SWEEP_INTERVAL_S)
+        try:
+            await database_sync_to_async(services.call_sweep)()
+        except Exception:
+            logger.exception("in-process call sweep failed")
+
+
+class CallSocket(AsyncWebsocketConsumer):
+    """What both sockets share: refusal codes, frame parsing and limits, relays, heartbeats."""
+
+    party: str
+    frames: dict[str, type[Frame]]
+    handlers: dict[str, str]
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its per-message `aclose_old_connections()`: that is a hop to the
+        sync thread for every frame, relays included, and it doubled the relay latency. Every
+        database access of these sockets goes through `database_sync_to_async`, which closes stale
+        connections itself before and after each call."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def refuse(self, code: int) -> None:
+        # A close before the handshake reaches a browser as a bare 1006; accepting first lets the
+        # client read 4401/4403. No frame of a refused socket is ever handled.
+        await self.accept()
+        await self.close(code=code)
+        self.refused = True
+
+    async def begin(self, groups: list[str]) -> None:
+        self.refused = False
+        self.groups_joined = groups
+        self.calls: dict[int, dict] = {}  # live calls of this side: {call_id: {state, conversation_id, agent_id}}
+        self.bucket = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
+        self.ticker: asyncio.Task | None = None
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            _local_members[group].add(self)
+        # With the in-memory layer every socket lives in this process, so local delivery is complete.
+        self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
+        await self.accept()
+        ensure_process_sweeper()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "ticker", None) is not None:
+            self.ticker.cancel()
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+            members = _local_members.get(group)
+            if members is not None:
+                members.discard(self)
+                if not members:
+                    del _local_members[group]
+
+    # --- outbound -----------------------------------------------------------------------------
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame, separators=(",", ":"), cls=DjangoJSONEncoder))
+
+    async def send_error(self, code: str, message: str, re: object = None) -> None:
+        frame = {"type": "error", "code": code, "message": message}
+        if re is not None:
+            frame["re"] = re
+        await self.send_frame(frame)
+
+    async def deliver(self, event: dict) -> None:
+        """A frame pushed by the services, or relayed by a peer in another process."""
+        if event.get("origin") == PROCESS_ORIGIN:
+            return  # a relay from this process: its local members already have it
+        frame = event["frame"]
+        if frame.get("type") == "call.state":
+            self.remember_call(frame["call"])
+        await self.send_frame(frame)
+
+    def remember_call(self, call: dict | None) -> None:
+        if call is None:
+            return
+        if call["state"] in Call.LIVE_STATES:
+            self.calls[call["id"]] = {k: call[k] for k in ("state", "conversation_id", "agent_id")}
+            if call["state"] in MEDIA_STATES:
+                self.start_ticker()
+        else:
+            self.calls.pop(call["id"], None)
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if getattr(self, "refused", True):
+            return
+        if bytes_data is not None:
+            await self.send_error("bad_request", "Frames are JSON text, not binary.")
+            return
+        if len(text_data.encode()) > settings.WS_MAX_FRAME_BYTES:
+            await self.send_error("too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")
+            return
+        if not self.bucket.take():
+            await self.send_error("rate_limited", "Too many frames; slow down.")
+            return
+        try:
+            raw = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send_error("bad_request", "A frame must be a JSON object.")
+            return
+        if not isinstance(raw, dict):
+            await self.send_error("bad_request", "A frame must be a JSON object.")
+            return
+        frame_id = raw.get("id")
+        re = frame_id if isinstance(frame_id, (str, int)) and not isinstance(frame_id, bool) else None
+        frame_type = raw.get("type")
+        if not isinstance(frame_type, str):
+            await self.send_error("bad_request", "A frame needs a string `type`.", re)
+            return
+        schema = self.frames.get(frame_type)
+        if schema is None:
+            await self.send_error("unknown_type", f"Unknown frame type for a {self.party} socket.", re)
+            return
+        try:
+            frame = schema.model_validate(raw)
+        except ValidationError as exc:
+            await self.send_error("bad_request", describe(exc), re)
+            return
+        handler = getattr(self, self.handlers[frame_type])
+        try:
+            result = await handler(frame, raw)
+        except services.CallError as exc:
+            await self.send_error(exc.code, exc.message, re)
+            return
+        except Exception:
+            # Never a server error towards the client, never a closed socket; the frame is not logged
+            # (it may carry SDP), only its type.
+            logger.exception("handling a %s frame failed", frame_type)
+            await self.send_error("bad_request", "The frame could not be handled.", re)
+            return
+        if re is not None:
+            await self.send_frame({"type": "ok", "re": re, **(result or {})})
+
+    # --- call frames shared by both sides ---------------------------------------------------------
+
+    def party_kwargs(self) -> dict:
+        raise NotImplementedError
+
+    def peer_groups(self, call: dict) -> list[str]:
+        raise NotImplementedError
+
+    def media_call(self, call_id: int) -> dict:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise services.CallError("not_found", "No such call.")
+        if call["state"] not in MEDIA_STATES:
+            raise services.CallError("invalid_state", f"The call is {call['state']}.")
+        return call
+
+    async def relay(self, call: dict, frame: dict) -> None:
+        """To the peer's sockets: directly to those in this process (serialised once), and through the
+        channel layer to other processes. Frames of one sender stay in order on both paths."""
+        text = json.dumps(frame, separators=(",", ":"))
+        for group in self.peer_groups(call):
+            for member in tuple(_local_members.get(group, ())):
+                await member.send(text_data=text)
+            if not self.layer_is_local:
+                await self.channel_layer.group_send(
+                    group, {"type": "deliver", "frame": frame, "origin": PROCESS_ORIGIN}
+                )
+
+    async def on_signal(self, frame, raw) -> None:
+        call = self.media_call(frame.call_id)
+        # Relayed verbatim (the validated client dict), never stored or logged.
+        await self.relay(
+            call, {"type": "call.signal", "call_id": frame.call_id, "from": self.party, "signal": raw["signal"]}
+        )
+
+    async def on_media(self, frame, raw) -> None:
+        call = self.media_call(frame.call_id)
+        await database_sync_to_async(services.call_media_change)(
+            call_id=frame.call_id,
+            party=self.party,
+            audio=frame.audio,
+            video=frame.video,
+            camera=frame.camera,
+            **self.party_kwargs(),
+        )
+        await self.relay(
+            call,
+            {
+                "type": "call.media",
+                "call_id": frame.call_id,
+                "from": self.party,
+                "audio": frame.audio,
+                "video": frame.video,
+                "camera": frame.camera,
+            },
+        )
+
+    async def on_stats(self, frame, raw) -> None:
+        self.media_call(frame.call_id)
+        await database_sync_to_async(services.call_stats_sample)(
+            call_id=frame.call_id,
+            party=self.party,
+            stats=frame.stats.model_dump(exclude_none=True),
+            **self.party_kwargs(),
+        )
+
+    async def on_connected(self, frame, raw) -> None:
+        await database_sync_to_async(services.call_connected)(
+            call_id=frame.call_id, party=self.party, **self.party_kwargs()
+        )
+
+    async def on_ice(self, frame, raw) -> None:
+        ice = await database_sync_to_async(services.call_ice_refresh)(
+            call_id=frame.call_id, party=self.party, **self.party_kwargs()
+        )
+        await self.send_frame(
+            {
+                "type": "call.ice",
+                "call_id": frame.call_id,
+                "ice": ice,
+                **({"re": frame.id} if frame.id is not None else {}),
+            }
+        )
+
+    async def on_hangup(self, frame, raw) -> None:
+        await database_sync_to_async(services.call_hangup)(
+            call_id=frame.call_id, party=self.party, reason=frame.reason or "", **self.party_kwargs()
+        )
+
+    # --- heartbeats ---------------------------------------------------------------------------
+
+    def start_ticker(self) -> None:
+        if self.ticker is None or self.ticker.done():
+            self.ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await self.tick()
+            await asyncio.sleep(settings.CALL_HEARTBEAT_S)
+
+    async def tick(self) -> None:
+        """Renew this side's presence lease on its live calls (and, for agents, the online lease)."""
+        for call_id, call in list(self.calls.items()):
+            if call["state"] in MEDIA_STATES:
+                await database_sync_to_async(services.call_presence_touch)(call_id=call_id, party=self.party)
+
+
+class AgentConsumer(CallSocket):
+    """`/ws/agent/`: a logged-in agent (Django session; the Origin was checked by the ASGI stack)."""
+
+    party = "agent"
+    frames = AGENT_FRAMES
+    handlers = {
+        "conversation.take": "on_take",
+        "conversation.close": "on_close",
+        "message.send": "on_message",
+        "call.invite": "on_invite",
+        "call.signal": "on_signal",
+        "call.connected": "on_connected",
+        "call.media": "on_media",
+        "call.stats": "on_stats",
+        "call.ice": "on_ice",
+        "call.hangup": "on_hangup",
+    }
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CLOSE_NOT_AUTHENTICATED)
+            return
+        if not user.is_active or user.account_id is None:
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        await self.begin([agent_group(user.pk), account_agents_group(user.account_id)])
+        await database_sync_to_async(services.agent_connection_open)(agent=user, channel_name=self.channel_name)
+        self.lease_renewed = time.monotonic()
+        hello = await database_sync_to_async(agent_hello)(agent=user)
+        self.remember_call(hello["call"])
+        await self.send_frame(hello)
+        self.start_ticker()
+
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if not getattr(self, "refused", True):
+            await database_sync_to_async(services.agent_connection_close)(channel_name=self.channel_name)
+
+    async def tick(self) -> None:
+        await super().tick()
+        if time.monotonic() - self.lease_renewed >= settings.AGENT_LEASE_S / 3:
+            await database_sync_to_async(services.agent_connection_renew)(channel_name=self.channel_name)
+            self.lease_renewed = time.monotonic()
+
+    def party_kwargs(self) -> dict:
+        return {"agent": self.user}
+
+    def peer_groups(self, call: dict) -> list[str]:
+        return [consumer_group(call["conversation_id"])]
+
+    async def on_take(self, frame, raw) -> dict:
+        conversation = await database_sync_to_async(services.conversation_take)(
+            agent=self.user, conversation_id=frame.conversation_id
+        )
+        return {"conversation_id": conversation.pk}
+
+    async def on_close(self, frame, raw) -> dict:
+        conversation = await database_sync_to_async(services.conversation_close)(
+            agent=self.user, conversation_id=frame.conversation_id
+        )
+        return {"conversation_id": conversation.pk}
+
+    async def on_message(self, frame, raw) -> dict:
+        message = await database_sync_to_async(services.message_send)(
+            conversation_id=frame.conversation_id, party="agent", text=frame.text, agent=self.user
+        )
+        return {"message_id": message.pk}
+
+    async def on_invite(self, frame, raw) -> dict:
+        call = await database_sync_to_async(services.call_invite)(
+            agent=self.user, conversation_id=frame.conversation_id, media=frame.media
+        )
+        return {"call_id": call.pk}
+
+
+class ConsumerConsumer(CallSocket):
+    """`/ws/consumer/?token=T`: the consumer of one conversation (T from POST /api/v1/conversations/)."""
+
+    party = "consumer"
+    frames = CONSUMER_FRAMES
+    handlers = {
+        "message.send": "on_message",
+        "call.accept": "on_accept",
+        "call.reject": "on_reject",
+        "call.signal": "on_signal",
+        "call.connected": "on_connected",
+        "call.media": "on_media",
+        "call.stats": "on_stats",
+        "call.ice": "on_ice",
+        "call.hangup": "on_hangup",
+    }
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        token = (query.get("token") or [""])[0]
+        found = conversation_id_from_token(token) if token else None
+        if found is None:
+            await self.refuse(CLOSE_NOT_AUTHENTICATED)
+            return
+        conversation = await database_sync_to_async(
+            Conversation.objects.select_related("account").filter(pk=found[0], account_id=found[1]).first
+        )()
+        if conversation is None or not conversation.account.active:
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        self.conversation = conversation
+        await self.begin([consumer_group(conversation.pk)])
+        hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
+        self.remember_call(hello["call"])
+        await self.send_frame(hello)
+
+    def party_kwargs(self) -> dict:
+        return {"conversation_id": self.conversation.pk}
+
+    def peer_groups(self, call: dict) -> list[str]:
+        return [agent_group(call["agent_id"])] if call.get("agent_id") else []
+
+    async def on_message(self, frame, raw) -> dict:
+        message = await database_sync_to_async(services.message_send)(
+            conversation_id=self.conversation.pk, party="consumer", text=frame.text
+        )
+        return {"message_id": message.pk}
+
+    async def on_accept(self, frame, raw) -> dict:
+        client = services.ClientInfo(**frame.client.model_dump())
+        call = await database_sync_to_async(services.call_accept)(
+            conversation_id=self.conversation.pk, call_id=frame.call_id, client=client
+        )
+        return {"call_id": call.pk}
+
+    async def on_reject(self, frame, raw) -> dict:
+        call = await database_sync_to_async(services.call_reject)(
+            conversation_id=self.conversation.pk, call_id=frame.call_id
+        )
+        return {"call_id": call.pk}

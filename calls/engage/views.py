@@ -1,0 +1,81 @@
+"""Pages of the consumer side (mounted at /engage/): the brand's script, the embedded messaging window,
+the mobile webview call page and the demo brand page.
+
+The views only look things up and render; the window's live state comes over /ws/consumer/ and every
+change goes through calls.services behind that socket.
+"""
+
+from __future__ import annotations
+
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from .selectors import active_account, conversation_for_token, engagement_config
+from .words import UNAVAILABLE, words_for
+
+CONSUMER_SOCKET_PATH = "/ws/consumer/"
+SCRIPT = "engage/engagement.js"
+
+
+def _unavailable(request: HttpRequest, reason: str, *, status: int) -> HttpResponse:
+    """A page in words, naming nothing about the account or the conversation that was asked for."""
+    return render(request, "engage/unavailable.html", {"reason": reason, **UNAVAILABLE[reason]}, status=status)
+
+
+@require_GET
+def engagement_script(request: HttpRequest) -> FileResponse:
+    """The brand's script tag at a URL that never changes (the file itself lives in static/)."""
+    path = finders.find(SCRIPT)
+    if not path:
+        raise Http404("The engagement script is not installed.")
+    response = FileResponse(open(path, "rb"), content_type="text/javascript; charset=utf-8")  # noqa: SIM115
+    # Brands embed this URL on every page: short caching keeps fixes rolling out within minutes.
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+@never_cache
+@xframe_options_exempt  # framed on the brand's pages by engagement.js: that is its whole purpose
+def window_page(request: HttpRequest) -> HttpResponse:
+    """The messaging window inside the brand page's iframe: the account's texts, style and tracker."""
+    account = active_account(slug=request.GET.get("account", ""))
+    if account is None:
+        return _unavailable(request, "account", status=404)
+    config = engagement_config(account=account, locale=request.GET.get("locale"))
+    config.update(
+        words=words_for(config["locale"]),
+        conversations_url=reverse("conversation-create"),
+        socket_path=CONSUMER_SOCKET_PATH,
+    )
+    return render(request, "engage/window.html", {"config": config})
+
+
+@require_GET
+@never_cache
+def webview_page(request: HttpRequest) -> HttpResponse:
+    """The full-screen call page a mobile app opens in a webview with its conversation's consumer token."""
+    conversation = conversation_for_token(request.GET.get("token", ""))
+    if conversation is None:
+        response = _unavailable(request, "token", status=403)
+    else:
+        config = engagement_config(account=conversation.account, locale=conversation.locale)
+        config.pop("analytics")  # apps report from their own SDK; the webview has no brand page to tell
+        config.update(
+            words=words_for(config["locale"]), conversation_id=conversation.pk, socket_path=CONSUMER_SOCKET_PATH
+        )
+        response = render(request, "engage/webview.html", {"config": config})
+    # The URL carries the consumer token: never send it on as a referrer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def demo_page(request: HttpRequest) -> HttpResponse:
+    """A brand's support site with the script tag, for `make run` and the browser tests."""
+    return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo")})

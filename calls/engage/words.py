@@ -1,0 +1,131 @@
+"""The window's own chrome (composer, greeting, status lines) in each supported locale.
+
+These are not account texts: brands customise the invitation, the call buttons, the errors and the
+transcript lines (settings_profiles/texts.py); the frame around them speaks the visitor's language.
+"""
+
+from __future__ import annotations
+
+from settings_profiles.texts import DEFAULT_LOCALE
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "greeting": "Hi there! How can we help you today?",
+        "reply_time": "We usually reply in a few minutes",
+        "queued": "An agent will be with you shortly",
+        "open": "Our support team is here",
+        "closed": "This conversation has ended",
+        "offline": "Reconnecting…",
+        "placeholder": "Write a message…",
+        "send": "Send",
+        "minimize": "Minimise the messaging window",
+        "new_conversation": "Start a new conversation",
+        "send_failed": "Your message could not be sent. Please try again.",
+        "start_failed": "We could not start a conversation. Please try again in a moment.",
+        "devices_note": "After you accept, your browser asks to use your microphone and camera.",
+        "devices_note_voice": "After you accept, your browser asks to use your microphone.",
+        "back_to_chat": "Back to the conversation",
+        "call_over": "You can close this window now.",
+        "no_call": "There is no call right now.",
+        "resume_audio": "Tap to turn on the sound",
+        "remote_muted": "Muted",
+        "remote_camera_off": "Camera off",
+        "you": "You",
+        "encrypted": "Calls are end-to-end encrypted",
+        "reconnecting": "Reconnecting…",
+        "incoming": "Incoming call",
+    },
+    "de": {
+        "greeting": "Hallo! Wie können wir Ihnen helfen?",
+        "reply_time": "Wir antworten meist innerhalb weniger Minuten",
+        "queued": "Gleich ist jemand für Sie da",
+        "open": "Unser Support-Team ist für Sie da",
+        "closed": "Diese Unterhaltung ist beendet",
+        "offline": "Verbindung wird wiederhergestellt…",
+        "placeholder": "Nachricht schreiben…",
+        "send": "Senden",
+        "minimize": "Nachrichtenfenster minimieren",
+        "new_conversation": "Neue Unterhaltung beginnen",
+        "send_failed": "Ihre Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
+        "start_failed": "Die Unterhaltung konnte nicht gestartet werden. Bitte versuchen Sie es gleich noch einmal.",
+        "devices_note": "Nach dem Annehmen fragt Ihr Browser nach Mikrofon und Kamera.",
+        "devices_note_voice": "Nach dem Annehmen fragt Ihr Browser nach dem Mikrofon.",
+        "back_to_chat": "Zurück zur Unterhaltung",
+        "call_over": "Sie können dieses Fenster jetzt schließen.",
+        "no_call": "Gerade findet kein Anruf statt.",
+        "resume_audio": "Tippen, um den Ton einzuschalten",
+        "remote_muted": "Stumm",
+        "remote_camera_off": "Kamera aus",
+        "you": "Sie",
+        "encrypted": "Anrufe sind Ende-zu-Ende-verschlüsselt",
+        "reconnecting": "Verbindung wird wiederhergestellt…",
+        "incoming": "Eingehender Anruf",
+    },
+    "fr": {
+        "greeting": "Bonjour ! Comment pouvons-nous vous aider ?",
+        "reply_time": "Nous répondons en général en quelques minutes",
+        "queued": "Un conseiller arrive dans un instant",
+        "open": "Notre équipe est là pour vous",
+        "closed": "Cette conversation est terminée",
+        "offline": "Reconnexion…",
+        "placeholder": "Écrivez un message…",
+        "send": "Envoyer",
+        "minimize": "Réduire la fenêtre de messagerie",
+        "new_conversation": "Commencer une nouvelle conversation",
+        "send_failed": "Votre message n'a pas pu être envoyé. Veuillez réessayer.",
+        "start_failed": "La conversation n'a pas pu démarrer. Réessayez dans un instant.",
+        "devices_note": "Après avoir accepté, votre navigateur demandera l'accès au micro et à la caméra.",
+        "devices_note_voice": "Après avoir accepté, votre navigateur demandera l'accès au micro.",
+        "back_to_chat": "Retour à la conversation",
+        "call_over": "Vous pouvez fermer cette fenêtre.",
+        "no_call": "Aucun appel en cours.",
+        "resume_audio": "Touchez pour activer le son",
+        "remote_muted": "Micro coupé",
+        "remote_camera_off": "Caméra désactivée",
+        "you": "Vous",
+        "encrypted": "Les appels sont chiffrés de bout en bout",
+        "reconnecting": "Reconnexion…",
+        "incoming": "Appel entrant",
+    },
+    "es": {
+        "greeting": "¡Hola! ¿En qué podemos ayudarle?",
+        "reply_time": "Solemos responder en pocos minutos",
+        "queued": "Un agente le atenderá en breve",
+        "open": "Nuestro equipo está aquí",
+        "closed": "Esta conversación ha terminado",
+        "offline": "Reconectando…",
+        "placeholder": "Escriba un mensaje…",
+        "send": "Enviar",
+        "minimize": "Minimizar la ventana de mensajes",
+        "new_conversation": "Iniciar una nueva conversación",
+        "send_failed": "No se pudo enviar su mensaje. Inténtelo de nuevo.",
+        "start_failed": "No se pudo iniciar la conversación. Inténtelo de nuevo en un momento.",
+        "devices_note": "Tras aceptar, su navegador pedirá acceso al micrófono y la cámara.",
+        "devices_note_voice": "Tras aceptar, su navegador pedirá acceso al micrófono.",
+        "back_to_chat": "Volver a la conversación",
+        "call_over": "Ya puede cerrar esta ventana.",
+        "no_call": "No hay ninguna llamada en este momento.",
+        "resume_audio": "Toque para activar el sonido",
+        "remote_muted": "Silenciado",
+        "remote_camera_off": "Cámara apagada",
+        "you": "Usted",
+        "encrypted": "Las llamadas están cifradas de extremo a extremo",
+        "reconnecting": "Reconectando…",
+        "incoming": "Llamada entrante",
+    },
+}
+
+UNAVAILABLE: dict[str, dict[str, str]] = {
+    "account": {
+        "title": "Messaging is not available",
+        "text": "This messaging window is not set up for this site. Please use the site's other contact options.",
+    },
+    "token": {
+        "title": "This call link does not work",
+        "text": "The link is not valid or has expired. Go back to the conversation and start the call again.",
+    },
+}
+
+
+def words_for(locale: str) -> dict[str, str]:
+    return WORDS.get(locale, WORDS[DEFAULT_LOCALE])

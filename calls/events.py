@@ -1,0 +1,56 @@
+"""Frames pushed to sockets. Everything is sent after the surrounding transaction commits.
+
+Groups: `agent.<user id>` (every socket of one agent), `account.<id>.agents` (every agent socket of
+an account: queue changes), `conversation.<id>.consumer` (the consumer's sockets of one conversation).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+
+def agent_group(user_id: int) -> str:
+    return f"agent.{user_id}"
+
+
+def account_agents_group(account_id: int) -> str:
+    return f"account.{account_id}.agents"
+
+
+def consumer_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}.consumer"
+
+
+def as_json(frame: dict) -> dict:
+    """The frame as it will travel: only JSON types (datetimes as ISO strings)."""
+    return json.loads(json.dumps(frame, cls=DjangoJSONEncoder))
+
+
+def send_now(groups: list[str], frame: dict) -> None:
+    layer = get_channel_layer()
+    message = {"type": "deliver", "frame": as_json(frame)}
+    for group in groups:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def publish(groups: list[str], frame: dict) -> None:
+    """Send `frame` to `groups` once the current transaction commits (at once outside one)."""
+    frame = as_json(frame)
+    transaction.on_commit(lambda: send_now(groups, frame))
+
+
+def publish_built(build: Callable[[], list[tuple[list[str], dict]]]) -> None:
+    """Build frames at commit time (used for per-side frames that carry freshly minted credentials,
+    which must exist only in flight) and send them."""
+
+    def _send() -> None:
+        for groups, frame in build():
+            send_now(groups, frame)
+
+    transaction.on_commit(_send)

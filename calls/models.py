@@ -1,0 +1,187 @@
+"""Conversations, their transcripts, the calls inside them and the permanent call event log.
+
+Session data (SDP, ICE candidates, TURN credentials) never reaches these tables: it is relayed
+between sockets and lives only in memory while the call lives. Event data is kept for good.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Conversation(models.Model):
+    """A messaging conversation between a consumer and (once routed) one agent of an account."""
+
+    class Channel(models.TextChoices):
+        WEB_MESSAGING = "web_messaging", "Web messaging"
+        CHAT = "chat", "Live chat"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="conversations")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB_MESSAGING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    consumer_name = models.CharField(max_length=100, blank=True)
+    consumer_ref = models.CharField(
+        max_length=100, blank=True, help_text="The brand's own opaque identifier of the consumer, if it sends one."
+    )
+    locale = models.CharField(max_length=5, default="en")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "state"]),
+            models.Index(fields=["agent", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk} ({self.get_state_display()})"
+
+
+class Message(models.Model):
+    """One transcript line: text from a party, or a system message about a call."""
+
+    class Author(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CONSUMER = "consumer", "Consumer"
+        SYSTEM = "system", "System"
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        SYSTEM = "system", "System"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    author = models.CharField(max_length=10, choices=Author.choices)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    text = models.TextField()
+    call = models.ForeignKey("Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.text[:40]}"
+
+
+class Call(models.Model):
+    """A voice or video call inside a conversation, from invitation to its end."""
+
+    class Media(models.TextChoices):
+        VOICE = "voice", "Voice"
+        VIDEO = "video", "Video"
+
+    class State(models.TextChoices):
+        RINGING = "ringing", "Ringing"
+        CONNECTING = "connecting", "Connecting"
+        ACTIVE = "active", "Active"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired (missed)"
+        FAILED = "failed", "Failed"
+        COMPLETED = "completed", "Completed"
+        DROPPED = "dropped", "Dropped"
+
+    LIVE_STATES = (State.RINGING, State.CONNECTING, State.ACTIVE)
+    MEDIA_STATES = (State.CONNECTING, State.ACTIVE)
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="calls")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="calls")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="calls")
+    media = models.CharField(max_length=5, choices=Media.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RINGING)
+    end_reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When media started flowing (active).")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds from active to end.")
+    consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
+    # Timers live in the row so any process (a beat sweep, a countdown task, the embedded ticker)
+    # can fire them after the process that set them died.
+    ring_deadline = models.DateTimeField(null=True, blank=True)
+    connect_deadline = models.DateTimeField(null=True, blank=True)
+    agent_deadline = models.DateTimeField(null=True, blank=True, help_text="Agent presence lease (heartbeats).")
+    consumer_deadline = models.DateTimeField(null=True, blank=True, help_text="Consumer presence lease.")
+    reconnect_grace_s = models.PositiveIntegerField(default=20)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(state__in=["ringing", "connecting", "active"]),
+                name="one_live_call_per_conversation",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "ring_deadline"]),
+            models.Index(fields=["account", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_media_display()} call {self.pk} ({self.state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in self.LIVE_STATES
+
+
+class CallEvent(models.Model):
+    """Append-only log of a call: transitions, mute/camera changes, quality samples. Never SDP."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", "State change"
+        MEDIA = "media", "Media change"
+        STATS = "stats", "Quality sample"
+        CONNECTED = "connected", "Side connected"
+        PRESENCE = "presence", "Presence change"
+
+    class Actor(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CONSUMER = "consumer", "Consumer"
+        SYSTEM = "system", "System"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.CharField(max_length=10, choices=Actor.choices)
+    state = models.CharField(max_length=10, blank=True, help_text="The state entered (state events).")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["call", "id"]), models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state or ''} by {self.actor}"
+
+
+class AgentConnection(models.Model):
+    """A live agent socket; an agent with a fresh one is online for routing. Leases expire so a
+    process that dies without closing its sockets leaves no agent "online" for long."""
+
+    channel_name = models.CharField(max_length=200, primary_key=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections")
+    lease_until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["agent", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} on {self.channel_name}"

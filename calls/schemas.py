@@ -1,0 +1,166 @@
+"""Typed schemas of every inbound WebSocket frame (pydantic, strict, unknown fields refused).
+
+A client never chooses a handler or a group: the frame's `type` selects a schema from the table of
+its role, and only frames that validate reach the handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Id = Annotated[int, Field(gt=0, lt=2**63)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+FrameId = Annotated[str, Field(max_length=64)] | Annotated[int, Field(ge=0, lt=2**53)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Frame(Strict):
+    type: str
+    id: FrameId | None = None
+
+
+class ConversationRef(Frame):
+    conversation_id: Id
+
+
+class AgentMessage(Frame):
+    conversation_id: Id
+    text: Text
+
+
+class ConsumerMessage(Frame):
+    text: Text
+
+
+class CallInvite(Frame):
+    conversation_id: Id
+    media: Literal["voice", "video"]
+
+
+class ClientInfo(Strict):
+    user_agent: Annotated[str, Field(max_length=512)]
+    webrtc: bool
+    camera: bool
+    microphone: bool
+
+
+class CallAccept(Frame):
+    call_id: Id
+    client: ClientInfo
+
+
+class CallRef(Frame):
+    call_id: Id
+
+
+class Sdp(Strict):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: Annotated[str, Field(max_length=60000)] = ""
+
+
+class Candidate(Strict):
+    candidate: Annotated[str, Field(max_length=2000)]
+    sdpMid: Annotated[str, Field(max_length=64)] | None = None  # noqa: N815 - the WebRTC field name
+    sdpMLineIndex: Annotated[int, Field(ge=0, le=255)] | None = None  # noqa: N815
+    usernameFragment: Annotated[str, Field(max_length=256)] | None = None  # noqa: N815
+
+
+class Signal(Strict):
+    sdp: Sdp | None = None
+    candidate: Candidate | None = None
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> Signal:
+        if len(self.model_fields_set & {"sdp", "candidate"}) != 1 or (
+            "sdp" in self.model_fields_set and self.sdp is None
+        ):
+            raise ValueError("signal must hold exactly one of sdp {type, sdp} or candidate ({...} or null)")
+        return self
+
+
+class CallSignal(Frame):
+    call_id: Id
+    signal: Signal
+
+
+class CallMedia(Frame):
+    call_id: Id
+    audio: bool
+    video: bool
+    camera: Literal["front", "back"] | None = None
+
+
+Number = Annotated[float, Field(ge=0, le=1e7)]
+
+
+class Stats(Strict):
+    rtt_ms: Number | None = None
+    packet_loss_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    bitrate_kbps: Number | None = None
+    jitter_ms: Number | None = None
+    frames_per_second: Annotated[float, Field(ge=0, le=240)] | None = None
+    frame_width: Annotated[int, Field(ge=0, le=16384)] | None = None
+    frame_height: Annotated[int, Field(ge=0, le=16384)] | None = None
+    candidate_type: Literal["host", "srflx", "prflx", "relay"] | None = None
+
+
+class CallStats(Frame):
+    call_id: Id
+    stats: Stats
+
+
+HangupReason = Literal[
+    "user",
+    "webview_closed",
+    "page_closed",
+    "permission_denied",
+    "no_devices",
+    "no_camera",
+    "no_microphone",
+    "ice_failed",
+    "unsupported_browser",
+]
+
+
+class CallHangup(Frame):
+    call_id: Id
+    reason: HangupReason | None = None
+
+
+AGENT_FRAMES: dict[str, type[Frame]] = {
+    "conversation.take": ConversationRef,
+    "conversation.close": ConversationRef,
+    "message.send": AgentMessage,
+    "call.invite": CallInvite,
+    "call.signal": CallSignal,
+    "call.connected": CallRef,
+    "call.media": CallMedia,
+    "call.stats": CallStats,
+    "call.ice": CallRef,
+    "call.hangup": CallHangup,
+}
+CONSUMER_FRAMES: dict[str, type[Frame]] = {
+    "message.send": ConsumerMessage,
+    "call.accept": CallAccept,
+    "call.reject": CallRef,
+    "call.signal": CallSignal,
+    "call.connected": CallRef,
+    "call.media": CallMedia,
+    "call.stats": CallStats,
+    "call.ice": CallRef,
+    "call.hangup": CallHangup,
+}
+
+
+def describe(exc: ValidationError) -> str:
+    """A short, client-facing account of what is wrong (field paths and reasons, never input values)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "frame"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,71 @@
+"""Reads for the sockets: the `hello` frames, in a constant number of queries."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from accounts.models import User
+from settings_profiles.models import AccountCallSettings
+from settings_profiles.services import MEDIA, media_decision
+
+from .models import Call, Conversation, Message
+from .payloads import call_payload, conversation_payload, message_payload
+from .services import side_extras
+
+HELLO_MESSAGES_PER_CONVERSATION = 200
+
+
+def _live_call_frame(call: Call | None, call_settings: AccountCallSettings, party: str) -> dict | None:
+    if call is None:
+        return None
+    return {**call_payload(call), **side_extras(call, call_settings, party)}
+
+
+def _messages_by_conversation(conversation_ids: list[int]) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = {cid: [] for cid in conversation_ids}
+    for message in Message.objects.filter(conversation_id__in=conversation_ids).order_by("id"):
+        grouped[message.conversation_id].append(message_payload(message))
+    return {cid: items[-HELLO_MESSAGES_PER_CONVERSATION:] for cid, items in grouped.items()}
+
+
+def agent_hello(*, agent: User) -> dict:
+    """The agent's permissions, open and queued conversations with transcripts, and the live call."""
+    call_settings = AccountCallSettings.objects.select_related("account").get(account_id=agent.account_id)
+    profiles = list(agent.profiles.all())
+    decisions = {m: media_decision(user=agent, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
+    conversations = list(
+        Conversation.objects.filter(account_id=agent.account_id)
+        .filter(Q(state=Conversation.State.QUEUED) | Q(state=Conversation.State.OPEN, agent=agent))
+        .order_by("created_at")
+    )
+    messages = _messages_by_conversation([c.pk for c in conversations])
+    call = Call.objects.filter(agent=agent, state__in=Call.LIVE_STATES).select_related("conversation", "agent").first()
+    return {
+        "type": "hello",
+        "role": "agent",
+        "agent": {"id": agent.pk, "name": agent.display_name, "account": call_settings.account.slug},
+        "permissions": {m: d.allowed for m, d in decisions.items()},
+        "permission_reasons": {m: d.reason for m, d in decisions.items() if not d.allowed},
+        "conversations": [{**conversation_payload(c), "messages": messages[c.pk]} for c in conversations],
+        "call": _live_call_frame(call, call_settings, "agent"),
+        "texts": call_settings.resolved_texts(),
+    }
+
+
+def consumer_hello(*, conversation: Conversation) -> dict:
+    """The consumer's conversation, transcript, live call (with invitation or ICE) and texts."""
+    call_settings = AccountCallSettings.objects.select_related("account").get(account_id=conversation.account_id)
+    call = (
+        Call.objects.filter(conversation=conversation, state__in=Call.LIVE_STATES)
+        .select_related("conversation", "agent")
+        .first()
+    )
+    return {
+        "type": "hello",
+        "role": "consumer",
+        "conversation": conversation_payload(conversation),
+        "messages": _messages_by_conversation([conversation.pk])[conversation.pk],
+        "call": _live_call_frame(call, call_settings, "consumer"),
+        "texts": call_settings.resolved_texts(conversation.locale),
+        "style": call_settings.resolved_style(),
+    }

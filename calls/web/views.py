@@ -1,0 +1,78 @@
+"""The agent workspace at /workspace/: one page whose live state comes over /ws/agent/.
+
+The views only decide who may open it and check the agent's browser; conversations, transcripts,
+permissions and calls arrive in the socket's `hello` and the frames after it (static/workspace/).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from calls.browsers import check_client
+
+from .selectors import workspace_transcript
+
+AGENT_SOCKET_PATH = "/ws/agent/"
+# Shown when the agent's browser is not one the product supports (DESIGN.md: the agent's browser is
+# checked too). The server's check_client decides; the page only says it in words.
+SUPPORTED_BROWSERS_TEXT = "the latest Chrome, Firefox, Safari or Edge"
+
+
+def _may_use_workspace(user: User) -> bool:
+    """Agents and account admins of an active account; support staff without an account may not."""
+    return user.is_active and user.account_id is not None and user.account.active
+
+
+def _refused(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not _may_use_workspace(request.user):
+        return render(request, "workspace/forbidden.html", status=403)
+    return None
+
+
+@require_GET
+def workspace(request: HttpRequest) -> HttpResponse:
+    """The workspace page: the socket URL, who the agent is, and whether this browser can call."""
+    refused = _refused(request)
+    if refused is not None:
+        return refused
+    user = request.user
+    browser = check_client(
+        user_agent=request.headers.get("user-agent", ""), webrtc=True, camera=True, microphone=True, media="voice"
+    )
+    config = {
+        "socket_path": AGENT_SOCKET_PATH,
+        "transcript_url": reverse("workspace:transcript", args=[0]).replace("/0/", "/{id}/"),
+        "login_url": reverse("login") + "?next=" + reverse("workspace:index"),
+        "agent": {"id": user.pk, "name": user.display_name, "role": user.role},
+        "account": {"slug": user.account.slug, "name": user.account.name},
+        "browser": {"supported": browser.ok, "name": browser.browser, "reason": browser.reason},
+    }
+    context = {
+        "account": user.account,
+        "config": config,
+        "browser": browser,
+        "supported_browsers_text": SUPPORTED_BROWSERS_TEXT,
+        "is_admin": user.is_account_admin,
+    }
+    return render(request, "workspace/workspace.html", context)
+
+
+@require_GET
+def transcript(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A conversation's transcript as JSON, for a conversation the socket named without messages
+    (one queued while the page was open, then taken): queued ones of the account and the agent's own."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in first."}, status=401)
+    if not _may_use_workspace(request.user):
+        return JsonResponse({"detail": "Not allowed."}, status=403)
+    messages = workspace_transcript(agent=request.user, conversation_id=conversation_id)
+    if messages is None:
+        raise Http404("No such conversation.")
+    return JsonResponse({"conversation_id": conversation_id, "messages": messages})

@@ -1,0 +1,415 @@
+// One call client for both sides: the agent workspace and the consumer window.
+//
+// Perfect negotiation (the consumer is polite, the agent impolite), trickle ICE, camera-off-at-start,
+// sender bitrate caps from the product page (video 2,600 kbit/s degrading to 1,100; voice 600),
+// quality samples from getStats every few seconds, ICE restart with fresh credentials before giving
+// up, and `call.connected` once ICE connects. Nothing here is stored: SDP and candidates only pass
+// through the signaling socket.
+
+export const BITRATE = {
+  videoTotal: 2_600_000, // kbit/s * 1000: recommended for a video call
+  videoDegraded: 1_100_000, // still works, degraded automatically
+  audioInVideoCall: 100_000,
+  voiceOnly: 600_000,
+};
+const STATS_EVERY_MS = 5000;
+const DISCONNECTED_GRACE_MS = 3000;
+const MAX_ICE_RESTARTS = 2;
+// The polite side (the consumer) leaves the first offer to the impolite one (the agent) for this long.
+// Both offering at once is glare: the polite side rolls its offer back, and Chrome then sometimes
+// leaves its ICE gathering stuck (no candidates, the call stays connecting until it times out).
+// If no offer comes (the polite side rejoined after a reload, the other side's connection is up),
+// it offers itself.
+const POLITE_FIRST_OFFER_WAIT_MS = 1500;
+
+/** What the browser offers, for `call.accept`'s `client` and the agent's own check. */
+export async function clientCapabilities() {
+  const webrtc = typeof RTCPeerConnection === "function" && !!navigator.mediaDevices?.getUserMedia;
+  let camera = false;
+  let microphone = false;
+  if (navigator.mediaDevices?.enumerateDevices) {
+    try {
+      const devices = await navigator.mediaDevices.enumerateDevices();
+      camera = devices.some((d) => d.kind === "videoinput");
+      microphone = devices.some((d) => d.kind === "audioinput");
+    } catch {
+      /* no device list: reported as missing */
+    }
+  }
+  return { user_agent: navigator.userAgent, webrtc, camera, microphone };
+}
+
+/** Map a getUserMedia failure to the protocol's hang-up reason. */
+export function mediaErrorReason(error) {
+  if (!error) return "no_devices";
+  if (error.name === "NotAllowedError" || error.name === "SecurityError") return "permission_denied";
+  return "no_devices";
+}
+
+export class CallSession extends EventTarget {
+  /**
+   * @param {object} opts
+   * @param {import("./signaling.js").SignalingSocket} opts.socket
+   * @param {"agent"|"consumer"} opts.party
+   * @param {object} opts.call      the `call` of the connecting call.state frame
+   * @param {object} opts.ice       that frame's `ice` ({iceServers, iceTransportPolicy})
+   * @param {object} opts.media     that frame's `media` ({agent_camera_on, consumer_camera_on})
+   */
+  constructor({ socket, party, call, ice, media }) {
+    super();
+    this.socket = socket;
+    this.party = party;
+    this.call = call;
+    this.callId = call.id;
+    this.video = call.media === "video";
+    this.polite = party === "consumer";
+    this.ice = ice;
+    this.cameraOn = this.video && (party === "agent" ? media.agent_camera_on : media.consumer_camera_on);
+    this.muted = false;
+    this.facing = "user";
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.connectedOnce = false;
+    this.iceRestarts = 0;
+    this.closed = false;
+    this.localStream = null;
+    this.remoteStream = new MediaStream();
+    this.timers = [];
+    this.lastInbound = null;
+    this.degraded = false;
+    this.pc = null;
+    this.earlySignals = []; // signals that arrived before start() built the peer connection
+    this.waitedForOffer = false;
+  }
+
+  /** Ask for the camera/microphone, create the peer connection, start negotiating. */
+  async start() {
+    try {
+      this.localStream = await navigator.mediaDevices.getUserMedia({
+        audio: true,
+        video: this.video ? { facingMode: this.facing, width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+      });
+    } catch (error) {
+      this.#emit("media-error", { reason: mediaErrorReason(error), error });
+      await this.hangup(mediaErrorReason(error));
+      return;
+    }
+    if (this.closed) {
+      // The call ended while the browser was asking for the devices: release them at once.
+      this.localStream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    for (const track of this.localStream.getVideoTracks()) track.enabled = this.cameraOn;
+    this.#emit("local-stream", { stream: this.localStream });
+
+    const pc = new RTCPeerConnection(this.ice);
+    this.pc = pc;
+    pc.addEventListener("track", ({ track }) => {
+      this.remoteStream.addTrack(track);
+      this.#emit("remote-stream", { stream: this.remoteStream });
+    });
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      this.#signal({ candidate: candidate ? candidate.toJSON() : null });
+    });
+    pc.addEventListener("negotiationneeded", () => this.#negotiate());
+    pc.addEventListener("connectionstatechange", () => this.#onConnectionState());
+    for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
+    this.#scheduleCredentialRefresh();
+    this.#announceMedia();
+    for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
+  }
+
+  /** A `call.signal` frame from the other side. */
+  async handleSignal(signal) {
+    if (this.closed) return;
+    if (!this.pc) {
+      // The other side was faster than our getUserMedia: keep it, in order, for start().
+      this.earlySignals.push(signal);
+      return;
+    }
+    const pc = this.pc;
+    try {
+      if (signal.sdp) {
+        const description = signal.sdp;
+        const collision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
+        this.ignoreOffer = !this.polite && collision;
+        if (this.ignoreOffer) return;
+        await pc.setRemoteDescription(description);
+        if (description.type === "offer") {
+          await pc.setLocalDescription();
+          this.#signal({ sdp: pc.localDescription.toJSON() });
+        }
+      } else if ("candidate" in signal) {
+        try {
+          await pc.addIceCandidate(signal.candidate ?? undefined);
+        } catch (error) {
+          if (!this.ignoreOffer) throw error;
+        }
+      }
+    } catch (error) {
+      this.#emit("warning", { message: `Negotiation problem: ${error.message}` });
+    }
+  }
+
+  setMuted(muted) {
+    this.muted = muted;
+    for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = !muted;
+    this.#announceMedia();
+  }
+
+  setCameraOn(on) {
+    if (!this.video) return;
+    this.cameraOn = on;
+    for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = on;
+    this.#announceMedia();
+  }
+
+  /** How many cameras there are (the switch button shows only with two or more). */
+  static async cameraCount() {
+    try {
+      const devices = await navigator.mediaDevices.enumerateDevices();
+      return devices.filter((d) => d.kind === "videoinput").length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Front <-> back: facingMode first, then the next deviceId where facingMode is ignored (iOS Safari). */
+  async switchCamera() {
+    if (!this.video || !this.localStream) return;
+    const current = this.localStream.getVideoTracks()[0];
+    const currentId = current?.getSettings().deviceId;
+    const wanted = this.facing === "user" ? "environment" : "user";
+    let stream = null;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: wanted } } });
+      if (stream.getVideoTracks()[0]?.getSettings().deviceId === currentId) {
+        stream.getTracks().forEach((t) => t.stop());
+        stream = null;
+      }
+    } catch {
+      stream = null;
+    }
+    if (!stream) {
+      const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+      if (cameras.length < 2) return;
+      const index = cameras.findIndex((d) => d.deviceId === currentId);
+      const next = cameras[(index + 1) % cameras.length];
+      stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } });
+    }
+    const track = stream.getVideoTracks()[0];
+    track.enabled = this.cameraOn;
+    const sender = this.pc?.getSenders().find((s) => s.track?.kind === "video");
+    if (sender) await sender.replaceTrack(track);
+    if (current) {
+      this.localStream.removeTrack(current);
+      current.stop();
+    }
+    this.localStream.addTrack(track);
+    this.facing = wanted;
+    this.#emit("local-stream", { stream: this.localStream });
+    this.#announceMedia();
+  }
+
+  async hangup(reason = "user") {
+    if (this.closed) return;
+    try {
+      await this.socket.request({ type: "call.hangup", call_id: this.callId, ...(reason ? { reason } : {}) });
+    } catch {
+      /* the call may already have ended on the server */
+    }
+    this.close();
+  }
+
+  /** Release everything locally (the server's call.state said the call ended). */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.forEach((t) => clearTimeout(t) || clearInterval(t));
+    this.localStream?.getTracks().forEach((t) => t.stop());
+    this.pc?.close();
+    this.#emit("closed", {});
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  #emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  #signal(signal) {
+    this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+  }
+
+  #announceMedia() {
+    const camera = this.video ? (this.facing === "environment" ? "back" : "front") : null;
+    this.socket.send({
+      type: "call.media",
+      call_id: this.callId,
+      audio: !this.muted,
+      video: this.video && this.cameraOn,
+      camera,
+    });
+  }
+
+  async #negotiate() {
+    if (this.closed) return;
+    if (this.polite && !this.pc.remoteDescription && !this.waitedForOffer) {
+      this.waitedForOffer = true;
+      this.timers.push(
+        setTimeout(() => {
+          if (!this.closed && !this.pc.remoteDescription && this.pc.signalingState === "stable") this.#negotiate();
+        }, POLITE_FIRST_OFFER_WAIT_MS),
+      );
+      return;
+    }
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      this.#signal({ sdp: this.pc.localDescription.toJSON() });
+    } catch (error) {
+      this.#emit("warning", { message: `Could not make an offer: ${error.message}` });
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  #onConnectionState() {
+    const state = this.pc.connectionState;
+    this.#emit("connection-state", { state });
+    if (state === "connected") {
+      this.iceRestarts = 0;
+      if (!this.connectedOnce) {
+        this.connectedOnce = true;
+        this.socket.send({ type: "call.connected", call_id: this.callId });
+        this.#applyBitrateCaps();
+        this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));
+      }
+    } else if (state === "disconnected") {
+      this.timers.push(
+        setTimeout(() => {
+          if (this.pc?.connectionState === "disconnected") this.#restartIce();
+        }, DISCONNECTED_GRACE_MS),
+      );
+    } else if (state === "failed") {
+      this.#restartIce();
+    }
+  }
+
+  /** Fresh credentials, then an ICE restart; after MAX_ICE_RESTARTS the call is given up. */
+  async #restartIce() {
+    if (this.closed) return;
+    if (this.iceRestarts >= MAX_ICE_RESTARTS) {
+      await this.hangup("ice_failed");
+      return;
+    }
+    this.iceRestarts += 1;
+    try {
+      const answer = await this.socket.request({ type: "call.ice", call_id: this.callId });
+      this.ice = answer.ice;
+      this.pc.setConfiguration(answer.ice);
+    } catch {
+      /* keep the old configuration; the restart may still work */
+    }
+    // Only the impolite side restarts, so the two sides do not offer at once.
+    if (!this.polite) this.pc.restartIce();
+  }
+
+  /** Renew minted TURN credentials a minute before they expire (username "expiry:participant"). */
+  #scheduleCredentialRefresh() {
+    const expiries = (this.ice.iceServers ?? [])
+      .map((s) => Number.parseInt(String(s.username ?? "").split(":")[0], 10))
+      .filter((n) => Number.isFinite(n) && n > 1e9);
+    if (!expiries.length) return;
+    const due = Math.min(...expiries) * 1000 - Date.now() - 60_000;
+    this.timers.push(
+      setTimeout(
+        async () => {
+          if (this.closed) return;
+          try {
+            const answer = await this.socket.request({ type: "call.ice", call_id: this.callId });
+            this.ice = answer.ice;
+            this.pc.setConfiguration(answer.ice);
+            this.#scheduleCredentialRefresh();
+          } catch {
+            /* the next restart asks again */
+          }
+        },
+        Math.max(5_000, due),
+      ),
+    );
+  }
+
+  async #applyBitrateCaps() {
+    for (const sender of this.pc.getSenders()) {
+      if (!sender.track) continue;
+      let max;
+      if (sender.track.kind === "audio") max = this.video ? BITRATE.audioInVideoCall : BITRATE.voiceOnly;
+      else max = (this.degraded ? BITRATE.videoDegraded : BITRATE.videoTotal) - BITRATE.audioInVideoCall;
+      const parameters = sender.getParameters();
+      if (!parameters.encodings?.length) parameters.encodings = [{}];
+      parameters.encodings[0].maxBitrate = max;
+      try {
+        await sender.setParameters(parameters);
+      } catch {
+        /* some browsers refuse before negotiation completes; the next sample retries */
+      }
+    }
+  }
+
+  async #sampleStats() {
+    if (this.closed || !this.pc) return;
+    const report = await this.pc.getStats();
+    let pair = null;
+    const byId = new Map();
+    report.forEach((s) => byId.set(s.id, s));
+    report.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
+    });
+    if (!pair) report.forEach((s) => s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && (pair = s));
+    let packetsLost = 0;
+    let packetsReceived = 0;
+    let bytes = 0;
+    let fps;
+    let width;
+    let height;
+    report.forEach((s) => {
+      if (s.type !== "inbound-rtp") return;
+      packetsLost += s.packetsLost ?? 0;
+      packetsReceived += s.packetsReceived ?? 0;
+      bytes += s.bytesReceived ?? 0;
+      if (s.kind === "video") {
+        fps = s.framesPerSecond;
+        width = s.frameWidth;
+        height = s.frameHeight;
+      }
+    });
+    const now = performance.now();
+    const stats = {};
+    if (pair?.currentRoundTripTime !== undefined) stats.rtt_ms = Math.round(pair.currentRoundTripTime * 1000);
+    const total = packetsLost + packetsReceived;
+    if (total > 0) stats.packet_loss_pct = Math.round((packetsLost / total) * 10000) / 100;
+    if (this.lastInbound) {
+      const seconds = (now - this.lastInbound.at) / 1000;
+      if (seconds > 0) stats.bitrate_kbps = Math.max(0, Math.round(((bytes - this.lastInbound.bytes) * 8) / seconds / 1000));
+    }
+    this.lastInbound = { at: now, bytes };
+    if (fps !== undefined) stats.frames_per_second = fps;
+    if (width !== undefined) stats.frame_width = width;
+    if (height !== undefined) stats.frame_height = height;
+    const local = pair ? byId.get(pair.localCandidateId) : null;
+    if (local?.candidateType) stats.candidate_type = local.candidateType;
+    this.socket.send({ type: "call.stats", call_id: this.callId, stats });
+    this.#emit("stats", { stats });
+
+    // Degrade the video cap when the estimated uplink cannot carry the full rate.
+    const available = pair?.availableOutgoingBitrate;
+    if (this.video && available !== undefined) {
+      const shouldDegrade = available < BITRATE.videoTotal;
+      if (shouldDegrade !== this.degraded) {
+        this.degraded = shouldDegrade;
+        this.#applyBitrateCaps();
+      }
+    }
+  }
+}

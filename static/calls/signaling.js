@@ -1,0 +1,99 @@
+// The signaling socket shared by the agent workspace and the consumer window (docs/protocol.md).
+// Reconnects with backoff; a reconnect gets a fresh `hello` carrying the live call, if any.
+
+export class SignalingSocket extends EventTarget {
+  /** @param {string} url ws(s) URL of /ws/agent/ or /ws/consumer/?token=... */
+  constructor(url) {
+    super();
+    this.url = url;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.closedByUs = false;
+    this.retry = 0;
+    this.ws = null;
+  }
+
+  connect() {
+    this.closedByUs = false;
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.retry = 0;
+      this.dispatchEvent(new CustomEvent("open"));
+    });
+    ws.addEventListener("message", (event) => this.#onMessage(event));
+    ws.addEventListener("close", (event) => this.#onClose(event));
+  }
+
+  close() {
+    this.closedByUs = true;
+    clearTimeout(this.reconnectTimer); // a reconnect already scheduled must not reopen a closed socket
+    if (this.ws) this.ws.close(1000);
+  }
+
+  get isOpen() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Fire and forget (used for the hot path: call.signal, call.stats). */
+  send(frame) {
+    if (!this.isOpen) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Send with an id; resolves with the `ok` (or `call.ice`) answer, rejects with the `error` frame. */
+  request(frame, timeoutMs = 10000) {
+    const id = `c${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject({ type: "error", code: "timeout", message: "The server did not answer in time." });
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      if (!this.send({ ...frame, id })) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject({ type: "error", code: "offline", message: "Not connected to the server." });
+      }
+    });
+  }
+
+  #onMessage(event) {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (frame.re !== undefined && this.pending.has(frame.re)) {
+      const { resolve, reject, timer } = this.pending.get(frame.re);
+      clearTimeout(timer);
+      this.pending.delete(frame.re);
+      (frame.type === "error" ? reject : resolve)(frame);
+      if (frame.type === "ok") return;
+    }
+    this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
+    this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+  }
+
+  #onClose(event) {
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject({ type: "error", code: "offline", message: "The connection closed." });
+    }
+    this.pending.clear();
+    this.dispatchEvent(new CustomEvent("close", { detail: { code: event.code } }));
+    // 4401/4403: the server refused us; retrying cannot help.
+    if (this.closedByUs || event.code === 4401 || event.code === 4403) return;
+    const delay = Math.min(8000, 250 * 2 ** this.retry++);
+    this.reconnectTimer = setTimeout(() => {
+      if (!this.closedByUs) this.connect();
+    }, delay);
+  }
+}
+
+export function socketUrl(path) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${location.host}${path}`;
+}
