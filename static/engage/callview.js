@@ -1,0 +1,487 @@
+// The consumer's side of a call, shared by the embedded window (window.js) and the mobile webview
+// page (webview.js): the invitation with the account's texts and style, accept/reject, the call stage
+// (remote and self view, mute, camera, switch camera, end) and the ended state in words.
+//
+// It follows the server: every `call.state` frame (and `hello.call` after a reload) goes to
+// applyCall(); the UI shows what that frame says. Camera and microphone are asked for only once the
+// call is `connecting` (CallSession.start() calls getUserMedia), that is after the consumer accepted.
+// Every text reaches the page through textContent, never as HTML.
+
+import { CallSession, clientCapabilities } from "../calls/callclient.js";
+
+export const LIVE = new Set(["ringing", "connecting", "active"]);
+export const MEDIA_STATES = new Set(["connecting", "active"]);
+const ENDED_TEXT = {
+  rejected: "system_call_rejected",
+  cancelled: "system_call_cancelled",
+  expired: "system_call_missed",
+  completed: "system_call_completed",
+  dropped: "system_call_dropped",
+};
+const MEDIA_ERROR_TEXT = { permission_denied: "error_permission_denied", no_devices: "error_no_devices" };
+
+/** Fill a validated account text's {placeholders} ({{ and }} are literal braces, as in Python). */
+export function fill(template, values = {}) {
+  return String(template ?? "").replace(/\{\{|\}\}|\{(\w+)\}/g, (match, name) => {
+    if (match === "{{") return "{";
+    if (match === "}}") return "}";
+    return values[name] ?? "";
+  });
+}
+
+/** 0:45, 12:03, 1:02:09 (as the server's transcript lines). */
+export function formatDuration(seconds) {
+  const total = Math.max(0, Math.floor(seconds || 0));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+function storage() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null; // storage blocked (a third-party iframe in a strict browser): remember nothing
+  }
+}
+
+function rememberMedia(call) {
+  try {
+    storage()?.setItem(`vvc.call.${call.id}.media`, call.media);
+  } catch {
+    /* quota or blocked: the fallback below guesses */
+  }
+}
+
+/** "voice"|"video": hello.call.media may hold the camera settings instead (docs/protocol.md, known deviations). */
+function mediaOf(call) {
+  if (call.media === "voice" || call.media === "video") return call.media;
+  const remembered = storage()?.getItem(`vvc.call.${call.id}.media`);
+  if (remembered === "voice" || remembered === "video") return remembered;
+  if (call.invitation?.media) return call.invitation.media;
+  const cameras = call.media && typeof call.media === "object" ? call.media : {};
+  return cameras.agent_camera_on || cameras.consumer_camera_on ? "video" : "voice";
+}
+
+/** A `call.state` frame as {call, invitation, ice, media, error}. */
+export function fromStateFrame(frame) {
+  const { call, invitation, ice, media, error } = frame;
+  return { call, invitation, ice, media, error };
+}
+
+/** `hello.call` (the call merged with its extras) as {call, invitation, ice, media, error}. */
+export function fromHello(helloCall) {
+  if (!helloCall) return null;
+  const { invitation, ice, error, ...call } = helloCall;
+  const cameras = call.media && typeof call.media === "object" ? call.media : undefined;
+  return { call: { ...call, media: mediaOf(helloCall) }, invitation, ice, media: cameras, error };
+}
+
+export class CallController extends EventTarget {
+  /**
+   * @param {object} opts
+   * @param {import("../calls/signaling.js").SignalingSocket} opts.socket
+   * @param {object} opts.texts    the account's resolved texts (conversation locale)
+   * @param {object} opts.words    the window's own words
+   * @param {(event: string, call: object) => void} [opts.report]  analytics (analytics.js)
+   * @param {(message: string) => void} [opts.onError]
+   * @param {boolean} [opts.quietEndings]  an invitation that ends unanswered just disappears (the
+   *   window's transcript says what happened) instead of showing the ended card (the webview)
+   */
+  constructor({ socket, texts, words, report = () => {}, onError = () => {}, quietEndings = false }) {
+    super();
+    this.socket = socket;
+    this.texts = texts;
+    this.words = words;
+    this.report = report;
+    this.onError = onError;
+    this.quietEndings = quietEndings;
+    this.rejectedHere = null;
+    this.call = null;
+    this.session = null;
+    this.signalChain = Promise.resolve();
+    this.earlySignals = [];
+    this.remoteMedia = null;
+    this.view = "idle"; // idle | invitation | call | ended
+    this.timer = null;
+    this.busy = false;
+    this.$ = (id) => document.getElementById(id);
+    this.#bindControls();
+  }
+
+  get live() {
+    return Boolean(this.call && LIVE.has(this.call.state));
+  }
+
+  // --- frames from the server -------------------------------------------------------------------
+
+  /** Show the call as the server says it is now. `entry` from fromStateFrame() or fromHello(). */
+  applyCall(entry) {
+    if (!entry) return;
+    const call = { ...entry.call, media: mediaOf(entry.call) };
+    if (this.call && this.call.id !== call.id && LIVE.has(this.call.state) && !LIVE.has(call.state)) {
+      return; // a late frame about an older call must not hide the current one
+    }
+    this.call = call;
+    rememberMedia(call);
+    if (call.state === "ringing") {
+      this.#showInvitation(call, entry.invitation);
+    } else if (MEDIA_STATES.has(call.state)) {
+      this.#hideInvitation();
+      this.#ensureSession(call, entry);
+      this.#showStage();
+      if (call.state === "active") this.report("call_started", call);
+    } else {
+      this.#hideInvitation();
+      this.#stopSession();
+      if (call.started_at) this.report("call_ended", call);
+      const neverAnswered = !call.answered_at && call.state !== "failed";
+      if ((neverAnswered && this.quietEndings) || this.rejectedHere === call.id) {
+        // The consumer's own "no", or an invitation withdrawn or missed: the transcript line says it.
+        this.#setView("idle");
+      } else {
+        this.#showEnded(call, entry.error);
+      }
+    }
+    this.dispatchEvent(new CustomEvent("change", { detail: { call } }));
+  }
+
+  /** A `call.signal` frame: in order, after the peer connection exists. */
+  handleSignal(frame) {
+    if (this.session && this.session.callId === frame.call_id && !this.session.closed) {
+      const target = this.session;
+      this.signalChain = this.signalChain.then(() => target.handleSignal(frame.signal)).catch(() => {});
+    } else if (!this.call || this.call.id === frame.call_id) {
+      // A signal may overtake our own call.state connecting: keep it for the session about to start.
+      this.earlySignals.push(frame);
+      if (this.earlySignals.length > 200) this.earlySignals.shift();
+    }
+  }
+
+  /** The agent muted, or switched the camera off or on. */
+  handleRemoteMedia(frame) {
+    if (frame.from !== "agent" || frame.call_id !== this.call?.id) return;
+    this.remoteMedia = { audio: frame.audio, video: frame.video };
+    this.#renderStage();
+  }
+
+  // --- consumer actions -------------------------------------------------------------------------
+
+  async accept() {
+    const call = this.call;
+    if (!call || call.state !== "ringing" || this.busy) return;
+    this.busy = true;
+    this.#setInvitationBusy(true);
+    try {
+      const client = await clientCapabilities();
+      await this.socket.request({ type: "call.accept", call_id: call.id, client });
+      this.report("invitation_accepted", call);
+    } catch (error) {
+      this.onError(error?.message ?? String(error));
+      this.#setInvitationBusy(false);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async reject() {
+    const call = this.call;
+    if (!call || call.state !== "ringing" || this.busy) return;
+    this.busy = true;
+    this.#setInvitationBusy(true);
+    this.rejectedHere = call.id;
+    try {
+      await this.socket.request({ type: "call.reject", call_id: call.id });
+      this.report("invitation_rejected", call);
+    } catch (error) {
+      this.rejectedHere = null;
+      this.onError(error?.message ?? String(error));
+      this.#setInvitationBusy(false);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async end(reason = "user") {
+    const call = this.call;
+    if (!call || !LIVE.has(call.state)) return;
+    if (this.session && !this.session.closed) {
+      await this.session.hangup(reason);
+    } else {
+      try {
+        await this.socket.request({ type: "call.hangup", call_id: call.id, reason });
+      } catch {
+        /* it already ended: the call.state frame says how */
+      }
+    }
+  }
+
+  /** No live call any more (a hello without one): release everything, show nothing. */
+  clear() {
+    if (!this.live) return;
+    this.#stopSession();
+    this.call = null;
+    this.#setView("idle");
+  }
+
+  /** Back from the ended card to the conversation. */
+  dismiss() {
+    if (this.view === "ended") this.#setView("idle");
+  }
+
+  // --- the session ------------------------------------------------------------------------------
+
+  #ensureSession(call, entry) {
+    if (this.session && this.session.callId === call.id && !this.session.closed) return;
+    this.#stopSession();
+    const ice = entry.ice ?? { iceServers: [] };
+    const video = call.media === "video";
+    const media = entry.media && typeof entry.media === "object" ? entry.media : { agent_camera_on: video, consumer_camera_on: video };
+    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media });
+    this.session = session;
+    this.remoteMedia = null;
+    this.peerState = "new";
+    const ours = () => this.session === session;
+    session.addEventListener("local-stream", ({ detail }) => {
+      if (!ours()) return;
+      this.#attach(this.$("engage-local-video"), detail.stream, true);
+      this.#renderStage();
+      CallSession.cameraCount().then((count) => {
+        if (!ours()) return;
+        this.cameraCount = count;
+        this.#renderStage();
+      });
+    });
+    session.addEventListener("remote-stream", ({ detail }) => {
+      if (!ours()) return;
+      this.#attach(video ? this.$("engage-remote-video") : this.$("engage-remote-audio"), detail.stream, false);
+    });
+    session.addEventListener("connection-state", ({ detail }) => {
+      if (!ours()) return;
+      this.peerState = detail.state;
+      this.#renderStage();
+    });
+    session.addEventListener("media-error", ({ detail }) => {
+      if (!ours()) return;
+      // The session hangs up with the reason; the server's failed call.state brings the account's text.
+      this.mediaError = this.texts[MEDIA_ERROR_TEXT[detail.reason] ?? "error_no_devices"];
+    });
+    session.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
+    // Signals are handled one at a time, in order, once start() built the peer connection.
+    this.signalChain = session.start().catch((error) => this.onError(error?.message ?? String(error)));
+    const early = this.earlySignals.filter((frame) => frame.call_id === call.id);
+    this.earlySignals = [];
+    for (const frame of early) this.handleSignal(frame);
+  }
+
+  #stopSession() {
+    const session = this.session;
+    this.session = null;
+    this.earlySignals = [];
+    if (session) session.close();
+    for (const id of ["engage-remote-video", "engage-local-video", "engage-remote-audio"]) {
+      const element = this.$(id);
+      if (element) element.srcObject = null;
+    }
+    this.$("engage-resume-audio").hidden = true;
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  #attach(element, stream, muted) {
+    if (!element) return;
+    if (element.srcObject !== stream) element.srcObject = stream;
+    element.muted = muted;
+    const playing = element.play();
+    if (playing?.catch) {
+      // Sound without a click (a reload mid-call) may be blocked: offer a button that plays it.
+      playing.catch(() => {
+        if (!muted) this.$("engage-resume-audio").hidden = false;
+      });
+    }
+  }
+
+  // --- views ------------------------------------------------------------------------------------
+
+  #setView(view) {
+    this.view = view;
+    this.$("engage-invitation").hidden = view !== "invitation";
+    this.$("engage-call").hidden = view !== "call" && view !== "ended";
+    this.dispatchEvent(new CustomEvent("view", { detail: { view } }));
+  }
+
+  #showInvitation(call, invitation) {
+    const texts = this.texts;
+    const section = this.$("engage-invitation");
+    const inv = invitation ?? {};
+    this.$("engage-invitation-title").textContent = inv.title ?? fill(texts[`invitation_title_${call.media}`]);
+    this.$("engage-invitation-body").textContent = inv.body ?? fill(texts[`invitation_body_${call.media}`]);
+    this.$("engage-accept").textContent = inv.accept ?? texts.invitation_accept;
+    this.$("engage-reject").textContent = inv.reject ?? texts.invitation_reject;
+    this.$("engage-invitation-note").textContent = call.media === "video" ? this.words.devices_note : this.words.devices_note_voice;
+    section.dataset.media = call.media;
+    applyInvitationStyle(section, inv.style);
+    this.#setInvitationBusy(false);
+    this.#setView("invitation");
+    this.report("invitation_shown", call);
+  }
+
+  #hideInvitation() {
+    if (this.view === "invitation") this.#setView("idle");
+  }
+
+  #setInvitationBusy(busy) {
+    this.$("engage-accept").disabled = busy;
+    this.$("engage-reject").disabled = busy;
+    this.$("engage-invitation").setAttribute("aria-busy", String(busy));
+  }
+
+  #showStage() {
+    this.$("engage-call-ended").hidden = true;
+    this.$("engage-call").dataset.media = this.call.media;
+    this.#setView("call");
+    if (this.call.state === "active" && !this.timer) {
+      this.timer = setInterval(() => this.#renderTimer(), 1000);
+    }
+    this.#renderStage();
+  }
+
+  #renderTimer() {
+    const el = this.$("engage-call-timer");
+    const started = this.call?.started_at ? Date.parse(this.call.started_at) : NaN;
+    if (this.call?.state !== "active" || Number.isNaN(started)) {
+      el.hidden = true;
+      return;
+    }
+    el.hidden = false;
+    el.textContent = formatDuration((Date.now() - started) / 1000);
+  }
+
+  #renderStage() {
+    const call = this.call;
+    if (!call || !MEDIA_STATES.has(call.state)) return;
+    const root = this.$("engage-call");
+    const session = this.session;
+    const video = call.media === "video";
+    root.dataset.state = call.state;
+    let status = this.texts.call_connecting;
+    if (call.state === "active") status = this.peerState === "disconnected" || this.peerState === "failed" ? this.words.reconnecting : "";
+    const statusEl = this.$("engage-call-status");
+    statusEl.textContent = status;
+    statusEl.hidden = !status;
+    this.#renderTimer();
+
+    const muted = Boolean(session?.muted);
+    const mute = this.$("engage-mute");
+    mute.setAttribute("aria-pressed", String(muted));
+    mute.querySelector(".call-btn-label").textContent = muted ? this.texts.call_unmute : this.texts.call_mute;
+
+    const camera = this.$("engage-camera");
+    const cameraOn = Boolean(session?.cameraOn);
+    camera.hidden = !video;
+    camera.setAttribute("aria-pressed", String(!cameraOn));
+    camera.querySelector(".call-btn-label").textContent = cameraOn ? this.texts.call_camera_off : this.texts.call_camera_on;
+    this.$("engage-switch-camera").hidden = !video || !(this.cameraCount >= 2);
+    this.$("engage-self").hidden = !video;
+    this.$("engage-self").dataset.camera = cameraOn ? "on" : "off";
+
+    // The agent's side: avatar instead of video for voice calls or a camera that is off.
+    const remoteVideoOn = video && (this.remoteMedia ? this.remoteMedia.video : true);
+    root.dataset.remoteVideo = remoteVideoOn ? "on" : "off";
+    this.$("engage-peer-note").textContent = video && !remoteVideoOn ? this.words.remote_camera_off : "";
+    this.$("engage-remote-muted").hidden = !(this.remoteMedia && this.remoteMedia.audio === false);
+  }
+
+  #showEnded(call, error) {
+    const texts = this.texts;
+    const root = this.$("engage-call");
+    root.dataset.state = call.state;
+    root.dataset.media = call.media;
+    const media = texts[`media_${call.media}`] ?? call.media;
+    const ended = this.$("engage-call-ended");
+    const errorEl = this.$("engage-call-error");
+    let text;
+    if (call.state === "failed") {
+      text = fill(texts.system_call_failed, { media, reason: "" }).replace(/[:：]\s*$/, "").trim();
+      errorEl.textContent = error?.text ?? this.mediaError ?? texts.error_connection_failed;
+      errorEl.hidden = false;
+    } else {
+      text = fill(texts[ENDED_TEXT[call.state]] ?? texts.system_call_completed, {
+        media,
+        duration: formatDuration(call.duration_s),
+      });
+      errorEl.hidden = true;
+    }
+    this.$("engage-call-ended-text").textContent = text;
+    ended.dataset.state = call.state;
+    ended.hidden = false;
+    this.$("engage-call-status").hidden = true;
+    this.$("engage-call-timer").hidden = true;
+    this.$("engage-remote-muted").hidden = true;
+    this.mediaError = null;
+    this.#setView("ended");
+  }
+
+  #bindControls() {
+    this.$("engage-accept").addEventListener("click", () => this.accept());
+    this.$("engage-reject").addEventListener("click", () => this.reject());
+    this.$("engage-mute").addEventListener("click", () => {
+      if (!this.session) return;
+      this.session.setMuted(!this.session.muted);
+      this.#renderStage();
+    });
+    this.$("engage-camera").addEventListener("click", () => {
+      if (!this.session) return;
+      this.session.setCameraOn(!this.session.cameraOn);
+      this.#renderStage();
+    });
+    this.$("engage-switch-camera").addEventListener("click", async () => {
+      if (!this.session) return;
+      const button = this.$("engage-switch-camera");
+      button.disabled = true;
+      try {
+        await this.session.switchCamera();
+      } catch (error) {
+        console.warn("call: switching the camera failed", error);
+      } finally {
+        button.disabled = false;
+        this.#renderStage();
+      }
+    });
+    this.$("engage-end").addEventListener("click", () => this.end("user"));
+    this.$("engage-resume-audio").addEventListener("click", () => {
+      this.$("engage-resume-audio").hidden = true;
+      for (const id of ["engage-remote-video", "engage-remote-audio"]) {
+        const element = this.$(id);
+        if (element?.srcObject) element.play().catch(() => {});
+      }
+    });
+    this.$("engage-call-dismiss")?.addEventListener("click", () => this.dismiss());
+  }
+}
+
+const STYLE_PROPERTIES = {
+  invitation_background: "--inv-bg",
+  invitation_text_color: "--inv-text",
+  invitation_border_color: "--inv-border",
+  accept_button_background: "--inv-accept-bg",
+  accept_button_text_color: "--inv-accept-text",
+  reject_button_background: "--inv-reject-bg",
+  reject_button_text_color: "--inv-reject-text",
+};
+const COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/** The account's invitation style as CSS custom properties (values re-checked: colours and pixels only). */
+export function applyInvitationStyle(element, style) {
+  if (!style) return;
+  for (const [key, property] of Object.entries(STYLE_PROPERTIES)) {
+    if (typeof style[key] === "string" && COLOR.test(style[key])) element.style.setProperty(property, style[key]);
+  }
+  for (const [key, property] of [
+    ["invitation_border_width", "--inv-border-width"],
+    ["invitation_border_radius", "--inv-radius"],
+  ]) {
+    if (Number.isInteger(style[key])) element.style.setProperty(property, `${style[key]}px`);
+  }
+}
