@@ -1,0 +1,377 @@
+"""Reads of the reporting app: report rows and totals from the rollups, live calls, call details.
+
+Every function here runs a fixed number of queries whatever the amount of data (tests hold them to
+it): aggregation happens in the database, names are joined in, nothing is fetched per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+
+from accounts.models import Account
+from calls.models import Call, CallEvent
+
+from .buckets import ONE_DAY, Bucket, buckets_for_days, day_start, label
+from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
+
+MAX_RANGE_DAYS = 366
+GROUP_BY = ("media", "agent")
+# The keys of a quality sample that reports show (calls.services.STATS_KEYS); nothing else of an
+# event's data is ever shown, so a stray field could never leak session data.
+SAMPLE_KEYS = (
+    "rtt_ms",
+    "packet_loss_pct",
+    "bitrate_kbps",
+    "jitter_ms",
+    "frames_per_second",
+    "frame_width",
+    "frame_height",
+    "candidate_type",
+)
+EVENT_DATA_KEYS = {
+    CallEvent.Kind.STATE: ("reason", "browser"),
+    CallEvent.Kind.MEDIA: ("audio", "video", "camera"),
+    CallEvent.Kind.STATS: SAMPLE_KEYS,
+    CallEvent.Kind.CONNECTED: (),
+    CallEvent.Kind.PRESENCE: ("present", "reason"),
+}
+OUTCOMES = ("completed", "dropped", "failed", "rejected", "expired", "cancelled", "in_progress")
+
+
+def account_time_zone(*, account_id: int) -> str | None:
+    """The account's time zone name, or None when the account does not exist."""
+    return Account.objects.filter(pk=account_id).values_list("time_zone", flat=True).first()
+
+
+@dataclass(frozen=True)
+class ReportRange:
+    """A report's local dates (both included) and the UTC instants they cover."""
+
+    zone_name: str
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return day_start(self.zone_name, self.first)
+
+    @property
+    def end(self) -> datetime:
+        return day_start(self.zone_name, self.last + ONE_DAY)
+
+    def buckets(self, interval: str) -> list[Bucket]:
+        return buckets_for_days(self.zone_name, self.first, self.last, [interval])
+
+
+def range_errors(first: date | None, last: date | None) -> dict[str, str]:
+    """What is wrong with a date range, keyed by the parameter to blame."""
+    errors: dict[str, str] = {}
+    for name, value in (("start", first), ("end", last)):
+        if value is not None and not (date(2000, 1, 1) <= value <= date(2999, 12, 31)):
+            errors[name] = "Use a date between 2000-01-01 and 2999-12-31."
+    if errors or first is None or last is None:
+        return errors
+    if last < first:
+        errors["end"] = "The end date is before the start date."
+    elif (last - first).days + 1 > MAX_RANGE_DAYS:
+        errors["end"] = (
+            f"A report covers at most {MAX_RANGE_DAYS} days (a year); choose a later start or an earlier end."
+        )
+    return errors
+
+
+# --- derived metrics ---------------------------------------------------------------------------
+
+
+def _ratio(numerator: int, denominator: int, scale: float = 1.0, digits: int = 3) -> float | None:
+    return round(numerator / denominator / scale, digits) if denominator else None
+
+
+def derive(sums: dict) -> dict:
+    """Rates and averages from summed rollup columns (docs/metrics.md): None where undefined."""
+    get = lambda key: sums.get(key) or 0  # noqa: E731 - a SUM over no rows is None
+    answered = get("accepted") + get("rejected") + get("expired")
+    return {
+        "acceptance_rate": _ratio(get("accepted"), answered, digits=4),
+        "duration_s_total": get("duration_s_sum"),
+        "duration_s_avg": _ratio(get("duration_s_sum"), get("ended_connected"), digits=1),
+        "duration_s_max": get("duration_s_max"),
+        "answer_s_avg": _ratio(get("answer_ms_sum"), get("accepted"), 1000, digits=2),
+        "rtt_ms_avg": _ratio(get("rtt_us_sum"), get("rtt_samples"), 1000, digits=1),
+        "packet_loss_pct_avg": _ratio(get("packet_loss_mpct_sum"), get("packet_loss_samples"), 1000, digits=3),
+        "bitrate_kbps_avg": _ratio(get("bitrate_bps_sum"), get("bitrate_samples"), 1000, digits=1),
+    }
+
+
+# The metrics of a report row or total, in the order the API and the CSV show them.
+COUNT_FIELDS = (
+    "sessions",
+    "accepted",
+    "rejected",
+    "expired",
+    "cancelled",
+    "failed",
+    "failed_unsupported_browser",
+    "failed_no_devices",
+    "failed_permission_denied",
+    "failed_connection",
+    "failed_other",
+    "connected",
+    "completed",
+    "dropped",
+    "in_progress",
+    "ended_connected",
+    "participants",
+    "distinct_consumers",
+    "quality_samples",
+)
+DERIVED_FIELDS = (
+    "acceptance_rate",
+    "duration_s_total",
+    "duration_s_avg",
+    "duration_s_max",
+    "answer_s_avg",
+    "rtt_ms_avg",
+    "packet_loss_pct_avg",
+    "bitrate_kbps_avg",
+)
+METRIC_FIELDS = COUNT_FIELDS + DERIVED_FIELDS
+
+
+def metrics(sums: dict) -> dict:
+    """The public metrics of summed rollup columns."""
+    counts = {name: sums.get(name) or 0 for name in COUNT_FIELDS if name != "quality_samples"}
+    counts["quality_samples"] = max(sums.get(k) or 0 for k in ("rtt_samples", "packet_loss_samples", "bitrate_samples"))
+    return {**counts, **derive(sums)}
+
+
+def _aggregates() -> dict:
+    sums = {name: Sum(name) for name in ADDITIVE_FIELDS}
+    return {**sums, **{name: Max(name) for name in MAX_FIELDS}}
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> QuerySet:
+    """One row per bucket and media (or agent) with data, in time order: summed rollup columns."""
+    dimensions = ["bucket_start", "bucket_end"]
+    if group_by == "agent":
+        dimensions += ["agent_key", "agent__name", "agent__email"]
+    else:
+        dimensions += ["media"]
+    return (
+        SessionRollup.objects.filter(
+            account=account, interval=interval, bucket_start__gte=period.start, bucket_start__lt=period.end
+        )
+        .values(*dimensions)
+        .annotate(**_aggregates())
+        .order_by(*dimensions[:3])
+    )
+
+
+def report_row(row: dict, *, zone_name: str, interval: str) -> dict:
+    """A summed row as the API and CSV show it."""
+    shown: dict = {
+        "bucket": label(row["bucket_start"], zone_name, interval),
+        "bucket_start": row["bucket_start"],
+        "bucket_end": row["bucket_end"],
+    }
+    if "media" in row:
+        shown["media"] = row["media"]
+    else:
+        shown["agent_id"] = row["agent_key"] or None
+        shown["agent_name"] = row.get("agent__name") or ""
+        shown["agent_email"] = row.get("agent__email") or ""
+    return {**shown, **metrics(row)}
+
+
+def report_totals(*, account: Account, period: ReportRange) -> dict:
+    """The metrics over the whole range, distinct consumers counted once across it (two queries)."""
+    sums = SessionRollup.objects.filter(
+        account=account, interval=Interval.DAY, bucket_start__gte=period.start, bucket_start__lt=period.end
+    ).aggregate(**_aggregates())
+    anonymous = Q(conversation__consumer_ref="")
+    consumers = Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end).aggregate(
+        known=Count("conversation__consumer_ref", distinct=True, filter=~anonymous),
+        anonymous=Count("conversation_id", distinct=True, filter=anonymous),
+    )
+    return {**metrics(sums), "distinct_consumers": consumers["known"] + consumers["anonymous"]}
+
+
+def agent_table(*, account: Account, period: ReportRange) -> list[dict]:
+    """One row per agent with sessions in the range, busiest first (one query)."""
+    voice, video = Q(media=Call.Media.VOICE), Q(media=Call.Media.VIDEO)
+    rows = (
+        SessionRollup.objects.filter(
+            account=account, interval=Interval.DAY, bucket_start__gte=period.start, bucket_start__lt=period.end
+        )
+        .values("agent_key", "agent__name", "agent__email")
+        .annotate(  # before the sums, whose names shadow the columns
+            voice_sessions=Sum("sessions", filter=voice),
+            video_sessions=Sum("sessions", filter=video),
+            **_aggregates(),
+        )
+        .order_by("-sessions", "agent__email", "agent_key")
+    )
+    table = []
+    for row in rows:
+        email = row["agent__email"] or ""
+        table.append(
+            {
+                "agent_id": row["agent_key"] or None,
+                "name": row["agent__name"] or (email.split("@")[0] if email else "Deleted agent"),
+                "email": email,
+                "voice_sessions": row["voice_sessions"] or 0,
+                "video_sessions": row["video_sessions"] or 0,
+                **metrics(row),
+            }
+        )
+    return table
+
+
+def time_series(*, account: Account, period: ReportRange, interval: str) -> dict:
+    """Sessions per bucket by media with every bucket of the range present (zeros included)."""
+    buckets = period.buckets(interval)
+    index = {b.start: i for i, b in enumerate(buckets)}
+    series = {media: [0] * len(buckets) for media in Call.Media.values}
+    connected = [0] * len(buckets)
+    for row in report_rows(account=account, period=period, interval=interval, group_by="media"):
+        i = index.get(row["bucket_start"])
+        if i is not None:
+            series[row["media"]][i] += row["sessions"] or 0
+            connected[i] += row["connected"] or 0
+    return {
+        "labels": [label(b.start, period.zone_name, interval) for b in buckets],
+        "voice": series[Call.Media.VOICE],
+        "video": series[Call.Media.VIDEO],
+        "connected": connected,
+    }
+
+
+def outcome_breakdown(totals: dict) -> list[dict]:
+    """How the range's sessions ended, for the outcome chart and its table."""
+    names = {
+        "completed": "Completed",
+        "dropped": "Dropped",
+        "failed": "Failed",
+        "rejected": "Rejected",
+        "expired": "Missed",
+        "cancelled": "Cancelled",
+        "in_progress": "In progress",
+    }
+    return [{"key": key, "label": names[key], "count": totals.get(key) or 0} for key in OUTCOMES]
+
+
+def failure_breakdown(totals: dict) -> list[dict]:
+    names = {
+        "failed_unsupported_browser": "Unsupported browser",
+        "failed_no_devices": "No camera or microphone",
+        "failed_permission_denied": "Camera or microphone permission denied",
+        "failed_connection": "Connection failed (ICE, timeout)",
+        "failed_other": "Other",
+    }
+    return [{"key": key, "label": label_, "count": totals.get(key) or 0} for key, label_ in names.items()]
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+
+def live_calls(*, account: Account) -> list[dict]:
+    """The account's calls in progress right now, oldest first (one query)."""
+    calls = (
+        Call.objects.filter(account=account, state__in=Call.LIVE_STATES)
+        .select_related("agent")
+        .order_by("created_at")[:100]
+    )
+    return [
+        {
+            "id": call.pk,
+            "media": call.media,
+            "state": call.state,
+            "agent": call.agent.display_name if call.agent else "Deleted agent",
+            "created_at": call.created_at,
+            "started_at": call.started_at,
+        }
+        for call in calls
+    ]
+
+
+def recent_calls(*, account: Account, period: ReportRange, limit: int = 10) -> list[Call]:
+    """The latest calls invited in the range (one query)."""
+    return list(
+        Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end)
+        .select_related("agent", "conversation")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def account_call(*, account: Account, call_id: int) -> Call | None:
+    """One call of the account (None for another account's call: nothing is revealed)."""
+    return Call.objects.filter(account=account, pk=call_id).select_related("agent", "conversation").first()
+
+
+def _event_row(event: CallEvent, invited_at: datetime) -> dict:
+    keys = EVENT_DATA_KEYS.get(event.kind, ())
+    data = event.data if isinstance(event.data, dict) else {}
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "actor": event.actor,
+        "state": event.state,
+        "created_at": event.created_at,
+        "offset_s": round((event.created_at - invited_at).total_seconds(), 3),
+        "data": {k: data[k] for k in keys if k in data and isinstance(data[k], str | int | float | bool | None)},
+    }
+
+
+def call_detail(*, call: Call) -> dict:
+    """A call's durations, its events in order and its quality samples (one query for the events)."""
+    events = [_event_row(e, call.created_at) for e in CallEvent.objects.filter(call=call).order_by("created_at", "id")]
+    samples = [
+        {"offset_s": e["offset_s"], "actor": e["actor"], **{k: e["data"].get(k) for k in SAMPLE_KEYS}}
+        for e in events
+        if e["kind"] == CallEvent.Kind.STATS
+    ]
+
+    def between(a: datetime | None, b: datetime | None) -> float | None:
+        return round((b - a).total_seconds(), 3) if a and b else None
+
+    def mean(key: str) -> float | None:
+        values = [s[key] for s in samples if isinstance(s.get(key), int | float) and not isinstance(s[key], bool)]
+        return round(sum(values) / len(values), 3) if values else None
+
+    ended_or_answered = call.answered_at or call.ended_at
+    return {
+        "call": call,
+        "durations": {
+            "ring_s": between(call.created_at, ended_or_answered),
+            "answer_s": between(call.created_at, call.answered_at),
+            "connect_s": between(call.answered_at, call.started_at),
+            "talk_s": call.duration_s if call.started_at and call.ended_at else None,
+            "total_s": between(call.created_at, call.ended_at),
+        },
+        "events": events,
+        "samples": samples,
+        "quality": {
+            "samples": len(samples),
+            "rtt_ms_avg": mean("rtt_ms"),
+            "packet_loss_pct_avg": mean("packet_loss_pct"),
+            "bitrate_kbps_avg": mean("bitrate_kbps"),
+        },
+    }
+
+
+def iter_report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> Iterator[dict]:
+    """Every row of a report, fetched in chunks (the CSV download streams these)."""
+    rows = report_rows(account=account, period=period, interval=interval, group_by=group_by)
+    for row in rows.iterator(chunk_size=2000):
+        yield report_row(row, zone_name=period.zone_name, interval=interval)
+
+
+def default_period(*, zone_name: str, today: date, days: int = 7) -> tuple[date, date]:
+    return today - timedelta(days=days - 1), today

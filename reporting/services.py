@@ -1,0 +1,477 @@
+"""Writes of the reporting app: recompute collaboration-session buckets and upsert them.
+
+Every run RECOMPUTES whole buckets with INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE
+statements (PostgreSQL and SQLite >= 3.24 both have it): hour buckets from `calls_call` and
+`calls_callevent`, then day buckets from their hour rows, after deleting the bucket rows whose
+group has no call any more. Nothing is ever incremented, so running a bucket twice, in two
+workers at once, or again after a worker died midway leaves the same rows. The metric definitions live in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
+
+from django.db import connection, transaction
+from django.db.models.functions import ExtractMinute, TruncHour
+
+from accounts.models import Account
+from calls.models import Call, CallEvent
+
+from .buckets import Bucket, buckets_for_days, buckets_of
+from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
+from .queries import account_time_zone
+
+logger = logging.getLogger(__name__)
+
+TERMINAL_STATES = ("rejected", "cancelled", "expired", "failed", "completed", "dropped")
+LIVE_STATES = ("ringing", "connecting", "active")
+# Client-reported failure reasons (calls.services.FAILURE_REASONS) grouped as the console shows them.
+FAILURE_CLASSES = {
+    "failed_unsupported_browser": ("unsupported_browser", "no_webrtc"),
+    "failed_no_devices": ("no_devices", "no_camera", "no_microphone"),
+    "failed_permission_denied": ("permission_denied",),
+    "failed_connection": ("ice_failed", "connect_timeout"),
+}
+# Buckets per statement: below SQLite's 32,766 bound parameters (4 per bucket).
+BUCKETS_PER_STATEMENT = 5000
+# A PostgreSQL advisory lock class for "recomputing this account's buckets".
+_LOCK_CLASS = 0x5250  # "RP"
+
+ROLLUP_TABLE = SessionRollup._meta.db_table
+CALL_TABLE = Call._meta.db_table
+EVENT_TABLE = CallEvent._meta.db_table
+CONVERSATION_TABLE = Call._meta.get_field("conversation").related_model._meta.db_table
+
+OUTPUT_COLUMNS = (
+    "account_id",
+    "interval",
+    "bucket_start",
+    "bucket_end",
+    "media",
+    "agent_key",
+    "agent_id",
+    *ADDITIVE_FIELDS,
+    *MAX_FIELDS,
+)
+KEY_COLUMNS = ("account_id", "interval", "bucket_start", "media", "agent_key")
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _in(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)  # only our own constants, never input
+
+
+def _dialect() -> dict[str, str]:
+    """The few expressions that differ between PostgreSQL and SQLite."""
+    if connection.vendor == "postgresql":
+
+        def number(key: str, scale: int) -> str:
+            # Non-numbers (never sent by our clients, but the column is JSON) are ignored rather
+            # than failing the whole bucket. Scaled and rounded to an integer, a float8 sum is exact.
+            return (
+                f"CASE WHEN jsonb_typeof(e.data -> '{key}') = 'number' "
+                f"THEN ROUND((e.data ->> '{key}')::float8 * {scale}) END"
+            )
+
+        answer_ms = "ROUND(EXTRACT(EPOCH FROM (bc.answered_at - bc.created_at)) * 1000)"
+    else:
+
+        def number(key: str, scale: int) -> str:
+            return (
+                f"CASE WHEN json_type(e.data, '$.{key}') IN ('integer', 'real') "
+                f"THEN ROUND(json_extract(e.data, '$.{key}') * {scale}) END"
+            )
+
+        # julianday() is exact to the millisecond for the timestamps Django stores.
+        answer_ms = "ROUND((julianday(bc.answered_at) - julianday(bc.created_at)) * 86400000.0)"
+    return {
+        "rtt": number("rtt_ms", 1000),
+        "loss": number("packet_loss_pct", 1000),
+        "bitrate": number("bitrate_kbps", 1000),
+        "answer_ms": answer_ms,
+    }
+
+
+class AccountBucket(NamedTuple):
+    """One bucket of one account: what a run recomputes."""
+
+    account_id: int
+    bucket: Bucket
+
+
+def _values(keys: Sequence[AccountBucket]) -> tuple[str, list]:
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
+    params: list = []
+    for account_id, bucket in keys:
+        params += [account_id, str(bucket.interval), adapt(bucket.start), adapt(bucket.end)]
+    if connection.vendor == "postgresql":
+        # Type the first row so PostgreSQL knows the columns' types (not text).
+        rows = rows.replace("(%s, %s, %s, %s)", "(%s::bigint, %s::varchar, %s::timestamptz, %s::timestamptz)", 1)
+    return rows, params
+
+
+EVENT_FIELDS = (
+    "rtt_samples",
+    "rtt_us_sum",
+    "packet_loss_samples",
+    "packet_loss_mpct_sum",
+    "bitrate_samples",
+    "bitrate_bps_sum",
+)
+
+
+def call_aggregates() -> dict[str, str]:
+    """Each call-level column as an aggregate over the calls `bc` of a group."""
+    d = _dialect()
+    terminal, live = _in(TERMINAL_STATES), _in(LIVE_STATES)
+    every_reason = _in(r for reasons in FAILURE_CLASSES.values() for r in reasons)
+    ended_connected = f"bc.started_at IS NOT NULL AND bc.state IN ({terminal})"
+    count = lambda condition: f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"  # noqa: E731
+
+    def connected(actor: str) -> str:
+        where = f"x.call_id = bc.id AND x.kind = 'connected' AND x.actor = '{actor}'"
+        return f"CASE WHEN EXISTS (SELECT 1 FROM {EVENT_TABLE} x WHERE {where}) THEN 1 ELSE 0 END"  # noqa: S608
+
+    aggregates = {
+        "sessions": "COUNT(*)",
+        "accepted": count("bc.answered_at IS NOT NULL"),
+        "rejected": count("bc.state = 'rejected'"),
+        "expired": count("bc.state = 'expired'"),
+        "cancelled": count("bc.state = 'cancelled'"),
+        "failed": count("bc.state = 'failed'"),
+        **{
+            name: count(f"bc.state = 'failed' AND bc.end_reason IN ({_in(reasons)})")
+            for name, reasons in FAILURE_CLASSES.items()
+        },
+        "failed_other": count(f"bc.state = 'failed' AND bc.end_reason NOT IN ({every_reason})"),
+        "connected": count("bc.started_at IS NOT NULL"),
+        "completed": count("bc.state = 'completed'"),
+        "dropped": count("bc.state = 'dropped'"),
+        "in_progress": count(f"bc.state IN ({live})"),
+        "ended_connected": count(ended_connected),
+        "duration_s_sum": f"SUM(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
+        "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {d['answer_ms']} ELSE 0 END)",
+        "distinct_consumers": "COUNT(DISTINCT bc.consumer_key)",
+        # The sides that joined the media: a side counts once however often it reported connected.
+        "participants": f"SUM({connected('agent')} + {connected('consumer')})",
+        "duration_s_max": f"MAX(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
+    }
+    assert set(aggregates) | set(EVENT_FIELDS) == set(ADDITIVE_FIELDS) | set(MAX_FIELDS)
+    return aggregates
+
+
+def event_values() -> str:
+    """The quality samples (stats events) of the calls `bc`, with the calls' group columns and each
+    sample value read from the JSON once, scaled to an integer number of thousandths."""
+    d = _dialect()
+    # A fence on PostgreSQL so the JSON is read right after each event is fetched: the sort and
+    # aggregation then carry three numbers instead of the whole event data.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
+    return f"""SELECT bc.account_id, bc.bucket_interval, bc.bucket_start, bc.bucket_end, bc.media, bc.agent_id,
+               {d["rtt"]} AS rtt, {d["loss"]} AS loss, {d["bitrate"]} AS bitrate
+        FROM bc JOIN {EVENT_TABLE} e ON e.call_id = bc.id
+        WHERE e.kind = 'stats' {fence}"""  # noqa: S608 - constants only
+
+
+def event_aggregates() -> dict[str, str]:
+    """Each event-level column as an aggregate over the events `e` (event_values) of a group's calls."""
+    return {
+        "rtt_samples": "COUNT(e.rtt)",
+        "rtt_us_sum": "COALESCE(SUM(e.rtt), 0)",
+        "packet_loss_samples": "COUNT(e.loss)",
+        "packet_loss_mpct_sum": "COALESCE(SUM(e.loss), 0)",
+        "bitrate_samples": "COUNT(e.bitrate)",
+        "bitrate_bps_sum": "COALESCE(SUM(e.bitrate), 0)",
+    }
+
+
+def aggregate_upsert_sql(bucketed_calls: str, prefix: str = "") -> str:
+    """WITH [prefix] bc AS (bucketed_calls) ... INSERT ... SELECT ... GROUP BY ... ON CONFLICT: the
+    metrics of every (account, interval, bucket, media, agent) group of the calls `bc`, which carry
+    account_id, bucket_interval, bucket_start, bucket_end, consumer_key and the Call columns.
+
+    Calls and events are aggregated separately per group (no per-call step), then joined on the
+    group: linear in calls and events whatever plan the database picks.
+    """
+    group = "bc.account_id, bc.bucket_interval, bc.bucket_start, bc.bucket_end, bc.media, COALESCE(bc.agent_id, 0)"
+    calls = call_aggregates()
+    events = event_aggregates()
+    columns, conflict = upsert_clause()
+    # Computed once each, then joined: with rows newer than the table statistics PostgreSQL may
+    # expect one group and re-run the events' aggregation for every group of calls.
+    once = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    picked = [f"cg.{_q(f)}" if f in calls else f"COALESCE(eg.{_q(f)}, 0)" for f in (*ADDITIVE_FIELDS, *MAX_FIELDS)]
+    on = " AND ".join(
+        f"eg.{k} = cg.{k}" for k in ("account_id", "bucket_interval", "bucket_start", "media", "agent_key")
+    )
+    return f"""
+WITH {prefix}bc AS ({bucketed_calls}),
+cg AS {once}(
+    SELECT bc.account_id, bc.bucket_interval, bc.bucket_start, bc.bucket_end, bc.media,
+           COALESCE(bc.agent_id, 0) AS agent_key, MAX(bc.agent_id) AS agent_id,
+           {", ".join(f"{expr} AS {_q(name)}" for name, expr in calls.items())}
+    FROM bc
+    GROUP BY {group}
+),
+eg AS {once}(
+    SELECT e.account_id, e.bucket_interval, e.bucket_start, e.media, COALESCE(e.agent_id, 0) AS agent_key,
+           {", ".join(f"{expr} AS {_q(name)}" for name, expr in events.items())}
+    FROM ({event_values()}) e
+    GROUP BY {group.replace("bc.", "e.")}
+)
+INSERT INTO {ROLLUP_TABLE} ({columns})
+SELECT cg.account_id, cg.bucket_interval, cg.bucket_start, cg.bucket_end, cg.media, cg.agent_key, cg.agent_id,
+       {", ".join(picked)}
+FROM cg LEFT JOIN eg ON {on}
+WHERE 1 = 1
+{conflict}
+"""  # noqa: S608 - only quoted identifiers and our own constants
+
+
+def upsert_clause() -> tuple[str, str]:
+    """The INSERT column list and the ON CONFLICT ... DO UPDATE clause of the rollup table."""
+    columns = ", ".join(_q(c) for c in OUTPUT_COLUMNS)
+    updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in OUTPUT_COLUMNS if c not in KEY_COLUMNS)
+    conflict = f"ON CONFLICT ({', '.join(_q(c) for c in KEY_COLUMNS)}) DO UPDATE SET {updates}"
+    return columns, conflict
+
+
+# Who the consumer is: the brand's own reference when it sent one, else the conversation.
+CONSUMER_KEY = "CASE WHEN v.consumer_ref <> '' THEN 'r:' || v.consumer_ref ELSE 'c:' || CAST(v.id AS TEXT) END"
+
+
+def calls_with_consumer(where: str) -> str:
+    """The calls `c` matching `where`, each with its `consumer_key` (from its conversation `v`)."""
+    join = f"JOIN {CONVERSATION_TABLE} v ON v.id = c.conversation_id"
+    return f"SELECT c.*, {CONSUMER_KEY} AS consumer_key FROM {CALL_TABLE} c {join} WHERE {where}"  # noqa: S608
+
+
+def _calls_in_bucket() -> str:
+    """Join each bucket `b` to its calls `c`. On PostgreSQL a LATERAL subquery, so every bucket is
+    one range scan of the (account, created_at) index whatever the planner guesses about the VALUES
+    list (a hash join over every call of every account otherwise); SQLite has no LATERAL and runs a
+    join with VALUES as such a nested loop anyway."""
+    where = "c.account_id = b.account_id AND c.created_at >= b.bucket_start AND c.created_at < b.bucket_end"
+    if connection.vendor == "postgresql":
+        # OFFSET 0 keeps the planner from flattening the subquery back into a plain join.
+        return f"CROSS JOIN LATERAL ({calls_with_consumer(where)} OFFSET 0) c"
+    return f"JOIN ({calls_with_consumer('1 = 1')}) c ON {where}"
+
+
+def rollup_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
+    """The single recompute-and-upsert statement for these buckets (exposed for the bench)."""
+    values, params = _values(keys)
+    bucketed = f"""
+    SELECT c.*, b.bucket_interval, b.bucket_start, b.bucket_end
+    FROM b {_calls_in_bucket()}"""  # noqa: S608 - constants only
+    prefix = f"b (account_id, bucket_interval, bucket_start, bucket_end) AS (VALUES {values}),\n"
+    return aggregate_upsert_sql(bucketed, prefix), params
+
+
+# The longest bucket of each interval (a 25-hour day; a 90-minute hour in the one zone with a
+# 30-minute DST shift), with room to spare: bounds the stale-row scan.
+LONGEST = {Interval.HOUR: timedelta(hours=2), Interval.DAY: timedelta(hours=26)}
+
+
+def _stale_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
+    """Delete the rows of these buckets (all of one interval) whose group lost its last call, and
+    rows of other bounds overlapping them (left by an earlier time zone of the account)."""
+    (interval,) = {k.bucket.interval for k in keys}
+    values, params = _values(keys)
+    adapt = connection.ops.adapt_datetimefield_value
+    accounts = sorted({k.account_id for k in keys})
+    lowest, highest = min(k.bucket.start for k in keys), max(k.bucket.end for k in keys)
+    r, i = ROLLUP_TABLE, _q("interval")
+    sql = f"""
+WITH b (account_id, bucket_interval, bucket_start, bucket_end) AS (VALUES {values})
+DELETE FROM {r}
+WHERE {r}.account_id IN ({", ".join(["%s"] * len(accounts))}) AND {r}.{i} = %s
+  AND {r}.bucket_start >= %s AND {r}.bucket_start < %s AND {r}.bucket_end > %s
+  AND EXISTS (SELECT 1 FROM b WHERE b.account_id = {r}.account_id
+              AND b.bucket_start < {r}.bucket_end AND b.bucket_end > {r}.bucket_start)
+  AND NOT EXISTS (
+      SELECT 1 FROM b WHERE b.account_id = {r}.account_id
+        AND b.bucket_start = {r}.bucket_start AND b.bucket_end = {r}.bucket_end
+        AND EXISTS (SELECT 1 FROM {CALL_TABLE} c
+                    WHERE c.account_id = {r}.account_id AND c.created_at >= {r}.bucket_start
+                      AND c.created_at < {r}.bucket_end AND c.media = {r}.media
+                      AND COALESCE(c.agent_id, 0) = {r}.agent_key))
+"""  # noqa: S608 - only quoted identifiers; every value is a bound parameter
+    bounds = [adapt(lowest - LONGEST[interval]), adapt(highest), adapt(lowest)]
+    return sql, [*params, *accounts, str(interval), *bounds]
+
+
+def _lock_accounts(account_ids: Iterable[int]) -> None:
+    """Serialise recomputes of one account, so that the last writer's snapshot is the newest.
+
+    Without it, a run that read its snapshot before a call ended could commit after the run
+    triggered by that call's end, and put the stale numbers back. Locks are taken in id order so
+    two multi-account runs never deadlock. SQLite needs nothing: the project opens every
+    transaction with BEGIN IMMEDIATE, which takes the database's write lock first.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for account_id in sorted(set(account_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s::int, %s::int)", [_LOCK_CLASS, account_id & 0x7FFFFFFF])
+
+
+def _rows_changed(cursor) -> int:
+    if connection.vendor == "sqlite":
+        # Python's sqlite3 reports no rowcount for a statement that starts with WITH.
+        cursor.execute("SELECT changes()")
+        return cursor.fetchone()[0]
+    return max(cursor.rowcount, 0)
+
+
+def day_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
+    """Recompute day buckets from their hour rows and upsert them.
+
+    Hour buckets partition time and nest exactly in day buckets (reporting.buckets), so every
+    additive column of a day is the sum of its hours' and the longest duration their maximum. Only
+    distinct consumers do not add up: they are counted from the day's calls (no events needed).
+    Callers recompute the day's changed hours first, in the same transaction.
+    """
+    values, params = _values(keys)
+    columns, conflict = upsert_clause()
+    r, i = ROLLUP_TABLE, _q("interval")
+    sums = [f"SUM(r.{_q(f)}) AS {_q(f)}" for f in ADDITIVE_FIELDS if f != "distinct_consumers"]
+    maxes = [f"MAX(r.{_q(f)}) AS {_q(f)}" for f in MAX_FIELDS]
+    picked = [f"h.{_q(f)}" if f != "distinct_consumers" else "COALESCE(dc.consumers, 0)" for f in ADDITIVE_FIELDS]
+    picked += [f"h.{_q(f)}" for f in MAX_FIELDS]
+    sql = f"""
+WITH b (account_id, bucket_interval, bucket_start, bucket_end) AS (VALUES {values}),
+h AS (
+    SELECT b.account_id, b.bucket_start, b.bucket_end, r.media, r.agent_key, MAX(r.agent_id) AS agent_id,
+           {", ".join(sums + maxes)}
+    FROM b JOIN {r} r
+      ON r.account_id = b.account_id AND r.{i} = 'hour'
+         AND r.bucket_start >= b.bucket_start AND r.bucket_start < b.bucket_end
+    GROUP BY b.account_id, b.bucket_start, b.bucket_end, r.media, r.agent_key
+),
+dc AS (
+    SELECT b.account_id, b.bucket_start, c.media, COALESCE(c.agent_id, 0) AS agent_key,
+           COUNT(DISTINCT c.consumer_key) AS consumers
+    FROM b {_calls_in_bucket()}
+    GROUP BY b.account_id, b.bucket_start, c.media, COALESCE(c.agent_id, 0)
+)
+INSERT INTO {r} ({columns})
+SELECT h.account_id, 'day', h.bucket_start, h.bucket_end, h.media, h.agent_key, h.agent_id, {", ".join(picked)}
+FROM h
+LEFT JOIN dc ON dc.account_id = h.account_id AND dc.bucket_start = h.bucket_start AND dc.media = h.media
+             AND dc.agent_key = h.agent_key
+WHERE 1 = 1
+{conflict}
+"""  # noqa: S608 - only quoted identifiers and our own constants; every value is a bound parameter
+    return sql, params
+
+
+def _chunks(keys: Sequence[AccountBucket]) -> Iterable[Sequence[AccountBucket]]:
+    for offset in range(0, len(keys), BUCKETS_PER_STATEMENT):
+        yield keys[offset : offset + BUCKETS_PER_STATEMENT]
+
+
+@transaction.atomic
+def rollup_keys(*, keys: Iterable[AccountBucket]) -> int:
+    """Recompute these buckets (of any accounts) and upsert their rows; returns the rows written.
+
+    Hour buckets are recomputed from the calls and their events; day buckets from their hour rows
+    (so a day's changed hours must be among the keys: every caller passes a call's hour with its
+    day, or every hour of a day).
+    """
+    keys = sorted(set(keys))
+    if not keys:
+        return 0
+    _lock_accounts(k.account_id for k in keys)
+    hours = [k for k in keys if k.bucket.interval == Interval.HOUR]
+    days = [k for k in keys if k.bucket.interval == Interval.DAY]
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The row estimates of a VALUES list joined by ranges are far off, which makes the plan
+            # look expensive enough for JIT compilation: seconds of compiling for milliseconds of work.
+            cursor.execute("SET LOCAL jit = off")
+        for chunk in (*_chunks(hours), *_chunks(days)):
+            cursor.execute(*_stale_sql(chunk))
+        for chunk in _chunks(hours):
+            cursor.execute(*rollup_sql(chunk))
+            written += _rows_changed(cursor)
+        for chunk in _chunks(days):
+            cursor.execute(*day_sql(chunk))
+            written += _rows_changed(cursor)
+    return written
+
+
+def rollup_buckets(*, account_id: int, buckets: Iterable[Bucket]) -> int:
+    """Recompute `buckets` of one account and upsert their rows; returns the rows written."""
+    return rollup_keys(keys=[AccountBucket(account_id, b) for b in buckets])
+
+
+def rollup_instant(*, account_id: int, instant: datetime) -> int:
+    """Recompute the hour and day buckets of the account that hold `instant` (a call's invitation)."""
+    zone_name = account_time_zone(account_id=account_id)
+    if zone_name is None:
+        return 0  # the account is gone: its rows went with it (CASCADE)
+    return rollup_buckets(account_id=account_id, buckets=buckets_of(zone_name, instant))
+
+
+def rollup_days(*, accounts: Iterable[Account], first: date, last: date) -> int:
+    """Recompute every hour and day bucket of the accounts' local dates `first`..`last`, in one go."""
+    keys = [
+        AccountBucket(account.pk, bucket)
+        for account in accounts
+        for bucket in buckets_for_days(account.time_zone, first, last)
+    ]
+    return rollup_keys(keys=keys)
+
+
+def rollup_recent(*, since: datetime, until: datetime | None = None) -> int:
+    """Recompute the buckets of every call that changed state in [since, until): the beat's repair.
+
+    A state event is written at every transition (invitation included), so this finds the buckets
+    of new calls, of calls that ended (however old their invitation) and of calls whose end trigger
+    was lost. Returns the rows written.
+    """
+    events = CallEvent.objects.filter(kind=CallEvent.Kind.STATE, created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    # Every UTC offset in use is a multiple of 15 minutes, so bucket bounds fall on quarter hours:
+    # the invitations of one quarter hour share their buckets. The database hands back one row per
+    # account and quarter hour, not one per call.
+    quarters = (
+        Call.objects.filter(pk__in=events.values("call_id"))
+        .annotate(hour=TruncHour("created_at", tzinfo=UTC), quarter=ExtractMinute("created_at", tzinfo=UTC) / 15)
+        .order_by()
+        .values_list("account_id", "hour", "quarter")
+        .distinct()
+    )
+    starts = {(account_id, hour + timedelta(minutes=15 * quarter)) for account_id, hour, quarter in quarters}
+    zones = dict(Account.objects.filter(pk__in={a for a, _ in starts}).values_list("pk", "time_zone"))
+    keys = {
+        AccountBucket(account_id, bucket)
+        for account_id, start in starts
+        if account_id in zones
+        for bucket in buckets_of(zones[account_id], start)
+    }
+    return rollup_keys(keys=keys)
+
+
+def rollup_enqueue_for_call(call: Call) -> None:
+    """After the transaction that ended `call` commits, queue the recompute of its buckets.
+
+    Called by the call state machine on every terminal transition. `robust`: a broker that is down
+    must never undo or fail the end of a call; the beat sweep repairs the missed buckets.
+    """
+    if call.state not in TERMINAL_STATES:
+        return
+    from .tasks import rollup_call_buckets_task
+
+    account_id, invited_at = call.account_id, call.created_at.isoformat()
+    transaction.on_commit(lambda: rollup_call_buckets_task.delay(account_id, invited_at), robust=True)

@@ -1,0 +1,109 @@
+"""Real Chromium on the console's reports: two weeks of realistic calls, charts drawn by Chart.js,
+the live panel polling, a call's detail. Screenshots: artifacts/screenshots/reports*.png."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import Account
+from calls.models import Call
+from reporting import queries, services
+from reporting.buckets import local_day
+from reporting.testing import cut_at, plan_call, plan_calls, write_calls
+from tests.factories import PASSWORD, AccountFactory, AdminFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+AGENTS = [("Maya Lopez", "maya"), ("Jonas Becker", "jonas"), ("Priya Nair", "priya"), ("Tom Oduya", "tom")]
+
+
+@pytest.fixture
+def brand(transactional_db):
+    """An account in Berlin time with 14 days of calls, three calls in progress and a second account."""
+    account = AccountFactory(slug="northwind", name="Northwind Mobile")
+    Account.objects.filter(pk=account.pk).update(time_zone="Europe/Berlin")
+    account.refresh_from_db()
+    admin = AdminFactory(account=account, email="admin@northwind.example", name="Nora Admin")
+    agents = [UserFactory(account=account, email=f"{slug}@northwind.example", name=name) for name, slug in AGENTS]
+    now = timezone.now()
+    today = local_day(account.time_zone, now)
+    first = today - timedelta(days=13)
+    plans = plan_calls(
+        seed=2024,
+        agent_ids=[a.pk for a in agents],
+        zone_name=account.time_zone,
+        first_day=first,
+        days=14,
+        calls_per_day=36,
+        now=now,
+    )
+    rng = random.Random(5)
+    for seconds, agent, media in ((95, agents[0], "video"), (50, agents[1], "voice"), (8, agents[2], "video")):
+        started = now - timedelta(seconds=seconds)
+        live = cut_at(plan_call(rng, media=media, agent_id=agent.pk, created_at=started, outcome="completed"), now)
+        plans.append(live)
+    write_calls(account=account, calls=plans)
+    services.rollup_days(accounts=[account], first=first, last=today)
+    other = AccountFactory(slug="globex", name="Globex")
+    write_calls(
+        account=other,
+        calls=plan_calls(
+            seed=1,
+            agent_ids=[UserFactory(account=other).pk],
+            zone_name="UTC",
+            first_day=first,
+            days=3,
+            calls_per_day=50,
+        ),
+    )
+    services.rollup_days(accounts=[other], first=first, last=today)
+    return {"account": account, "admin": admin, "first": first, "today": today}
+
+
+def test_reports_page_with_data(web, brand):
+    """
+    GIVEN two weeks of calls of every outcome and some calls in progress
+    WHEN the account's admin opens Reports for those two weeks
+    THEN the KPI tiles show the totals, Chart.js draws the time series and the outcomes, the agent
+         table lists the four agents, the live panel shows the calls in progress, no console error;
+         and a call's detail shows its events in order
+    """
+    account = brand["account"]
+    web.login("admin@northwind.example", PASSWORD)
+    web.open(f"/console/reports/?start={brand['first']}&end={brand['today']}")
+    page = web.page
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 2")
+    live_count = Call.objects.filter(account=account, state__in=Call.LIVE_STATES).count()
+    assert live_count >= 1
+    page.wait_for_function(f"() => document.querySelectorAll('#live-list a').length === {live_count}")
+
+    period = queries.ReportRange(zone_name=account.time_zone, first=brand["first"], last=brand["today"])
+    totals = queries.report_totals(account=account, period=period)
+    assert page.inner_text("[data-kpi=sessions] .stat-value") == f"{totals['sessions']:,}"
+    assert page.inner_text("[data-kpi=acceptance] .stat-value") == f"{totals['acceptance_rate'] * 100:.0f}%"
+    assert page.locator(".agent-table tbody tr").count() == 4
+    assert "Globex" not in page.content()
+    assert page.get_attribute("a[aria-current=page]", "href") == "/console/reports/"
+    web.assert_no_console_errors("reports page")
+    shot = web.screenshot("reports")
+    assert shot.stat().st_size > 50_000
+
+    page.click(".recent-table tbody tr:first-child a")
+    page.wait_for_selector(".event-table")
+    assert page.locator(".event-table tbody tr").count() >= 1
+    web.assert_no_console_errors("call detail")
+    completed = (
+        Call.objects.filter(account=account, state="completed", events__kind="stats")
+        .annotate(samples=Count("events"))
+        .order_by("-samples", "pk")
+        .first()
+    )
+    web.open(f"/console/reports/calls/{completed.pk}/")
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 1")
+    web.assert_no_console_errors("call detail with samples")
+    web.screenshot("reports-call")

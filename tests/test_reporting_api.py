@@ -1,0 +1,335 @@
+"""The reports API: who may read what, the parameters, the rows, CSV, pages, query counts, schema."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Account
+from calls.models import Call, CallEvent, Conversation
+from reporting import services
+from reporting.models import SessionRollup
+from reporting.testing import plan_calls, write_calls
+from tests.factories import PASSWORD, UserFactory
+
+URL = "/api/v1/reports/collaboration-sessions/"
+FIRST = date(2025, 5, 5)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    assert client.login(email=user.email, password=PASSWORD)
+    return client
+
+
+def seed(account, agents, *, first=FIRST, days=3, per_day=40, seed=1):
+    write_calls(
+        account=account,
+        calls=plan_calls(
+            seed=seed,
+            agent_ids=[a.pk for a in agents],
+            zone_name=account.time_zone,
+            first_day=first,
+            days=days,
+            calls_per_day=per_day,
+        ),
+    )
+    services.rollup_days(accounts=[account], first=first, last=first + timedelta(days=days - 1))
+
+
+@pytest.fixture
+def data(account, other_account, agent):
+    """Acme (Berlin time) with two agents and three days of calls; Globex with calls the same days."""
+    Account.objects.filter(pk=account.pk).update(time_zone="Europe/Berlin")
+    account.refresh_from_db()
+    second = UserFactory(account=account, email="second@acme.example", name="Sam Second")
+    seed(account, [agent, second])
+    seed(other_account, [UserFactory(account=other_account, email="g@globex.example")], seed=2)
+    return {"agents": [agent, second]}
+
+
+def report(client, **params):
+    return client.get(URL, {"start": "2025-05-05", "end": "2025-05-07", **params})
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_admin_reads_their_own_account_only(admin_user, data, other_account):
+    client = client_for(admin_user)
+    body = report(client).json()
+    assert body["account"] == "acme" and body["time_zone"] == "Europe/Berlin"
+    own = SessionRollup.objects.filter(account=admin_user.account, interval="day")
+    assert body["totals"]["sessions"] == sum(r.sessions for r in own)
+    assert body["totals"]["sessions"] != sum(r.sessions for r in SessionRollup.objects.filter(interval="day"))
+    assert report(client, account="acme").status_code == 200
+    assert report(client, account=other_account.slug).status_code == 404
+    assert report(client, account="no-such-brand").status_code == 404  # existence is not revealed
+
+
+@pytest.mark.django_db
+def test_support_names_the_account(support, data, other_account):
+    client = client_for(support)
+    missing = report(client)
+    assert missing.status_code == 400 and "account" in missing.json()
+    unknown = report(client, account="nope")
+    assert unknown.status_code == 400 and "account" in unknown.json()
+    body = report(client, account=other_account.slug).json()
+    assert body["account"] == "globex"
+    assert body["totals"]["sessions"] == sum(
+        r.sessions for r in SessionRollup.objects.filter(account=other_account, interval="day")
+    )
+
+
+@pytest.mark.django_db
+def test_agents_and_anonymous_are_refused(agent, data):
+    assert report(client_for(agent)).status_code == 403
+    assert report(APIClient()).status_code == 401
+
+
+@pytest.mark.django_db
+def test_token_authentication_works_for_the_feed(admin_user, data):
+    token = APIClient().post("/api/v1/auth/token/", {"email": admin_user.email, "password": PASSWORD}).json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert report(client).status_code == 200
+
+
+# --- parameters -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "blamed"),
+    [
+        ({"start": "05/05/2025"}, "start"),
+        ({"end": "2025-13-01"}, "end"),
+        ({"interval": "week"}, "interval"),
+        ({"group_by": "browser"}, "group_by"),
+        ({"start": "2025-05-07", "end": "2025-05-05"}, "end"),
+        ({"start": "2024-01-01", "end": "2025-01-01"}, "end"),  # 367 days
+        ({"start": "1999-12-31"}, "start"),
+        ({"limit": "0"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"intreval": "hour"}, "intreval"),  # a typo is refused, not ignored
+        ({"format": "xml"}, None),  # an unknown format: DRF's 404
+    ],
+)
+def test_bad_parameters_answer_400_naming_the_parameter(admin_client, data, params, blamed):
+    response = report(admin_client, **params)
+    if blamed is None:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == [blamed]
+
+
+@pytest.mark.django_db
+def test_a_start_alone_more_than_a_year_ago_is_refused(admin_client, data):
+    response = admin_client.get(URL, {"start": "2001-01-01"})
+    assert response.status_code == 400 and list(response.json()) == ["end"]
+
+
+@pytest.mark.django_db
+def test_a_full_leap_year_is_allowed(admin_client, data):
+    assert admin_client.get(URL, {"start": "2024-01-01", "end": "2024-12-31"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_defaults_are_the_last_seven_days_by_day_and_media(admin_client, data):
+    body = admin_client.get(URL).json()
+    end = date.fromisoformat(body["end"])
+    assert (end - date.fromisoformat(body["start"])).days == 6
+    assert (body["interval"], body["group_by"]) == ("day", "media")
+
+
+# --- rows -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rows_by_media_add_up_the_agents(admin_client, admin_user, data):
+    body = report(admin_client).json()
+    rows = body["results"]
+    assert body["count"] == len(rows) == 6  # three days, two media
+    assert {tuple(sorted(r)) for r in rows} == {tuple(sorted(rows[0]))}
+    assert "agent_id" not in rows[0] and rows[0]["media"] in ("voice", "video")
+    assert rows[0]["bucket_start"] == "2025-05-05T00:00:00+02:00" and rows[0]["bucket"] == "2025-05-05"
+    stored = SessionRollup.objects.filter(account=admin_user.account, interval="day")
+    for row in rows:
+        mine = [
+            r
+            for r in stored
+            if r.media == row["media"] and r.bucket_start == datetime.fromisoformat(row["bucket_start"])
+        ]
+        assert row["sessions"] == sum(r.sessions for r in mine)
+        assert row["duration_s_max"] == max(r.duration_s_max for r in mine)
+        accepted, answered = sum(r.accepted for r in mine), sum(r.accepted + r.rejected + r.expired for r in mine)
+        assert row["acceptance_rate"] == round(accepted / answered, 4)
+    assert sum(r["sessions"] for r in rows) == body["totals"]["sessions"]
+
+
+@pytest.mark.django_db
+def test_rows_by_agent_name_the_agents(admin_client, data):
+    rows = report(admin_client, group_by="agent").json()["results"]
+    assert {r["agent_name"] for r in rows} == {"Andy Agent", "Sam Second"}
+    assert "media" not in rows[0]
+    assert {r["agent_id"] for r in rows} == {a.pk for a in data["agents"]}
+
+
+@pytest.mark.django_db
+def test_hour_buckets_on_a_dst_day_are_25_and_carry_their_offset(admin_client, admin_user, agent):
+    """
+    GIVEN a Berlin account with a call in every hour of 2025-10-26 (the 25-hour day)
+    WHEN the hourly report of that day is read
+    THEN there are 25 buckets, the two that read 02:00 with offsets +0200 and +0100
+    """
+    account = admin_user.account
+    Account.objects.filter(pk=account.pk).update(time_zone="Europe/Berlin")
+    account.refresh_from_db()
+    conversation = Conversation.objects.create(account=account, agent=agent, state="closed")
+    start = datetime(2025, 10, 25, 22, 30, tzinfo=UTC)
+    Call.objects.bulk_create(
+        Call(account=account, conversation=conversation, agent=agent, media="video", state="expired",
+             end_reason="no_answer", created_at=start + timedelta(hours=n), duration_s=0)
+        for n in range(25)
+    )  # fmt: skip
+    services.rollup_days(accounts=[account], first=date(2025, 10, 26), last=date(2025, 10, 26))
+
+    rows = admin_client.get(URL, {"start": "2025-10-26", "end": "2025-10-26", "interval": "hour"}).json()["results"]
+    assert len(rows) == 25
+    assert [r["bucket"] for r in rows if " 02:00" in r["bucket"]] == [
+        "2025-10-26 02:00 +0200",
+        "2025-10-26 02:00 +0100",
+    ]
+
+
+@pytest.mark.django_db
+def test_pages(admin_client, data):
+    first = report(admin_client, limit=4).json()
+    assert first["count"] == 6 and len(first["results"]) == 4 and first["previous"] is None
+    second = admin_client.get(first["next"]).json()
+    assert len(second["results"]) == 2 and second["next"] is None
+    assert first["results"] + second["results"] == report(admin_client).json()["results"]
+
+
+@pytest.mark.django_db
+def test_csv_has_every_row_and_errors_stay_json(admin_client, data):
+    response = report(admin_client, format="csv", group_by="agent")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    as_json = report(admin_client, group_by="agent").json()["results"]
+    assert len(rows) == len(as_json)
+    assert [int(r["sessions"]) for r in rows] == [r["sessions"] for r in as_json]
+    assert rows[0]["agent_email"] and rows[0]["bucket_start"].endswith("+02:00")
+
+    bad = report(admin_client, format="csv", interval="minute")
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
+    assert list(bad.json()) == ["interval"]
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_the_data(admin_client, admin_user, agent):
+    """
+    GIVEN one day of calls of one agent, then 20 days of calls of six agents
+    WHEN the report is read both times, by media and by agent
+    THEN the number of queries is the same
+    """
+    account = admin_user.account
+    seed(account, [agent], days=1, per_day=10)
+    params = {"start": "2025-05-01", "end": "2025-05-31"}
+    counts = {}
+    for group_by in ("media", "agent"):
+        with CaptureQueriesContext(connection) as small:
+            assert admin_client.get(URL, {**params, "group_by": group_by}).status_code == 200
+        counts[group_by] = len(small)
+    more = [UserFactory(account=account, email=f"a{n}@acme.example") for n in range(5)]
+    seed(account, [agent, *more], first=date(2025, 5, 8), days=20, per_day=30, seed=9)
+    for group_by in ("media", "agent"):
+        with CaptureQueriesContext(connection) as big:
+            body = admin_client.get(URL, {**params, "group_by": group_by}).json()
+        assert len(big) == counts[group_by], [q["sql"] for q in big.captured_queries]
+        assert body["count"] > 20
+
+
+# --- a call's detail ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def call_with_events(account, agent):
+    at = datetime(2025, 5, 5, 9, tzinfo=UTC)
+    conversation = Conversation.objects.create(account=account, agent=agent, state="closed")
+    call = Call.objects.create(
+        account=account, conversation=conversation, agent=agent, media="video", state="completed",
+        end_reason="agent_hangup", created_at=at, answered_at=at + timedelta(seconds=3),
+        started_at=at + timedelta(seconds=5), ended_at=at + timedelta(seconds=65), duration_s=60,
+    )  # fmt: skip
+    for offset, kind, state, data in [
+        (0, "state", "ringing", {}),
+        (3, "state", "connecting", {"reason": "", "browser": "Firefox 157"}),
+        (5, "state", "active", {}),
+        (20, "stats", "", {"rtt_ms": 40, "packet_loss_pct": 0.5, "bitrate_kbps": 900, "sdp": "v=0 secret"}),
+        (40, "stats", "", {"rtt_ms": 60, "packet_loss_pct": 1.5, "bitrate_kbps": 1100}),
+        (65, "state", "completed", {"reason": "agent_hangup", "candidate": "candidate:1 udp 192.0.2.1"}),
+    ]:
+        CallEvent.objects.create(
+            call=call, kind=kind, actor="agent", state=state, data=data, created_at=at + timedelta(seconds=offset)
+        )
+    return call
+
+
+@pytest.mark.django_db
+def test_call_detail_shows_events_in_order_without_session_data(admin_client, call_with_events):
+    response = admin_client.get(reverse("api-report-call", args=[call_with_events.pk]))
+    body = response.json()
+    assert response.status_code == 200
+    assert [e["state"] or e["kind"] for e in body["events"]] == [
+        "ringing",
+        "connecting",
+        "active",
+        "stats",
+        "stats",
+        "completed",
+    ]
+    assert [e["offset_s"] for e in body["events"]] == [0, 3, 5, 20, 40, 65]
+    assert body["durations"] == {"ring_s": 3.0, "answer_s": 3.0, "connect_s": 2.0, "talk_s": 60, "total_s": 65.0}
+    assert body["quality"] == {"samples": 2, "rtt_ms_avg": 50.0, "packet_loss_pct_avg": 1.0, "bitrate_kbps_avg": 1000.0}
+    text = response.content.decode()
+    assert "v=0" not in text and "sdp" not in text and "192.0.2.1" not in text
+
+
+@pytest.mark.django_db
+def test_call_detail_is_account_scoped(call_with_events, other_account, login, support, agent):
+    stranger = UserFactory(account=other_account, email="boss@globex.example", role="admin")
+    url = reverse("api-report-call", args=[call_with_events.pk])
+    assert login(stranger).get(url).status_code == 404
+    assert login(agent).get(url).status_code == 403
+    assert login(support).get(url).status_code == 200
+    assert login(support).get(reverse("api-report-call", args=[999999])).status_code == 404
+
+
+# --- schema ------------------------------------------------------------------------------------------
+
+
+def test_the_endpoints_are_in_the_schema_without_warnings():
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert "/api/v1/reports/collaboration-sessions/" in schema["paths"]
+    assert "/api/v1/reports/calls/{id}/" in schema["paths"]
+    operation = schema["paths"]["/api/v1/reports/collaboration-sessions/"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"start", "end", "interval", "group_by", "account", "format", "limit", "offset"} <= names
+    assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    ours = [w for w in GENERATOR_STATS._warn_cache if "report" in w.lower() or "Report" in w]
+    assert ours == []
