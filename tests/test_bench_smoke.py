@@ -1,0 +1,37 @@
+"""The signaling benchmark runs end to end at a tiny size, so it does not rot. No timing asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.integration
+def test_signaling_bench_quick_run(tmp_path):
+    redis_url = os.environ.get("REDIS_URL", "")
+    redis_arg = redis_url.rsplit("/", 1)[0] + "/3" if redis_url else ""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    result = subprocess.run(
+        [sys.executable, "bench/signaling.py", "--quick", "--redis", redis_arg, "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "signaling-quick.json").read_text())
+    runs = ["bare", "one"] + (["two"] if redis_arg else [])
+    for run in runs:
+        assert results[run]["round_trip"]["samples"] == 50
+        assert results[run]["loss_at_80pct"]["lost"] == 0, results[run]["loss_at_80pct"]
+        assert results[run]["loss_at_80pct"]["reordered"] == 0
+        assert all(row["relayed_frames_per_s"] > 0 for row in results[run]["throughput"])
+    assert "round trip p50" in (tmp_path / "signaling-quick.md").read_text()
