@@ -3,7 +3,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from settings_profiles.services import PERMISSION_LABELS, agent_permissions
 
@@ -12,8 +11,8 @@ from settings_profiles.services import PERMISSION_LABELS, agent_permissions
 def home(request: HttpRequest) -> HttpResponse:
     """Admins go to the console, support staff to the Django admin, agents to their workspace.
 
-    A login that belongs to no active account (and is not support) has nowhere to work: it gets the
-    agent home page, which says so and shows its call permissions.
+    A login that belongs to no active account (and is not support) has nowhere to work: it gets this
+    home page, which says so and shows its call permissions.
     """
     user = request.user
     if user.is_account_admin:
@@ -30,6 +29,5 @@ def home(request: HttpRequest) -> HttpResponse:
             {"media": media, "label": PERMISSION_LABELS[media], "decision": decision}
             for media, decision in permissions.items()
         ],
-        "workspace_path": reverse("workspace:index"),
     }
     return render(request, "accounts/agent_home.html", context)

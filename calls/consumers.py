@@ -58,6 +58,9 @@ class TokenBucket:
 
 _sweepers: dict[int, asyncio.Task] = {}
 
+# Returned by a handler that answered the frame itself (with `re`), so no `ok` follows.
+ANSWERED = object()
+
 # Sockets of this process by group, for relays that skip the channel layer when the peer is here.
 _local_members: dict[str, set[CallSocket]] = defaultdict(set)
 # Tags relays published to a cross-process layer, so this process ignores its own copy.
@@ -167,14 +170,15 @@ class CallSocket(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if getattr(self, "refused", True):
             return
+        # The token first: a flood of binary or oversized frames is still a flood.
+        if not self.bucket.take():
+            await self.send_error("rate_limited", "Too many frames; slow down.")
+            return
         if bytes_data is not None:
             await self.send_error("bad_request", "Frames are JSON text, not binary.")
             return
         if len(text_data.encode()) > settings.WS_MAX_FRAME_BYTES:
             await self.send_error("too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")
-            return
-        if not self.bucket.take():
-            await self.send_error("rate_limited", "Too many frames; slow down.")
             return
         try:
             raw = json.loads(text_data)
@@ -211,7 +215,7 @@ class CallSocket(AsyncWebsocketConsumer):
             logger.exception("handling a %s frame failed", frame_type)
             await self.send_error("bad_request", "The frame could not be handled.", re)
             return
-        if re is not None:
+        if re is not None and result is not ANSWERED:
             await self.send_frame({"type": "ok", "re": re, **(result or {})})
 
     # --- call frames shared by both sides ---------------------------------------------------------
@@ -285,7 +289,7 @@ class CallSocket(AsyncWebsocketConsumer):
             call_id=frame.call_id, party=self.party, **self.party_kwargs()
         )
 
-    async def on_ice(self, frame, raw) -> None:
+    async def on_ice(self, frame, raw) -> object:
         ice = await database_sync_to_async(services.call_ice_refresh)(
             call_id=frame.call_id, party=self.party, **self.party_kwargs()
         )
@@ -297,6 +301,7 @@ class CallSocket(AsyncWebsocketConsumer):
                 **({"re": frame.id} if frame.id is not None else {}),
             }
         )
+        return ANSWERED
 
     async def on_hangup(self, frame, raw) -> None:
         await database_sync_to_async(services.call_hangup)(
@@ -311,7 +316,12 @@ class CallSocket(AsyncWebsocketConsumer):
 
     async def _tick_forever(self) -> None:
         while True:
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:
+                # One failed renewal (a database blip) must not stop the heartbeat for good: the
+                # lease would lapse and the sweeper would drop a healthy call.
+                logger.exception("presence heartbeat of a %s socket failed", self.party)
             await asyncio.sleep(settings.CALL_HEARTBEAT_S)
 
     async def tick(self) -> None:

@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Id = Annotated[int, Field(gt=0, lt=2**63)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+# Stored text never holds NUL: PostgreSQL refuses it, so it is a field error here, not a crash there.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=NO_NUL)]
 FrameId = Annotated[str, Field(max_length=64)] | Annotated[int, Field(ge=0, lt=2**53)]
 
 
@@ -43,7 +45,7 @@ class CallInvite(Frame):
 
 
 class ClientInfo(Strict):
-    user_agent: Annotated[str, Field(max_length=512)]
+    user_agent: Annotated[str, Field(max_length=512, pattern=NO_NUL)]
     webrtc: bool
     camera: bool
     microphone: bool
@@ -162,5 +164,6 @@ def describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_url=False, include_input=False)[:5]:
         where = ".".join(str(p) for p in error["loc"]) or "frame"
-        parts.append(f"{where}: {error['msg']}")
+        nul = error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NO_NUL
+        parts.append(f"{where}: {'must not contain NUL characters' if nul else error['msg']}")
     return "; ".join(parts)

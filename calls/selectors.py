@@ -15,10 +15,11 @@ from .services import side_extras
 HELLO_MESSAGES_PER_CONVERSATION = 200
 
 
-def _live_call_frame(call: Call | None, call_settings: AccountCallSettings, party: str) -> dict | None:
+def _live_call(call: Call | None, call_settings: AccountCallSettings, party: str) -> dict:
+    """`call` (the call object) and `call_extras` (what a `call.state` frame would add for this side)."""
     if call is None:
-        return None
-    return {**call_payload(call), **side_extras(call, call_settings, party)}
+        return {"call": None, "call_extras": None}
+    return {"call": call_payload(call), "call_extras": side_extras(call, call_settings, party)}
 
 
 def _messages_by_conversation(conversation_ids: list[int]) -> dict[int, list[dict]]:
@@ -47,7 +48,7 @@ def agent_hello(*, agent: User) -> dict:
         "permissions": {m: d.allowed for m, d in decisions.items()},
         "permission_reasons": {m: d.reason for m, d in decisions.items() if not d.allowed},
         "conversations": [{**conversation_payload(c), "messages": messages[c.pk]} for c in conversations],
-        "call": _live_call_frame(call, call_settings, "agent"),
+        **_live_call(call, call_settings, "agent"),
         "texts": call_settings.resolved_texts(),
     }
 
@@ -65,7 +66,7 @@ def consumer_hello(*, conversation: Conversation) -> dict:
         "role": "consumer",
         "conversation": conversation_payload(conversation),
         "messages": _messages_by_conversation([conversation.pk])[conversation.pk],
-        "call": _live_call_frame(call, call_settings, "consumer"),
+        **_live_call(call, call_settings, "consumer"),
         "texts": call_settings.resolved_texts(conversation.locale),
         "style": call_settings.resolved_style(),
     }

@@ -332,7 +332,7 @@ def conversation_take(*, agent: User, conversation_id: int) -> Conversation:
         raise CallError("invalid_state", f"The conversation is {conversation.state}, not queued.")
     conversation.agent, conversation.state = agent, Conversation.State.OPEN
     conversation.save(update_fields=["agent", "state"])
-    _publish_conversation(conversation)
+    _publish_conversation(conversation, to_consumer=True)  # the window shows that an agent joined
     return conversation
 
 
@@ -481,7 +481,9 @@ def call_hangup(
         raise CallError("invalid_state", f"The call has already ended ({call.state}).")
     if reason in FAILURE_REASONS and call.state != State.ACTIVE:
         return _transition(call, State.FAILED, actor=party, reason=reason)
-    return _transition(call, _ending_for(call, party), actor=party, reason=reason or f"{party}_hangup")
+    # "user" (the person at this side pressed hang up) is recorded as who it was.
+    reason = f"{party}_hangup" if reason in ("", "user") else reason
+    return _transition(call, _ending_for(call, party), actor=party, reason=reason)
 
 
 @transaction.atomic

@@ -90,6 +90,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """With REDIS_URL the cache outlives a test (and a run): throttles and leases start empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _no_background_sweeper(settings):
     """Tests fire call timers explicitly (with a chosen `now`); the one test of the in-process
     sweeper turns it back on."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import OperationalError
 from django.utils import timezone
 
 from calls import consumers, services
@@ -51,6 +52,36 @@ async def test_heartbeats_renew_the_presence_lease(agent, settings):
     call = await sync_to_async(Call.objects.get)(pk=call_id)
     assert call.agent_deadline > nearly_gone + timedelta(seconds=call.reconnect_grace_s - 2)
     assert call.consumer_deadline > nearly_gone + timedelta(seconds=call.reconnect_grace_s - 2)
+    await agent_ws.close()
+    await consumer_ws.close()
+
+
+async def test_a_failed_heartbeat_does_not_stop_the_next_ones(agent, settings, monkeypatch, caplog):
+    """A database blip during one renewal is logged; the following beats still renew the lease."""
+    settings.CALL_HEARTBEAT_S = 0.1
+    real_touch = services.call_presence_touch
+    failures = []
+
+    def blip_once(**kwargs):
+        if not failures:
+            failures.append(kwargs)
+            raise OperationalError("server closed the connection unexpectedly")  # fault injection
+        return real_touch(**kwargs)
+
+    monkeypatch.setattr(services, "call_presence_touch", blip_once)
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await accept(consumer_ws, call_id)
+    await consumer_ws.until("call.state", state="connecting")
+    nearly_gone = timezone.now() + timedelta(seconds=1)
+    await sync_to_async(Call.objects.filter(pk=call_id).update)(
+        agent_deadline=nearly_gone, consumer_deadline=nearly_gone
+    )
+    await asyncio.sleep(0.6)
+    call = await sync_to_async(Call.objects.get)(pk=call_id)
+    assert failures
+    assert call.agent_deadline > nearly_gone and call.consumer_deadline > nearly_gone
+    assert "presence heartbeat" in caplog.text
     await agent_ws.close()
     await consumer_ws.close()
 

@@ -584,3 +584,36 @@ async def test_rate_limit_answers_rate_limited_and_keeps_the_socket(agent, setti
     await consumer.send({"type": "message.send", "text": "too soon", "id": "x"})
     assert (await consumer.recv())["code"] == "rate_limited"
     await consumer.close()
+
+
+async def test_binary_and_oversized_frames_spend_rate_tokens_too(agent, settings, monkeypatch):
+    settings.WS_RATE_BURST = 2
+    settings.WS_RATE_PER_S = 1.0
+    clock = Clock()
+    monkeypatch.setattr("calls.consumers.time", SimpleNamespace(monotonic=clock.monotonic))
+    created = await sync_to_async(start_conversation)(agent.account.slug)
+    consumer, _ = await consumer_socket(created["consumer_token"])
+    await consumer.communicator.send_to(bytes_data=b"\x00" * 10)
+    await consumer.communicator.send_to(text_data="x" * (settings.WS_MAX_FRAME_BYTES + 1))
+    assert (await consumer.recv())["code"] == "bad_request"
+    assert (await consumer.recv())["code"] == "too_large"
+    # The bucket is empty: even a valid frame is refused now and nothing is written.
+    await consumer.send({"type": "message.send", "text": "after the flood", "id": 1})
+    assert (await consumer.recv())["code"] == "rate_limited"
+    assert not await sync_to_async(Message.objects.exists)()
+    await consumer.close()
+
+
+async def test_nul_in_stored_text_is_a_field_error(agent):
+    """PostgreSQL cannot store NUL: the frame is refused with a field error before any write."""
+    created = await sync_to_async(start_conversation)(agent.account.slug)
+    consumer, _ = await consumer_socket(created["consumer_token"])
+    answer = await consumer.request({"type": "message.send", "text": "hi\x00there"})
+    assert answer == {
+        "type": "error",
+        "code": "bad_request",
+        "message": "text: must not contain NUL characters",
+        "re": "r1",
+    }
+    assert not await sync_to_async(Message.objects.exists)()
+    await consumer.close()

@@ -224,9 +224,10 @@ async def test_voice_call_rejected(agent):
 async def test_cancel_while_ringing(agent):
     agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
     call_id = await ring(agent_ws, consumer_ws, conversation_id)
-    await agent_ws.send({"type": "call.hangup", "call_id": call_id})
+    await agent_ws.send({"type": "call.hangup", "call_id": call_id, "reason": "user"})
     await consumer_ws.until("call.state", state="cancelled")
-    assert (await sync_to_async(Call.objects.get)(pk=call_id)).state == "cancelled"
+    cancelled = await sync_to_async(Call.objects.get)(pk=call_id)
+    assert (cancelled.state, cancelled.end_reason) == ("cancelled", "agent_hangup")  # "user" says who
     assert (await sync_to_async(transcript)(conversation_id))[-1] == "The video call invitation was cancelled."
     await agent_ws.close()
     await consumer_ws.close()
@@ -278,7 +279,9 @@ async def test_party_gone_past_the_grace_drops_the_call_and_reconnect_within_it_
     await consumer_ws.close()
     consumer_ws, hello = await consumer_socket(token)
     assert hello["call"]["id"] == call_id and hello["call"]["state"] == "active"
-    assert hello["call"]["ice"]["iceServers"]  # fresh credentials for the rejoin
+    assert hello["call"]["media"] == "video"  # the call's media, not the camera flags
+    assert hello["call_extras"]["ice"]["iceServers"]  # fresh credentials for the rejoin
+    assert set(hello["call_extras"]["media"]) == {"agent_camera_on", "consumer_camera_on"}
     call = await sync_to_async(Call.objects.get)(pk=call_id)
     soon = min(call.agent_deadline, call.consumer_deadline) - timedelta(seconds=1)
     assert await sync_to_async(services.call_sweep)(now=soon) == 0
@@ -315,6 +318,19 @@ async def test_closing_the_conversation_ends_the_live_call(agent):
     assert closed["conversation"]["state"] == "closed"
     refused = await consumer_ws.request({"type": "message.send", "text": "hello?"})
     assert refused["code"] == "invalid_state"
+    await agent_ws.close()
+    await consumer_ws.close()
+
+
+async def test_consumer_waiting_in_the_queue_is_told_when_an_agent_takes_it(account):
+    created = await sync_to_async(start_conversation)(account.slug)
+    consumer_ws, hello = await consumer_socket(created["consumer_token"])
+    assert hello["conversation"]["state"] == "queued"
+    agent = await sync_to_async(UserFactory)(account=account)
+    agent_ws, _ = await agent_socket(agent)
+    assert (await agent_ws.request({"type": "conversation.take", "conversation_id": created["id"]}))["type"] == "ok"
+    frame = await consumer_ws.until("conversation")
+    assert frame["conversation"]["state"] == "open" and frame["conversation"]["agent_id"] == agent.pk
     await agent_ws.close()
     await consumer_ws.close()
 
@@ -438,6 +454,7 @@ async def test_call_ice_hands_out_fresh_credentials(agent):
     assert answer["type"] == "call.ice" and answer["call_id"] == call_id
     [turn] = [s for s in answer["ice"]["iceServers"] if "username" in s]
     assert turn["username"].endswith(f"call{call_id}-consumer")
+    assert await consumer_ws.nothing()  # answered once: no `ok` after the `call.ice`
     await agent_ws.close()
     await consumer_ws.close()
 

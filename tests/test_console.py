@@ -611,6 +611,19 @@ def test_home_of_a_login_without_an_account_says_so(login):
     assert html.count('<span class="badge badge-no">Not allowed</span>') == 2
 
 
+def test_home_of_an_agent_of_a_paused_account_says_why_there_is_no_workspace(agent, login):
+    agent.account.active = False
+    agent.account.save()
+    html = login(agent).get(reverse("home")).content.decode()
+    assert "which is not active at the moment" in html
+    assert "Open workspace" not in html
+
+
+def test_console_nav_leads_admins_to_their_workspace(admin_client):
+    html = admin_client.get(reverse("console:overview")).content.decode()
+    assert f'href="{reverse("workspace:index")}"' in html and "Agent workspace" in html
+
+
 def test_login_page_renders_and_logs_in(client, admin_user):
     page = client.get(reverse("login"))
     html = page.content.decode()

@@ -211,7 +211,7 @@ export class CallSession extends EventTarget {
     this.#announceMedia();
   }
 
-  async hangup(reason = "user") {
+  async hangup(reason = "") {
     if (this.closed) return;
     try {
       await this.socket.request({ type: "call.hangup", call_id: this.callId, ...(reason ? { reason } : {}) });

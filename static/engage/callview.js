@@ -38,44 +38,17 @@ export function formatDuration(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
-function storage() {
-  try {
-    return window.sessionStorage;
-  } catch {
-    return null; // storage blocked (a third-party iframe in a strict browser): remember nothing
-  }
-}
-
-function rememberMedia(call) {
-  try {
-    storage()?.setItem(`vvc.call.${call.id}.media`, call.media);
-  } catch {
-    /* quota or blocked: the fallback below guesses */
-  }
-}
-
-/** "voice"|"video": hello.call.media may hold the camera settings instead (docs/protocol.md, known deviations). */
-function mediaOf(call) {
-  if (call.media === "voice" || call.media === "video") return call.media;
-  const remembered = storage()?.getItem(`vvc.call.${call.id}.media`);
-  if (remembered === "voice" || remembered === "video") return remembered;
-  if (call.invitation?.media) return call.invitation.media;
-  const cameras = call.media && typeof call.media === "object" ? call.media : {};
-  return cameras.agent_camera_on || cameras.consumer_camera_on ? "video" : "voice";
-}
-
 /** A `call.state` frame as {call, invitation, ice, media, error}. */
 export function fromStateFrame(frame) {
   const { call, invitation, ice, media, error } = frame;
   return { call, invitation, ice, media, error };
 }
 
-/** `hello.call` (the call merged with its extras) as {call, invitation, ice, media, error}. */
-export function fromHello(helloCall) {
-  if (!helloCall) return null;
-  const { invitation, ice, error, ...call } = helloCall;
-  const cameras = call.media && typeof call.media === "object" ? call.media : undefined;
-  return { call: { ...call, media: mediaOf(helloCall) }, invitation, ice, media: cameras, error };
+/** A `hello` frame's live call (`call` and `call_extras`) as {call, invitation, ice, media, error}. */
+export function fromHello(hello) {
+  if (!hello.call) return null;
+  const { invitation, ice, media, error } = hello.call_extras || {};
+  return { call: hello.call, invitation, ice, media, error };
 }
 
 export class CallController extends EventTarget {
@@ -119,12 +92,11 @@ export class CallController extends EventTarget {
   /** Show the call as the server says it is now. `entry` from fromStateFrame() or fromHello(). */
   applyCall(entry) {
     if (!entry) return;
-    const call = { ...entry.call, media: mediaOf(entry.call) };
+    const call = entry.call;
     if (this.call && this.call.id !== call.id && LIVE.has(this.call.state) && !LIVE.has(call.state)) {
       return; // a late frame about an older call must not hide the current one
     }
     this.call = call;
-    rememberMedia(call);
     if (call.state === "ringing") {
       this.#showInvitation(call, entry.invitation);
     } else if (MEDIA_STATES.has(call.state)) {
@@ -203,7 +175,7 @@ export class CallController extends EventTarget {
     }
   }
 
-  async end(reason = "user") {
+  async end(reason = "") {
     const call = this.call;
     if (!call || !LIVE.has(call.state)) return;
     if (this.session && !this.session.closed) {
@@ -449,7 +421,7 @@ export class CallController extends EventTarget {
         this.#renderStage();
       }
     });
-    this.$("engage-end").addEventListener("click", () => this.end("user"));
+    this.$("engage-end").addEventListener("click", () => this.end());
     this.$("engage-resume-audio").addEventListener("click", () => {
       this.$("engage-resume-audio").hidden = true;
       for (const id of ["engage-remote-video", "engage-remote-audio"]) {

@@ -64,7 +64,7 @@ socket.addEventListener("close", ({ detail }) => {
 });
 socket.addEventListener("hello", ({ detail }) => {
   state.conversation = detail.conversation;
-  if (detail.call) controller.applyCall(fromHello(detail.call));
+  if (detail.call) controller.applyCall(fromHello(detail));
   else controller.clear();
   render();
 });

@@ -132,7 +132,7 @@ function wire(current) {
     state.messages.clear();
     renderTranscript(detail.messages);
     renderPresence();
-    if (detail.call) controller.applyCall(fromHello(detail.call));
+    if (detail.call) controller.applyCall(fromHello(detail));
     else controller.clear(); // a call that ended while we were away: the transcript says how
     setRootState("ready");
   });

@@ -729,7 +729,7 @@ const REASON_WORDS = {
 
 function describeEnd(call, error, hungUpHere) {
   const media = mediaWord(call.media);
-  // "user" is what either side's CallSession.hangup() sends by default: who it was, only we know.
+  // "user" is what calls ended before the server recorded `agent_hangup`/`consumer_hangup` carry.
   const reason = call.reason === "user" ? (hungUpHere ? "you hung up" : "the consumer hung up") : (REASON_WORDS[call.reason] ?? "");
   const base = { callId: call.id, conversationId: call.conversation_id, state: call.state, media: call.media };
   switch (call.state) {
@@ -760,25 +760,9 @@ function describeEnd(call, error, hungUpHere) {
   }
 }
 
-function rememberMedia(call) {
-  try {
-    sessionStorage.setItem(`workspace-call-media-${call.id}`, call.media);
-  } catch {
-    /* private mode: the fallback below guesses */
-  }
-}
-
-/** The call's media as "voice"|"video" (hello.call.media may hold the camera settings instead). */
+/** The call's media as "voice"|"video". */
 function callMedia(call) {
-  if (call.media === "voice" || call.media === "video") return call.media;
-  try {
-    const remembered = sessionStorage.getItem(`workspace-call-media-${call.id}`);
-    if (remembered === "voice" || remembered === "video") return remembered;
-  } catch {
-    /* fall through */
-  }
-  const cameras = typeof call.media === "object" && call.media ? call.media : {};
-  return cameras.agent_camera_on || cameras.consumer_camera_on ? "video" : "voice";
+  return call.media === "video" ? "video" : "voice";
 }
 
 function mediaSettings(call, extras) {
@@ -868,7 +852,6 @@ function stopSession() {
 /** Apply a call as the server says it is now: from `call.state`, or `hello.call` on a (re)connect. */
 function applyCall(rawCall, extras, { fromHello = false } = {}) {
   const call = { ...rawCall, media: callMedia(rawCall) };
-  rememberMedia(call);
   const previous = state.call;
   if (LIVE.has(call.state)) {
     const isNew = !previous || previous.id !== call.id;
@@ -927,7 +910,7 @@ async function hangup() {
   renderCall();
   if (session && session.callId === call.id) {
     // No reason: the server records `agent_hangup`, which says who ended the call.
-    await session.hangup("");
+    await session.hangup();
   } else {
     try {
       await request({ type: "call.hangup", call_id: call.id });
@@ -964,8 +947,8 @@ socket.addEventListener("hello", ({ detail: hello }) => {
     else state.selectedId = null;
   }
   if (hello.call) {
-    const { ice, media, error, invitation, ...call } = hello.call;
-    applyCall({ ...call, media }, { ice, media: typeof media === "object" ? media : undefined, error }, { fromHello: true });
+    const { ice, media, error } = hello.call_extras || {};
+    applyCall(hello.call, { ice, media, error }, { fromHello: true });
   } else if (state.call) {
     // The call ended while this page was not connected; its last frame was not replayed.
     const ended = state.call;

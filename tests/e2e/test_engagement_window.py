@@ -489,7 +489,7 @@ def test_invitation_shows_the_account_texts_and_style_and_accept_connects(
 
     window.locator("#engage-end").click()
     ended = call_state(asgi_server, call_id, "completed")
-    assert ended.end_reason == "user"
+    assert ended.end_reason == "consumer_hangup"
     window.locator("#engage-call-ended").wait_for()
     assert window.locator("#engage-call-ended-text").text_content().startswith("The video call ended after 0:")
     window.locator(".msg-system .msg-text").filter(has_text="ended after").wait_for()

@@ -15,6 +15,7 @@ import urllib.request
 from contextlib import closing
 from pathlib import Path
 
+import redis
 import websockets
 from django.conf import settings
 from django.db import connection
@@ -36,7 +37,20 @@ def require_real_services() -> str:
     require_service("Redis", bool(settings.REDIS_URL), "REDIS_URL is not set")
     broker = os.environ.get("TEST_CELERY_BROKER_URL", "")
     require_service("Celery broker", bool(broker), "TEST_CELERY_BROKER_URL is not set")
+    _purge_once(broker)
     return broker
+
+
+_purged: set[str] = set()
+
+
+def _purge_once(broker: str) -> None:
+    """The test broker's database is the tests' own: tasks an earlier, killed run left queued would
+    otherwise run against this run's database."""
+    if broker in _purged or not broker.startswith(("redis://", "rediss://")):
+        return
+    redis.Redis.from_url(broker).flushdb()
+    _purged.add(broker)
 
 
 def service_env(*, broker: str | None) -> dict[str, str]:
