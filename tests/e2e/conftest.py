@@ -6,8 +6,11 @@ or without the playwright package, the tests skip locally and fail in CI (REQUIR
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,8 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 VIEWPORT = {"width": 1440, "height": 900}
+# HeadlessChrome is not a supported browser (settings.SUPPORTED_BROWSERS); a person's Chrome is.
+CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 TIMEOUT_MS = 15_000
 
 
@@ -122,3 +127,180 @@ def web(browser, live_server, transactional_db, artifacts_dir) -> Iterator[Web]:
         yield web
     finally:
         context.close()
+
+
+# --- An ASGI live server (pytest-django's live_server is WSGI: it has no WebSockets) ---------------
+
+
+class AsgiLiveServer:
+    """daphne (the production server) serving consoleproj.asgi (HTTP, static files, /ws/) from a thread
+    of the test process, so it shares the test database and the channel layer (in-memory, or Redis
+    when REDIS_URL is set).
+
+    Twisted's reactor can run only once per process: the first server starts it in a daemon thread
+    and it lives until the process exits. Each test still gets a clean database.
+    """
+
+    _instance: AsgiLiveServer | None = None
+
+    def __init__(self) -> None:
+        from daphne.server import Server
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+        from twisted.internet import reactor
+
+        from consoleproj.asgi import application
+
+        self.reactor = reactor
+        self.server = Server(
+            application=ASGIStaticFilesHandler(application),
+            endpoints=["tcp:port=0:interface=127.0.0.1"],
+            signal_handlers=False,
+            verbosity=0,
+        )
+        if reactor.running:
+            self.server.abort_start = True  # set up the listener, but leave the running reactor alone
+            reactor.callFromThread(self.server.run)
+        else:
+            threading.Thread(target=self.server.run, name="asgi-live-server", daemon=True).start()
+        deadline = time.monotonic() + 20
+        while not self.server.listening_addresses:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the ASGI live server did not start listening")
+            time.sleep(0.05)
+        self.port = self.server.listening_addresses[0][1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def get(cls) -> AsgiLiveServer:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def run(self, function: Callable, /, **kwargs):
+        """Call a sync function (a service, a query) in the server's loop, as a consumer would: its
+        channel-layer sends then reach the server's sockets, and database access stays in one thread."""
+        from channels.db import database_sync_to_async
+
+        loop = self.reactor._asyncioEventloop
+        future = asyncio.run_coroutine_threadsafe(database_sync_to_async(function)(**kwargs), loop)
+        return future.result(timeout=20)
+
+    def settle(self, timeout_s: float = 10) -> None:
+        """Wait until every connection's application has finished (sockets closed, their clean-up
+        done), so nothing touches the database once the test's database access ends."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                details = list(self.server.connections.values())
+                busy = [d for d in details if d.get("application_instance") and not d["application_instance"].done()]
+            except RuntimeError:  # the reactor thread changed the dict while we read it
+                busy = [True]
+            if not busy:
+                return
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def asgi_server(transactional_db) -> Iterator[AsgiLiveServer]:
+    server = AsgiLiveServer.get()
+    yield server
+    # The sockets the browser just closed finish their clean-up before the tables are flushed.
+    server.settle()
+
+
+@pytest.fixture
+def tabs(browser, asgi_server, artifacts_dir) -> Iterator[Callable[..., Web]]:
+    """Open browser tabs (each in its own context: cookies, storage) on the ASGI live server."""
+    screenshots = artifacts_dir / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    contexts = []
+
+    def open_tab(user_agent: str | None = CHROME_UA) -> Web:
+        """A tab whose browser says it is `user_agent` (None: headless Chromium's own)."""
+        options = {"user_agent": user_agent} if user_agent is not None else {}
+        context = browser.new_context(viewport=VIEWPORT, locale="en-US", **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        web = Web(page=page, base_url=asgi_server.url, screenshots=screenshots)
+        page.on("console", lambda m: m.type == "error" and web.errors.append(f"{m.text} ({m.location.get('url')})"))
+        page.on("pageerror", lambda error: web.errors.append(f"uncaught: {error}"))
+        return web
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+# --- coturn: a real TURN relay on loopback ------------------------------------------------------------
+
+TURNSERVER = Path("/usr/bin/turnserver")
+
+
+@dataclass
+class Turn:
+    url: str
+    secret: str
+    log: Path
+
+
+@pytest.fixture(scope="package")
+def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
+    """coturn with `use-auth-secret` on 127.0.0.1, as production runs it but for two loopback-only
+    flags: `--allow-loopback-peers` (both peers are on this machine; a production TURN server must
+    never set it, it would relay into the server's own network) and no TLS (no certificates here)."""
+    import secrets
+    import socket
+    import subprocess
+    from contextlib import closing
+
+    require_service("coturn", TURNSERVER.exists(), f"needs {TURNSERVER} (apt-get install coturn)")
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    work = tmp_path_factory.mktemp("coturn")
+    secret = secrets.token_urlsafe(24)
+    log = artifacts_dir_package / "coturn.log"
+    command = [
+        str(TURNSERVER),
+        "-n",  # no configuration file: everything is on this line
+        "--listening-ip=127.0.0.1",
+        "--relay-ip=127.0.0.1",
+        f"--listening-port={port}",
+        "--min-port=50000",
+        "--max-port=50999",
+        "--use-auth-secret",
+        f"--static-auth-secret={secret}",
+        "--realm=vvc.test",
+        "--allow-loopback-peers",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-multicast-peers",
+        "--fingerprint",
+        f"--pidfile={work / 'turnserver.pid'}",
+        f"--userdb={work / 'turndb'}",
+        f"--log-file={log}",  # written line by line (stdout to a file would be block-buffered)
+        "--simple-log",
+        "--verbose",  # logs each allocation with its username: the test reads them
+    ]
+    log.write_text("")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 10
+        while "Total General servers" not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"coturn did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield Turn(url=f"turn:127.0.0.1:{port}?transport=udp", secret=secret, log=log)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def artifacts_dir_package() -> Path:
+    from tests.conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

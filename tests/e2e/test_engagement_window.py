@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,87 +28,16 @@ from calls import services
 from calls.models import Call, Conversation
 from calls.tokens import consumer_token_for
 from settings_profiles.models import AccountCallSettings
-from tests.e2e.conftest import TIMEOUT_MS, VIEWPORT, Web
+from tests.e2e.conftest import CHROME_UA, TIMEOUT_MS, VIEWPORT, AsgiLiveServer, Web
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
-CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 ANDROID_WEBVIEW_UA = (
     "Mozilla/5.0 (Linux; Android 15; Pixel 9 Build/AP4A; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Version/4.0 Chrome/156.0.0.0 Mobile Safari/537.36"
 )
 PHONE = {"width": 390, "height": 844}
-
-
-# --- an ASGI live server (HTTP and WebSockets) ----------------------------------------------------------
-
-
-class AsgiLiveServer:
-    """daphne serving consoleproj.asgi.application (plus static files) from a thread of this process.
-
-    Twisted's reactor runs once per process, so there is one server per test session; if another module
-    already runs the reactor, this server listens on it instead of starting a second one.
-    """
-
-    _instance: AsgiLiveServer | None = None
-
-    def __init__(self) -> None:
-        from daphne.server import Server
-        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-        from twisted.internet import reactor
-
-        from consoleproj.asgi import application
-
-        self.reactor = reactor
-        self.server = Server(
-            application=ASGIStaticFilesHandler(application),
-            endpoints=["tcp:port=0:interface=127.0.0.1"],
-            signal_handlers=False,
-            verbosity=0,
-        )
-        if reactor.running:
-            self.server.abort_start = True  # set everything up, but leave the running reactor alone
-            reactor.callFromThread(self.server.run)
-        else:
-            threading.Thread(target=self.server.run, daemon=True, name="asgi-live-server").start()
-        deadline = time.monotonic() + 20
-        while not self.server.listening_addresses:
-            if time.monotonic() > deadline:
-                raise RuntimeError("daphne did not start listening")
-            time.sleep(0.05)
-        self.port = self.server.listening_addresses[0][1]
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    @classmethod
-    def get(cls) -> AsgiLiveServer:
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
-
-    def run(self, function: Callable, /, **kwargs):
-        """Call a sync function (a service, a query) in the server's loop, as a consumer would: its
-        channel-layer sends then reach the server's sockets, and database access stays in one thread."""
-        import asyncio
-
-        from channels.db import database_sync_to_async
-
-        loop = self.reactor._asyncioEventloop
-        future = asyncio.run_coroutine_threadsafe(database_sync_to_async(function)(**kwargs), loop)
-        return future.result(timeout=20)
-
-    def wait_idle(self, timeout: float = 10) -> None:
-        """Until every connection of the last test is closed and its application instance finished."""
-        deadline = time.monotonic() + timeout
-        while self.server.connections and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-
-@pytest.fixture
-def asgi_server(transactional_db) -> Iterator[AsgiLiveServer]:
-    server = AsgiLiveServer.get()
-    yield server
-    server.wait_idle()
 
 
 def new_web(browser, server: AsgiLiveServer, artifacts_dir, *, user_agent=CHROME_UA, viewport=VIEWPORT) -> Web:
@@ -522,6 +450,40 @@ def test_decline_rejects_the_call(consumer, asgi_server, demo_account):
     assert window.locator("#engage-call").is_hidden()
     assert window.hook("window.__engage.session") is None
     consumer.assert_no_console_errors("decline")
+
+
+def _expire_now(call_id: int) -> int:
+    Call.objects.filter(pk=call_id).update(ring_deadline=timezone.now())
+    return services.call_sweep()
+
+
+def test_unanswered_invitation_expires_on_both_sides(consumer, asgi_server, demo_account, open_contexts):
+    """
+    GIVEN a video invitation from an agent in the workspace, showing in the consumer's window
+    WHEN nobody answers until the ring deadline and the sweeper runs
+    THEN the call is expired with `no_answer`, the invitation leaves the window, the window's
+         transcript says the call was missed, and the agent's workspace shows "Missed call"
+    """
+    agent = UserFactory(account=demo_account, name="Mo Missed")
+    agent_tab = open_contexts()
+    agent_tab.login(agent.email, PASSWORD)
+    agent_tab.page.wait_for_selector("#ws-connection[data-state='online']")
+    window = open_window(consumer, "/engage/demo/")
+    conversation = conversation_of(asgi_server, demo_account)
+    agent_tab.page.locator(f"li[data-conversation-id='{conversation.pk}'] .ws-conv-item").click()
+    agent_tab.page.locator("#ws-call-video").click()
+    window.locator("#engage-invitation[data-media='video']").wait_for()
+    call_id = call_state(asgi_server, conversation.calls.get().pk, "ringing").pk
+
+    assert asgi_server.run(_expire_now, call_id=call_id) == 1
+    call = call_state(asgi_server, call_id, "expired")
+    assert call.end_reason == "no_answer"
+    window.locator("#engage-invitation").wait_for(state="hidden")
+    window.locator(".msg-system .msg-text").filter(has_text="Missed video call.").wait_for()
+    agent_tab.page.locator("#ws-ended-title").filter(has_text="Missed call").wait_for()
+    assert "did not answer the video call" in agent_tab.page.locator("#ws-ended-detail").inner_text()
+    agent_tab.screenshot("workspace-call-missed")
+    consumer.assert_no_console_errors("missed call")
 
 
 def test_unsupported_browser_sees_the_error_in_words(browser, asgi_server, demo_account, artifacts_dir):

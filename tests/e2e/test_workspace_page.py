@@ -8,13 +8,11 @@ Screenshots land in the artifacts dir under screenshots/workspace-*.png.
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 
 from accounts.models import Account, User
 from calls.models import Call
@@ -23,103 +21,7 @@ from tests.factories import PASSWORD, AccountFactory, ProfileFactory, UserFactor
 
 pytestmark = pytest.mark.e2e
 
-# HeadlessChrome is not a supported browser (settings.SUPPORTED_BROWSERS); a person's Chrome is.
-CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 CALL_TIMEOUT_MS = 30_000
-
-
-# --- An ASGI live server (pytest-django's live_server is WSGI: it has no WebSockets) ---------------
-
-
-class AsgiLiveServer:
-    """daphne serving consoleproj.asgi (HTTP, static files, /ws/) from a thread of the test process,
-    so it shares the test database and the in-memory channel layer.
-
-    Twisted's reactor can run only once per process: the first server starts it in a daemon thread
-    and it lives until the process exits; a server created while it already runs (another e2e module
-    started it) listens on that running reactor instead. Each test still gets a clean database.
-    """
-
-    _instance: AsgiLiveServer | None = None
-
-    def __init__(self) -> None:
-        from daphne.server import Server
-        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-        from twisted.internet import reactor
-
-        from consoleproj.asgi import application
-
-        self.server = Server(
-            application=ASGIStaticFilesHandler(application),
-            endpoints=["tcp:port=0:interface=127.0.0.1"],
-            signal_handlers=False,
-            verbosity=0,
-        )
-        if reactor.running:
-            self.server.abort_start = True  # set up the listener, but leave the running reactor alone
-            reactor.callFromThread(self.server.run)
-        else:
-            threading.Thread(target=self.server.run, name="asgi-live-server", daemon=True).start()
-        deadline = time.monotonic() + 20
-        while not self.server.listening_addresses:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the ASGI live server did not start listening")
-            time.sleep(0.05)
-        self.port = self.server.listening_addresses[0][1]
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def settle(self, timeout_s: float = 10) -> None:
-        """Wait until every connection's application has finished (sockets closed, their clean-up
-        done), so nothing touches the database once the test's database access ends."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                details = list(self.server.connections.values())
-                busy = [d for d in details if d.get("application_instance") and not d["application_instance"].done()]
-            except RuntimeError:  # the reactor thread changed the dict while we read it
-                busy = [True]
-            if not busy:
-                return
-            time.sleep(0.1)
-
-    @classmethod
-    def get(cls) -> AsgiLiveServer:
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
-
-
-@pytest.fixture
-def asgi_live_server(transactional_db) -> Iterator[AsgiLiveServer]:
-    cache.clear()  # the conversation API's per-address throttle counts in the cache
-    server = AsgiLiveServer.get()
-    yield server
-    # The sockets the browser just closed finish their clean-up before the tables are flushed.
-    server.settle()
-
-
-@pytest.fixture
-def tabs(browser, asgi_live_server, artifacts_dir) -> Iterator[Callable[..., Web]]:
-    """Open browser tabs (each in its own context: cookies, storage) on the ASGI live server."""
-    screenshots = artifacts_dir / "screenshots"
-    screenshots.mkdir(parents=True, exist_ok=True)
-    contexts = []
-
-    def open_tab(user_agent: str | None = CHROME_UA) -> Web:
-        """A tab whose browser says it is `user_agent` (None: headless Chromium's own)."""
-        options = {"user_agent": user_agent} if user_agent is not None else {}
-        context = browser.new_context(viewport=VIEWPORT, locale="en-US", **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        web = Web(page=page, base_url=asgi_live_server.url, screenshots=screenshots)
-        page.on("console", lambda m: m.type == "error" and web.errors.append(f"{m.text} ({m.location.get('url')})"))
-        page.on("pageerror", lambda error: web.errors.append(f"uncaught: {error}"))
-        return web
-
-    yield open_tab
-    for context in contexts:
-        context.close()
 
 
 # --- The consumer: the shared call client driven from a page of the same site -----------------------
@@ -145,6 +47,7 @@ async ({account, name}) => {
       consumer.chain = consumer.session.start();
     } else if (!["ringing", "connecting", "active"].includes(call.state) && consumer.session) {
       consumer.session.close();
+      consumer.session = null;  // the next call gets its own session
     }
   });
   socket.addEventListener("call.signal", ({ detail }) => {
