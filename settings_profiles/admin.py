@@ -153,12 +153,12 @@ class AccountCallSettingsAdmin(admin.ModelAdmin):
     list_filter = ("voice_enabled", "video_enabled", "force_relay", "analytics_tracker", "locale")
     list_select_related = ("account",)
     search_fields = ("account__slug", "account__name")
-    readonly_fields = ("account_link", "audit_trail", "updated_at")
+    readonly_fields = ("account_link", "ice_check", "audit_trail", "updated_at")
     ordering = ("account__name",)
 
     def get_fieldsets(self, request, obj=None):
         return (
-            (None, {"fields": ("account_link", "updated_at")}),
+            (None, {"fields": ("account_link", "ice_check", "updated_at")}),
             *CALL_SETTINGS_FIELDSETS,
             ("Audit trail", {"fields": ("audit_trail",)}),
         )
@@ -198,6 +198,11 @@ class AccountCallSettingsAdmin(admin.ModelAdmin):
     def account_link(self, obj: AccountCallSettings) -> str:
         url = reverse("admin:accounts_account_change", args=[obj.account_id])
         return format_html('<a href="{}">{}</a>', url, obj.account)
+
+    @admin.display(description="ICE check")
+    def ice_check(self, obj: AccountCallSettings) -> str:
+        url = f"{reverse('console:ice_check')}?account={obj.account.slug}"
+        return format_html('<a href="{}">Check this account\'s STUN/TURN servers from your browser</a>', url)
 
     @admin.display(description="Latest changes")
     def audit_trail(self, obj: AccountCallSettings) -> str:

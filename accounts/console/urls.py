@@ -17,4 +17,5 @@ urlpatterns = [
     path("profiles/<int:pk>/", views.profile_edit, name="profile_edit"),
     path("profiles/<int:pk>/delete/", views.profile_remove, name="profile_delete"),
     path("call-settings/", views.call_settings, name="call_settings"),
+    path("call-settings/ice-check/", views.ice_check, name="ice_check"),
 ]

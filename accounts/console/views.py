@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account, User
 from accounts.selectors import account_users
 from accounts.services import user_create, user_set_active
+from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings, Profile
 from settings_profiles.services import (
     MEDIA,
@@ -384,3 +385,57 @@ def call_settings(request: HttpRequest, *, account: Account) -> HttpResponse:
         "labels": PERMISSION_LABELS,
     }
     return render(request, "console/call_settings.html", context)
+
+
+# --- ICE check ----------------------------------------------------------------------------------
+
+
+def _server_label(server: dict) -> list[str]:
+    urls = server.get("urls")
+    return [urls] if isinstance(urls, str) else [u for u in urls or [] if isinstance(u, str)]
+
+
+@require_http_methods(["GET"])
+def ice_check(request: HttpRequest) -> HttpResponse:
+    """Check the account's STUN/TURN servers from this browser, one server at a time.
+
+    Account admins check their own account; support staff name one (`?account=SLUG`). The page gets
+    the same ICE configuration a call would (TURN REST credentials freshly minted for this check,
+    static credentials as configured): they go to the browser, never onto the page as text.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if user.is_account_admin and user.account.active:
+        account = user.account
+    elif user.is_staff:
+        account = get_object_or_404(Account, slug=request.GET.get("account", ""))
+    else:
+        return render(request, "console/forbidden.html", status=403)
+    call_settings = _call_settings(account)
+    config = ice_config_for(call_settings=call_settings, participant=f"icecheck-{user.pk}")
+    # ice_config_for lists the static servers first, then the one TURN REST entry (when configured).
+    own = bool(call_settings.ice_servers or call_settings.turn_rest_urls)
+    rest = call_settings.turn_rest_urls if own else settings.TURN_REST_URLS
+    secret = call_settings.turn_rest_shared_secret if own else settings.TURN_REST_SECRET
+    minted_index = len(config["iceServers"]) - 1 if rest and secret else -1
+    servers = [
+        {
+            "server": server,
+            "urls": _server_label(server),
+            "turn": any(u.startswith("turn") for u in _server_label(server)),
+            "source": "TURN REST, credentials minted for this check" if i == minted_index else "configured server",
+        }
+        for i, server in enumerate(config["iceServers"])
+    ]
+    context = {
+        "section": "call_settings",
+        "account": account,
+        "servers": servers,
+        "force_relay": call_settings.force_relay,
+        "platform_defaults": not own,
+        "check_config": {"servers": servers, "timeout_ms": 8000},
+    }
+    response = render(request, "console/ice_check.html", context)
+    response["Cache-Control"] = "no-store"  # it carries freshly minted credentials
+    return response

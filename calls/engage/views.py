@@ -7,6 +7,7 @@ change goes through calls.services behind that socket.
 
 from __future__ import annotations
 
+from csp.decorators import csp_exempt, csp_replace
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -42,6 +43,7 @@ def engagement_script(request: HttpRequest) -> FileResponse:
 @require_GET
 @never_cache
 @xframe_options_exempt  # framed on the brand's pages by engagement.js: that is its whole purpose
+@csp_replace({"frame-ancestors": ["https:", "http://localhost:*", "http://127.0.0.1:*"]})  # any brand site on HTTPS
 def window_page(request: HttpRequest) -> HttpResponse:
     """The messaging window inside the brand page's iframe: the account's texts, style and tracker."""
     account = active_account(slug=request.GET.get("account", ""))
@@ -76,6 +78,7 @@ def webview_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@csp_exempt()  # a stand-in for the brand's own site, which has its own policy (or none)
 def demo_page(request: HttpRequest) -> HttpResponse:
     """A brand's support site with the script tag, for `make run` and the browser tests."""
     return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo")})

@@ -40,8 +40,10 @@ ANDROID_WEBVIEW_UA = (
 PHONE = {"width": 390, "height": 844}
 
 
-def new_web(browser, server: AsgiLiveServer, artifacts_dir, *, user_agent=CHROME_UA, viewport=VIEWPORT) -> Web:
-    context = browser.new_context(viewport=viewport, locale="en-US", user_agent=user_agent)
+def new_web(
+    browser, server: AsgiLiveServer, artifacts_dir, *, user_agent=CHROME_UA, viewport=VIEWPORT, bypass_csp=False
+) -> Web:
+    context = browser.new_context(viewport=viewport, locale="en-US", user_agent=user_agent, bypass_csp=bypass_csp)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     screenshots = artifacts_dir / "screenshots"
@@ -116,9 +118,11 @@ def start_agent_peer(make: Callable[..., Web], agent: User) -> Web:
     """A logged-in agent whose page answers calls with the shared CallSession (real WebRTC).
 
     The script runs in a real page of our server (/healthz): Chromium's local network access checks
-    refuse sockets to 127.0.0.1 from a page that Playwright fulfilled itself.
+    refuse sockets to 127.0.0.1 from a page that Playwright fulfilled itself. That page's
+    Content-Security-Policy forbids inline scripts, rightly; this harness (not a product page) is
+    let through with Playwright's bypass_csp.
     """
-    web = make()
+    web = make(bypass_csp=True)
     web.login(agent.email, PASSWORD)
     web.open("/healthz")
     web.page.add_script_tag(content=AGENT_PEER_SCRIPT, type="module")
