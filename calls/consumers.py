@@ -21,6 +21,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 from . import services
 from .events import account_agents_group, agent_group, consumer_group
 from .models import Call, Conversation
+from .relaybus import publish_to_group
 from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
 from .selectors import agent_hello, consumer_hello
 from .tokens import conversation_id_from_token
@@ -121,6 +123,7 @@ class CallSocket(AsyncWebsocketConsumer):
             _local_members[group].add(self)
         # With the in-memory layer every socket lives in this process, so local delivery is complete.
         self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
+        self.layer_is_pubsub = isinstance(self.channel_layer, RedisPubSubChannelLayer)
         await self.accept()
         ensure_process_sweeper()
 
@@ -241,10 +244,13 @@ class CallSocket(AsyncWebsocketConsumer):
         for group in self.peer_groups(call):
             for member in tuple(_local_members.get(group, ())):
                 await member.send(text_data=text)
-            if not self.layer_is_local:
-                await self.channel_layer.group_send(
-                    group, {"type": "deliver", "frame": frame, "origin": PROCESS_ORIGIN}
-                )
+            if self.layer_is_local:
+                continue
+            message = {"type": "deliver", "frame": frame, "origin": PROCESS_ORIGIN}
+            if self.layer_is_pubsub:
+                await publish_to_group(group, message)  # batched with every other relay in flight
+            else:
+                await self.channel_layer.group_send(group, message)
 
     async def on_signal(self, frame, raw) -> None:
         call = self.media_call(frame.call_id)

@@ -20,3 +20,19 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+def _quiet_autobahn_debug_formatting() -> None:
+    """autobahn (daphne's WebSocket engine) formats the arguments of its debug log lines eagerly,
+    with click colour codes, on every frame sent and received, even when debug logging is off:
+    8 calls of `hltype`/`hlval` per relayed frame, about 7% of a relay's CPU (bench/README.md).
+    Those helpers only decorate debug log text (which we never enable), so they become no-ops."""
+    try:
+        from autobahn.websocket import protocol
+    except ImportError:  # pragma: no cover - daphne always brings autobahn
+        return
+    if getattr(protocol, "hltype", None) is not None:
+        protocol.hltype = protocol.hlval = lambda *args, **kwargs: ""
+
+
+_quiet_autobahn_debug_formatting()
