@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY_SOCKETS = 4429
 MEDIA_STATES = {Call.State.CONNECTING, Call.State.ACTIVE}
 
 
@@ -111,6 +112,12 @@ class CallSocket(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
         self.refused = True
+
+    @staticmethod
+    def too_many(group: str, limit: int) -> bool:
+        """Whether this process already holds `limit` sockets of one agent or one consumer token (a
+        cap per process: behind a balancer over N processes a client can hold at most N x limit)."""
+        return len(_local_members.get(group, ())) >= limit
 
     async def begin(self, groups: list[str]) -> None:
         self.refused = False
@@ -364,6 +371,9 @@ class AgentConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
+        if self.too_many(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT):
+            await self.refuse(CLOSE_TOO_MANY_SOCKETS)
+            return
         await self.begin([agent_group(user.pk), account_agents_group(user.account_id)])
         await database_sync_to_async(services.agent_connection_open)(agent=user, channel_name=self.channel_name)
         self.lease_renewed = time.monotonic()
@@ -445,6 +455,9 @@ class ConsumerConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.conversation = conversation
+        if self.too_many(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION):
+            await self.refuse(CLOSE_TOO_MANY_SOCKETS)
+            return
         await self.begin([consumer_group(conversation.pk)])
         hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
         self.remember_call(hello["call"])

@@ -319,3 +319,7 @@ CELERY_BEAT_SCHEDULE["reporting-sweep"] = {
 WS_MAX_FRAME_BYTES = 64 * 1024
 WS_RATE_BURST = env.int("WS_RATE_BURST", default=120)
 WS_RATE_PER_S = env.float("WS_RATE_PER_S", default=60.0)
+# Concurrent sockets per agent and per consumer token, in one process (tabs, reconnects, a webview
+# beside the window); more are closed with 4429.
+WS_MAX_SOCKETS_PER_AGENT = env.int("WS_MAX_SOCKETS_PER_AGENT", default=10)
+WS_MAX_SOCKETS_PER_CONVERSATION = env.int("WS_MAX_SOCKETS_PER_CONVERSATION", default=5)

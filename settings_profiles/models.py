@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from . import validation
+from .fields import EncryptedTextField
 from .texts import DEFAULT_LOCALE, LOCALES, resolve_texts
 
 
@@ -86,7 +87,8 @@ class AccountCallSettings(models.Model):
         blank=True,
         help_text="TURN URLs whose credentials are minted per participant (coturn use-auth-secret).",
     )
-    turn_rest_shared_secret = models.CharField(max_length=256, blank=True)
+    # Encrypted at rest (settings_profiles/fields.py); the forms cap what can be typed at 256.
+    turn_rest_shared_secret = EncryptedTextField(blank=True)
     turn_rest_ttl_s = models.PositiveIntegerField(
         default=3600,
         validators=[MinValueValidator(60), MaxValueValidator(86400)],

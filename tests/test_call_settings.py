@@ -175,3 +175,45 @@ def test_unknown_setting_is_refused(account, support):
     with pytest.raises(ValidationError) as excinfo:
         call_settings_update(call_settings=call_settings, data={"warp_drive": True}, changed_by=support, source="api")
     assert "warp_drive" in excinfo.value.message_dict
+
+
+def test_turn_rest_secret_is_encrypted_at_rest_and_survives_a_key_rotation(account, settings):
+    from django.db import connection
+
+    from settings_profiles.fields import PREFIX
+
+    call_settings = AccountCallSettings.objects.get(account=account)
+    call_settings.turn_rest_urls = ["turn:turn.example.com:3478?transport=udp"]
+    call_settings.turn_rest_shared_secret = "very-secret-shared-value"
+    call_settings.save()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT turn_rest_shared_secret FROM settings_profiles_accountcallsettings WHERE id = %s",
+            [call_settings.pk],
+        )
+        [stored] = cursor.fetchone()
+    assert stored.startswith(PREFIX) and "very-secret" not in stored
+    assert AccountCallSettings.objects.get(pk=call_settings.pk).turn_rest_shared_secret == "very-secret-shared-value"
+
+    # SECRET_KEY rotated with the old key kept as a fallback: still readable.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-brand-new-secret-key-" + "x" * 40
+    assert AccountCallSettings.objects.get(pk=call_settings.pk).turn_rest_shared_secret == "very-secret-shared-value"
+
+    # Rotated without the old key: a clear error, never a wrong secret.
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(ValueError, match="SECRET_KEY_FALLBACKS"):
+        AccountCallSettings.objects.get(pk=call_settings.pk)
+
+
+def test_a_secret_stored_in_plain_text_before_encryption_still_reads(account):
+    from django.db import connection
+
+    call_settings = AccountCallSettings.objects.get(account=account)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE settings_profiles_accountcallsettings SET turn_rest_shared_secret = %s WHERE id = %s",
+            ["legacy-plain", call_settings.pk],
+        )
+    assert AccountCallSettings.objects.get(pk=call_settings.pk).turn_rest_shared_secret == "legacy-plain"

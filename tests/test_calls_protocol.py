@@ -15,7 +15,7 @@ from calls.models import Call, CallEvent, Conversation, Message
 from settings_profiles.models import AccountCallSettings
 
 from .factories import ProfileFactory, UserFactory
-from .ws import HOST, ORIGIN, agent_socket, consumer_socket, refused_code
+from .ws import HOST, ORIGIN, agent_socket, consumer_socket, refused_code, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -485,3 +485,24 @@ async def test_agent_cannot_call_from_two_conversations_at_once(agent):
     assert refused["code"] == "invalid_state"
     await agent_ws.close()
     await consumer_ws.close()
+
+
+async def test_sockets_per_consumer_token_and_per_agent_are_capped(agent, settings):
+    """One token or one agent cannot pile up sockets: past the cap the next is closed with 4429,
+    and a slot frees when a socket leaves."""
+    settings.WS_MAX_SOCKETS_PER_CONVERSATION = 2
+    settings.WS_MAX_SOCKETS_PER_AGENT = 2
+    created = await sync_to_async(start_conversation)(agent.account.slug)
+    path = f"/ws/consumer/?token={created['consumer_token']}"
+    first, _ = await consumer_socket(created["consumer_token"])
+    second, _ = await consumer_socket(created["consumer_token"])
+    assert await refused_code(path, [ORIGIN, HOST]) == 4429
+    await first.close()
+    third, hello = await consumer_socket(created["consumer_token"])
+    assert hello["conversation"]["id"] == created["id"]
+
+    tabs = [await agent_socket(agent) for _ in range(2)]
+    cookie = await sync_to_async(session_cookie)(agent)
+    assert await refused_code("/ws/agent/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4429
+    for socket in (second, third, *(tab for tab, _ in tabs)):
+        await socket.close()

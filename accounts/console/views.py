@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -408,6 +408,8 @@ def ice_check(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if user.is_account_admin and user.account.active:
         account = user.account
+        if request.GET.get("account", account.slug) != account.slug:
+            raise Http404("No such account.")  # another account's existence is not revealed
     elif user.is_staff:
         account = get_object_or_404(Account, slug=request.GET.get("account", ""))
     else:
