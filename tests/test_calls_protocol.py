@@ -10,7 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from calls import services
+from calls import consumers, services
+from calls.events import agent_group, consumer_group
 from calls.models import Call, CallEvent, Conversation, Message
 from settings_profiles.models import AccountCallSettings
 
@@ -506,3 +507,6 @@ async def test_sockets_per_consumer_token_and_per_agent_are_capped(agent, settin
     assert await refused_code("/ws/agent/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4429
     for socket in (second, third, *(tab for tab, _ in tabs)):
         await socket.close()
+    # Nothing of them stays behind in the process's table of local sockets.
+    assert consumer_group(created["id"]) not in consumers._local_members
+    assert agent_group(agent.pk) not in consumers._local_members
