@@ -27,7 +27,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from pydantic import ValidationError
 
 from . import services
-from .events import account_agents_group, agent_group, consumer_group
+from .events import account_agents_group, account_live_group, agent_group, consumer_group
 from .models import Call, Conversation
 from .relaybus import publish_to_group
 from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
@@ -487,3 +487,42 @@ class ConsumerConsumer(CallSocket):
             conversation_id=self.conversation.pk, call_id=frame.call_id
         )
         return {"call_id": call.pk}
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """`/ws/live/`: an account admin's live panel (the reports page). It only listens: every call
+    transition of the account arrives as `call.live` {call} (the call object, no session data), and
+    the page refreshes its list. Agents and support get 4403; frames from the page are refused.
+    It registers no agent presence, so an admin watching reports is not routed conversations."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_NOT_AUTHENTICATED)
+            return
+        active = await database_sync_to_async(
+            lambda: user.is_account_admin and user.is_active and user.account.active
+        )()
+        if not active:
+            await self._refuse(CLOSE_FORBIDDEN)
+            return
+        self.group = account_live_group(user.account_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send(text_data=json.dumps({"type": "hello", "role": "live"}))
+
+    async def _refuse(self, code: int) -> None:
+        self.group = None
+        await self.accept()
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame = {"type": "error", "code": "unknown_type", "message": "The live panel socket only listens."}
+        await self.send(text_data=json.dumps(frame))
+
+    async def deliver(self, event: dict) -> None:
+        await self.send(text_data=json.dumps(event["frame"], separators=(",", ":")))

@@ -1,7 +1,8 @@
 """Frames pushed to sockets. Everything is sent after the surrounding transaction commits.
 
 Groups: `agent.<user id>` (every socket of one agent), `account.<id>.agents` (every agent socket of
-an account: queue changes), `conversation.<id>.consumer` (the consumer's sockets of one conversation).
+an account: queue changes), `conversation.<id>.consumer` (the consumer's sockets of one conversation),
+`account.<id>.live` (the account admins' live panels: call states, never session data).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ def agent_group(user_id: int) -> str:
 
 def account_agents_group(account_id: int) -> str:
     return f"account.{account_id}.agents"
+
+
+def account_live_group(account_id: int) -> str:
+    return f"account.{account_id}.live"
 
 
 def consumer_group(conversation_id: int) -> str:

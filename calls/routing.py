@@ -7,4 +7,5 @@ from . import consumers
 websocket_urlpatterns = [
     path("ws/agent/", consumers.AgentConsumer.as_asgi()),
     path("ws/consumer/", consumers.ConsumerConsumer.as_asgi()),
+    path("ws/live/", consumers.LiveConsumer.as_asgi()),
 ]

@@ -26,7 +26,7 @@ from settings_profiles.services import media_decision
 from settings_profiles.texts import render_text
 
 from .browsers import check_client
-from .events import account_agents_group, agent_group, consumer_group, publish, publish_built
+from .events import account_agents_group, account_live_group, agent_group, consumer_group, publish, publish_built
 from .models import AgentConnection, Call, CallEvent, Conversation, Message
 from .payloads import call_payload, conversation_payload, format_duration, message_payload
 
@@ -171,6 +171,8 @@ def side_extras(call: Call, call_settings: AccountCallSettings, party: Party) ->
 def _publish_state(call: Call, call_settings: AccountCallSettings) -> None:
     agent_groups, consumer_groups = _party_groups(call)
     base = {"type": "call.state", "call": call_payload(call)}
+    # The admins' live panel: the bare call (no invitation, ICE or error extras).
+    publish([account_live_group(call.account_id)], {"type": "call.live", "call": call_payload(call)})
 
     def build() -> list[tuple[list[str], dict]]:
         # ICE credentials are minted here, at send time, so they exist only in flight.

@@ -323,3 +323,6 @@ WS_RATE_PER_S = env.float("WS_RATE_PER_S", default=60.0)
 # beside the window); more are closed with 4429.
 WS_MAX_SOCKETS_PER_AGENT = env.int("WS_MAX_SOCKETS_PER_AGENT", default=10)
 WS_MAX_SOCKETS_PER_CONVERSATION = env.int("WS_MAX_SOCKETS_PER_CONVERSATION", default=5)
+# The reports page's live panel is pushed over /ws/live/; this poll is its fallback and keeps the
+# "since" durations moving.
+REPORTS_LIVE_POLL_S = env.int("REPORTS_LIVE_POLL_S", default=15)

@@ -6,16 +6,18 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from calls import consumers, services
 from calls.events import agent_group, consumer_group
-from calls.models import Call, CallEvent, Conversation, Message
+from calls.models import AgentConnection, Call, CallEvent, Conversation, Message
+from consoleproj.asgi import application
 from settings_profiles.models import AccountCallSettings
 
-from .factories import ProfileFactory, UserFactory
+from .factories import AdminFactory, ProfileFactory, UserFactory
 from .ws import HOST, ORIGIN, agent_socket, consumer_socket, refused_code, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -510,3 +512,52 @@ async def test_sockets_per_consumer_token_and_per_agent_are_capped(agent, settin
     # Nothing of them stays behind in the process's table of local sockets.
     assert consumer_group(created["id"]) not in consumers._local_members
     assert agent_group(agent.pk) not in consumers._local_members
+
+
+async def live_socket(user) -> WebsocketCommunicator:
+    cookie = await sync_to_async(session_cookie)(user)
+    return WebsocketCommunicator(application, "/ws/live/", headers=[ORIGIN, HOST, (b"cookie", cookie)])
+
+
+async def test_admins_live_panel_hears_every_call_of_their_account_and_nothing_else(agent, other_account):
+    """
+    GIVEN an admin's live panel socket (the reports page) and one of another account
+    WHEN an agent of the first account invites and the call is accepted and ended
+    THEN the first panel gets `call.live` for each transition with the bare call (no invitation, no
+         ICE credentials), the other account's panel hears nothing, and the admin is not made an
+         online agent (conversations are not routed to someone watching reports)
+    """
+    admin = await sync_to_async(AdminFactory)(account=agent.account)
+    stranger = await sync_to_async(AdminFactory)(account=other_account)
+    panel, foreign_panel = await live_socket(admin), await live_socket(stranger)
+    for communicator in (panel, foreign_panel):
+        connected, _ = await communicator.connect()
+        assert connected and (await communicator.receive_json_from())["type"] == "hello"
+    assert not await sync_to_async(AgentConnection.objects.filter(agent=admin).exists)()
+
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await accept(consumer_ws, call_id)
+    await agent_ws.send({"type": "call.hangup", "call_id": call_id})
+    states = []
+    while len(states) < 3:
+        frame = await panel.receive_json_from(timeout=3)
+        assert frame["type"] == "call.live" and set(frame) == {"type", "call"}
+        assert frame["call"]["id"] == call_id
+        states.append(frame["call"]["state"])
+    assert states == ["ringing", "connecting", "cancelled"]
+    assert await foreign_panel.receive_nothing(timeout=0.3)
+
+    # The panel only listens.
+    await panel.send_json_to({"type": "call.invite", "conversation_id": conversation_id, "media": "voice"})
+    assert (await panel.receive_json_from())["code"] == "unknown_type"
+    for communicator in (panel, foreign_panel):
+        await communicator.disconnect()
+    await agent_ws.close()
+    await consumer_ws.close()
+
+
+async def test_live_panel_refuses_agents_and_strangers(agent):
+    assert await refused_code("/ws/live/", [ORIGIN, HOST]) == 4401
+    cookie = await sync_to_async(session_cookie)(agent)
+    assert await refused_code("/ws/live/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4403

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +25,6 @@ from reporting.models import Interval
 
 # Hourly bars for more than a month are unreadable; the API serves longer hourly ranges.
 MAX_HOURLY_DAYS = 31
-LIVE_POLL_S = 5
 
 
 class ReportRangeForm(forms.Form):
@@ -94,8 +94,7 @@ def reports(request: HttpRequest, *, account: Account) -> HttpResponse:
         "agents": queries.agent_table(account=account, period=period),
         "recent": queries.recent_calls(account=account, period=period),
         "live_calls": queries.live_calls(account=account),
-        "live_poll_s": LIVE_POLL_S,
-        "live_poll_ms": LIVE_POLL_S * 1000,
+        "live_poll_ms": settings.REPORTS_LIVE_POLL_S * 1000,
         "media_totals": {media: sum(series[media]) for media in ("voice", "video")},
         "csv_media_url": _csv_url(account, period, interval, "media"),
         "csv_agent_url": _csv_url(account, period, interval, "agent"),

@@ -162,9 +162,33 @@
         .catch(function () { card.classList.add("is-stale"); });
     }
 
+    // Every call transition of the account is pushed over /ws/live/: the list refreshes at once.
+    // The timer stays as the fallback (and keeps the "since" durations moving).
+    var pending = null;
+    function soon() {
+      if (pending) { return; }
+      pending = window.setTimeout(function () { pending = null; poll(); }, 150);
+    }
+    function listen(delay) {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      var socket = new WebSocket(scheme + window.location.host + "/ws/live/");
+      socket.addEventListener("open", function () { card.setAttribute("data-live", "socket"); });
+      socket.addEventListener("message", function (event) {
+        var frame = JSON.parse(event.data);
+        if (frame.type === "call.live") { soon(); }
+      });
+      socket.addEventListener("close", function (event) {
+        card.setAttribute("data-live", "polling");
+        if (event.code === 4401 || event.code === 4403) { return; }
+        var next = Math.min((delay || 1000) * 2, 30000);
+        window.setTimeout(function () { listen(next); }, delay || 1000);
+      });
+    }
+
     poll();
     window.setInterval(poll, every);
     document.addEventListener("visibilitychange", poll);
+    if ("WebSocket" in window) { listen(0); }
   }
 
   if (!window.Chart) { return; }

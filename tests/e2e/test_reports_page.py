@@ -1,5 +1,5 @@
 """Real Chromium on the console's reports: two weeks of realistic calls, charts drawn by Chart.js,
-the live panel polling, a call's detail. Screenshots: artifacts/screenshots/reports*.png."""
+the live panel pushed over /ws/live/, a call's detail. Screenshots: artifacts/screenshots/reports*.png."""
 
 from __future__ import annotations
 
@@ -65,7 +65,22 @@ def brand(transactional_db):
     return {"account": account, "admin": admin, "first": first, "today": today}
 
 
-def test_reports_page_with_data(web, brand):
+def _ring(agent_id: int, account_id: int) -> int:
+    """A new invitation by one of the brand's agents (run on the server's loop: its frames go out)."""
+    from accounts.models import User
+    from calls import services as call_services
+    from calls.models import Conversation
+
+    agent = User.objects.get(pk=agent_id)
+    conversation = call_services.conversation_create(
+        account=Account.objects.get(pk=account_id), channel="web_messaging"
+    )
+    if conversation.state == Conversation.State.QUEUED:
+        call_services.conversation_take(agent=agent, conversation_id=conversation.pk)
+    return call_services.call_invite(agent=agent, conversation_id=conversation.pk, media="video").pk
+
+
+def test_reports_page_with_data(tabs, asgi_server, brand, settings):
     """
     GIVEN two weeks of calls of every outcome and some calls in progress
     WHEN the account's admin opens Reports for those two weeks
@@ -73,7 +88,9 @@ def test_reports_page_with_data(web, brand):
          table lists the four agents, the live panel shows the calls in progress, no console error;
          and a call's detail shows its events in order
     """
+    settings.REPORTS_LIVE_POLL_S = 600  # the live panel must change by the socket's push alone
     account = brand["account"]
+    web = tabs()
     web.login("admin@northwind.example", PASSWORD)
     web.open(f"/console/reports/?start={brand['first']}&end={brand['today']}")
     page = web.page
@@ -81,6 +98,10 @@ def test_reports_page_with_data(web, brand):
     live_count = Call.objects.filter(account=account, state__in=Call.LIVE_STATES).count()
     assert live_count >= 1
     page.wait_for_function(f"() => document.querySelectorAll('#live-list a').length === {live_count}")
+    page.wait_for_selector(".live-card[data-live='socket']")
+    idle_agent = account.users.exclude(calls__state__in=Call.LIVE_STATES).exclude(pk=brand["admin"].pk).first()
+    asgi_server.run(_ring, agent_id=idle_agent.pk, account_id=account.pk)
+    page.wait_for_function(f"() => document.querySelectorAll('#live-list a').length === {live_count + 1}")
 
     period = queries.ReportRange(zone_name=account.time_zone, first=brand["first"], last=brand["today"])
     totals = queries.report_totals(account=account, period=period)
