@@ -24,6 +24,7 @@ from channels.layers import InMemoryChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import InterfaceError, OperationalError, connections
 from pydantic import ValidationError
 
 from . import services
@@ -218,6 +219,14 @@ class CallSocket(AsyncWebsocketConsumer):
             result = await handler(frame, raw)
         except services.CallError as exc:
             await self.send_error(exc.code, exc.message, re)
+            return
+        except (OperationalError, InterfaceError):
+            # The database is unreachable for a moment: the frame's transaction rolled back (nothing
+            # half-written) and the client may send it again.
+            logger.warning("database unavailable while handling a %s frame", frame_type)
+            # Drop the broken connection of the database thread now, so the next frame connects afresh.
+            await database_sync_to_async(connections.close_all)()
+            await self.send_error("unavailable", "The service is briefly unavailable; try again.", re)
             return
         except Exception:
             # Never a server error towards the client, never a closed socket; the frame is not logged
