@@ -5,18 +5,21 @@ Skipped locally without PostgreSQL, Redis and a broker; failing in CI (REQUIRE_S
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from calls import services as call_services
 from calls.models import Call, Conversation
 from reporting.models import SessionRollup
 from reporting.testing import cut_at, plan_call, write_calls
-from tests.test_reporting import expected_rows, stored_rows
+from tests.test_reporting import expected_rows, snapshot, stored_rows
 
 from .servers import require_real_services, service_env, start_celery
 
@@ -39,6 +42,7 @@ def worker(settings):
     app.control.purge()  # messages a killed worker of an earlier run left behind
     env = {**service_env(broker=broker), "ROLLUP_SWEEP_INTERVAL_S": "1", "ROLLUP_SWEEP_WINDOW_S": "3600"}
     process = start_celery(env, "celery-reporting")
+    process.env = env  # for a second worker of the same kind
     try:
         yield process
     finally:
@@ -131,3 +135,54 @@ def test_the_beat_sweep_repairs_calls_whose_trigger_was_lost(account, agent, wor
     wait_until(lambda: stored_rows(account) == expected, what="the beat sweep")
     assert "reporting.tasks.rollup_sweep_task" in worker.output()
     assert Call.objects.filter(account=account).count() == 7
+
+
+def _rollup_waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_mid_rollup_writes_nothing_and_the_next_one_repairs(account, agent, worker):
+    """
+    GIVEN calls whose buckets the beat sweep will roll up, and the rollup table locked by this test
+          so the worker's rollup stops inside its transaction, at its first write
+    WHEN the worker is SIGKILLed there
+    THEN nothing of its run is in the table, and a new worker's sweep leaves exactly the expected
+         rows (and running again changes nothing)
+    """
+    now = timezone.now()
+    rng = random.Random(11)
+    planned = [
+        cut_at(
+            plan_call(
+                rng, media=rng.choice(["voice", "video"]), agent_id=agent.pk, created_at=now - timedelta(minutes=m)
+            ),
+            now,
+        )
+        for m in (2, 5, 9, 14, 27, 41)
+    ]
+    write_calls(account=account, calls=planned)
+    expected = expected_rows(account)
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres", dbname=db["NAME"]
+    ) as locker:
+        locker.execute(f"LOCK TABLE {SessionRollup._meta.db_table} IN EXCLUSIVE MODE")
+        wait_until(_rollup_waiting_on_a_lock, what="the worker's rollup to wait at its first write")
+        worker.kill()
+        locker.rollback()
+    assert stored_rows(account) == {}, "a killed run left rows behind"
+
+    second = start_celery(worker.env, "celery-reporting-second")
+    try:
+        wait_until(lambda: stored_rows(account) == expected, what="the next worker's sweep")
+        before = snapshot()
+        time.sleep(2.5)  # two more sweeps over the same calls
+        assert snapshot() == before
+    finally:
+        second.stop()
