@@ -1,0 +1,51 @@
+"""schemathesis against our own OpenAPI schema (/api/schema/): generated requests for every operation,
+as an account admin and as support, must never get a server error, and refused input must change
+nothing it should not (the suite's other tests check what it should change)."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+
+from consoleproj.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+pytestmark = pytest.mark.django_db
+
+
+# Operations anyone may call (no authentication): the consumer's conversation start, the SDK config,
+# the token exchange.
+PUBLIC = {"/api/v1/conversations/", "/api/v1/sdk/config", "/api/v1/auth/token/"}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """The WSGI app closes the database connection after each request (request_finished); inside a
+    test that would end the test's transaction. Django's own test Client disconnects these handlers
+    for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(params=["admin", "support"])
+def token(request, admin_user, support) -> str:
+    user = admin_user if request.param == "admin" else support
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_operation_answers_a_server_error(case, token):
+    response = case.call(headers={"Authorization": f"Token {token}"})
+    case.validate_response(response, checks=[not_a_server_error])
+    # The token was accepted: every refusal is about the input or the role, never a failed login.
+    assert response.status_code != 401 or case.operation.path in PUBLIC, (case.operation.path, response.text)
