@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from calls.models import Call, CallEvent
+from consoleproj.pagination import MAX_OFFSET
 from reporting.models import Interval
 from reporting.queries import COUNT_FIELDS, DERIVED_FIELDS, GROUP_BY, range_errors
 
@@ -38,7 +39,7 @@ class ReportQuerySerializer(serializers.Serializer):
         choices=["json", "csv"], required=False, help_text="csv: every row (no pages) as a CSV file."
     )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, help_text="Rows per page.")
-    offset = serializers.IntegerField(required=False, min_value=0, help_text="Rows to skip.")
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, help_text="Rows to skip.")
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

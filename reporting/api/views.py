@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -24,6 +23,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Account
+from consoleproj.pagination import BoundedLimitOffsetPagination
 from reporting import queries
 from reporting.buckets import local_day, zone
 
@@ -71,7 +71,7 @@ class _Echo:
         return value
 
 
-class ReportPagination(LimitOffsetPagination):
+class ReportPagination(BoundedLimitOffsetPagination):
     default_limit = 1000
     max_limit = MAX_PAGE
 
