@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connections
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from . import services
 from .events import account_agents_group, account_live_group, agent_group, consumer_group
@@ -66,7 +67,11 @@ _sweepers: dict[int, asyncio.Task] = {}
 ANSWERED = object()
 
 # Sockets of this process by group, for relays that skip the channel layer when the peer is here.
+# A socket is listed only once accepted (a relay must never reach a socket still handshaking).
 _local_members: dict[str, set[CallSocket]] = defaultdict(set)
+# Sockets held per agent / per consumer conversation in this process, reserved synchronously before
+# the first await of a handshake, so concurrent handshakes cannot all slip under the cap.
+_slots: dict[str, int] = defaultdict(int)
 # Tags relays published to a cross-process layer, so this process ignores its own copy.
 PROCESS_ORIGIN = uuid.uuid4().hex
 
@@ -114,11 +119,22 @@ class CallSocket(AsyncWebsocketConsumer):
         await self.close(code=code)
         self.refused = True
 
-    @staticmethod
-    def too_many(group: str, limit: int) -> bool:
-        """Whether this process already holds `limit` sockets of one agent or one consumer token (a
-        cap per process: behind a balancer over N processes a client can hold at most N x limit)."""
-        return len(_local_members.get(group, ())) >= limit
+    def reserve(self, key: str, limit: int) -> bool:
+        """Take one of the `limit` sockets this process allows one agent or one consumer token (a cap
+        per process: behind a balancer over N processes a client holds at most N x limit). No await
+        between the check and the take."""
+        if _slots[key] >= limit:
+            return False
+        _slots[key] += 1
+        self.slot_key = key
+        return True
+
+    def release_slot(self) -> None:
+        key, self.slot_key = getattr(self, "slot_key", None), None
+        if key is not None:
+            _slots[key] -= 1
+            if _slots[key] <= 0:
+                del _slots[key]
 
     async def begin(self, groups: list[str]) -> None:
         self.refused = False
@@ -126,25 +142,48 @@ class CallSocket(AsyncWebsocketConsumer):
         self.calls: dict[int, dict] = {}  # live calls of this side: {call_id: {state, conversation_id, agent_id}}
         self.bucket = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
         self.ticker: asyncio.Task | None = None
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-            _local_members[group].add(self)
         # With the in-memory layer every socket lives in this process, so local delivery is complete.
         self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
         self.layer_is_pubsub = isinstance(self.channel_layer, RedisPubSubChannelLayer)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        for group in groups:
+            _local_members[group].add(self)
         ensure_process_sweeper()
 
-    async def disconnect(self, code: int) -> None:
+    async def fail_handshake(self) -> None:
+        """Something broke after `begin` (the database, the layer): log it, undo what was set up and
+        close with 1011, so nothing stays counted or subscribed for a socket that is gone."""
+        logger.exception("a %s socket failed while connecting", self.party)
+        self.refused = True
+        await self.clean_up()
+        await self.close(code=1011)
+
+    async def clean_up(self) -> None:
+        """Undo `begin`; safe to call twice. The in-process tables first (no await can stop that),
+        then the channel layer, whose failure (Redis down) is logged, not raised."""
+        if getattr(self, "cleaned_up", False):
+            return
+        self.cleaned_up = True
         if getattr(self, "ticker", None) is not None:
             self.ticker.cancel()
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        groups = getattr(self, "groups_joined", [])
+        for group in groups:
             members = _local_members.get(group)
             if members is not None:
                 members.discard(self)
                 if not members:
                     del _local_members[group]
+        self.release_slot()
+        for group in groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("leaving group %s failed", group, exc_info=True)
+
+    async def disconnect(self, code: int) -> None:
+        await self.clean_up()
 
     # --- outbound -----------------------------------------------------------------------------
 
@@ -220,6 +259,12 @@ class CallSocket(AsyncWebsocketConsumer):
         except services.CallError as exc:
             await self.send_error(exc.code, exc.message, re)
             return
+        except RedisError:
+            # The cross-process relay could not be published (Redis down): peers in this process
+            # may already have the frame; the client resends after a reconnect, as for any drop.
+            logger.warning("channel layer unavailable while handling a %s frame", frame_type)
+            await self.send_error("unavailable", "The service is briefly unavailable; try again.", re)
+            return
         except (OperationalError, InterfaceError):
             # The database is unreachable for a moment: the frame's transaction rolled back (nothing
             # half-written) and the client may send it again.
@@ -259,7 +304,10 @@ class CallSocket(AsyncWebsocketConsumer):
         text = json.dumps(frame, separators=(",", ":"))
         for group in self.peer_groups(call):
             for member in tuple(_local_members.get(group, ())):
-                await member.send(text_data=text)
+                try:
+                    await member.send(text_data=text)
+                except Exception:  # one closing peer socket must not stop the others' delivery
+                    logger.warning("relay to a %s socket failed", member.party, exc_info=True)
             if self.layer_is_local:
                 continue
             message = {"type": "deliver", "frame": frame, "origin": PROCESS_ORIGIN}
@@ -340,9 +388,13 @@ class CallSocket(AsyncWebsocketConsumer):
         while True:
             try:
                 await self.tick()
+            except (OperationalError, InterfaceError) as exc:
+                # A database blip: every socket beats, so one line each, no traceback flood.
+                logger.warning("presence heartbeat of a %s socket failed: %s", self.party, type(exc).__name__)
+                await database_sync_to_async(connections.close_all)()
             except Exception:
-                # One failed renewal (a database blip) must not stop the heartbeat for good: the
-                # lease would lapse and the sweeper would drop a healthy call.
+                # One failed renewal must not stop the heartbeat for good: the lease would lapse
+                # and the sweeper would drop a healthy call.
                 logger.exception("presence heartbeat of a %s socket failed", self.party)
             await asyncio.sleep(settings.CALL_HEARTBEAT_S)
 
@@ -376,25 +428,35 @@ class AgentConsumer(CallSocket):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_NOT_AUTHENTICATED)
             return
-        if not user.is_active or user.account_id is None:
+        account_active = user.account_id is not None and await database_sync_to_async(lambda: user.account.active)()
+        if not user.is_active or not account_active:
+            # No account (support staff), or a paused account: its conversations and calls are paused.
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
-        if self.too_many(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT):
+        if not self.reserve(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT):
             await self.refuse(CLOSE_TOO_MANY_SOCKETS)
             return
-        await self.begin([agent_group(user.pk), account_agents_group(user.account_id)])
-        await database_sync_to_async(services.agent_connection_open)(agent=user, channel_name=self.channel_name)
-        self.lease_renewed = time.monotonic()
-        hello = await database_sync_to_async(agent_hello)(agent=user)
+        try:
+            await self.begin([agent_group(user.pk), account_agents_group(user.account_id)])
+            await database_sync_to_async(services.agent_connection_open)(agent=user, channel_name=self.channel_name)
+            self.lease_renewed = time.monotonic()
+            hello = await database_sync_to_async(agent_hello)(agent=user)
+        except Exception:
+            await self.fail_handshake()
+            return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
         self.start_ticker()
 
-    async def disconnect(self, code: int) -> None:
-        await super().disconnect(code)
-        if not getattr(self, "refused", True):
-            await database_sync_to_async(services.agent_connection_close)(channel_name=self.channel_name)
+    async def clean_up(self) -> None:
+        registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
+        await super().clean_up()
+        if registered:
+            try:
+                await database_sync_to_async(services.agent_connection_close)(channel_name=self.channel_name)
+            except Exception:  # the lease expires by itself
+                logger.warning("closing an agent connection failed", exc_info=True)
 
     async def tick(self) -> None:
         await super().tick()
@@ -464,11 +526,15 @@ class ConsumerConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.conversation = conversation
-        if self.too_many(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION):
+        if not self.reserve(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION):
             await self.refuse(CLOSE_TOO_MANY_SOCKETS)
             return
-        await self.begin([consumer_group(conversation.pk)])
-        hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
+        try:
+            await self.begin([consumer_group(conversation.pk)])
+            hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
+        except Exception:
+            await self.fail_handshake()
+            return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
 

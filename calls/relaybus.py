@@ -42,6 +42,15 @@ class _Publisher:
         await done
 
     async def _run(self) -> None:
+        try:
+            await self._drain_forever()
+        finally:  # cancelled or broken: nobody may wait for a batch that will never be sent
+            while self.queue:
+                _, _, done = self.queue.popleft()
+                if not done.done():
+                    done.set_exception(ConnectionError("the relay publisher stopped"))
+
+    async def _drain_forever(self) -> None:
         while True:
             await self.wakeup.wait()
             self.wakeup.clear()
@@ -66,15 +75,33 @@ class _Publisher:
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
 
 
+def layer_redis_url() -> str | None:
+    """The Redis the channel layer publishes to, when it is exactly one plain address (our settings
+    make it so); otherwise None, and relays go through the layer's own group_send (sharded or
+    sentinel set-ups pick the host per channel, which this module does not try to copy)."""
+    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
+    if len(hosts) != 1:
+        return None
+    host = hosts[0]
+    if isinstance(host, str):
+        return host
+    if isinstance(host, dict) and set(host) == {"address"}:
+        return host["address"]
+    return None
+
+
 async def publish_to_group(group: str, message: dict) -> None:
     """`channel_layer.group_send(group, message)` for the Redis pub/sub layer, batched."""
     layer = get_channel_layer()
+    if layer_redis_url() is None:
+        await layer.group_send(group, message)
+        return
     loop = asyncio.get_running_loop()
     publisher = _publishers.get(loop)
     if publisher is None or publisher.task.done():
         for old_loop in [other for other in _publishers if other.is_closed()]:
             del _publishers[old_loop]  # loops of finished tests or sync_to_async bridges
-        publisher = _publishers[loop] = _Publisher(settings.REDIS_URL)
+        publisher = _publishers[loop] = _Publisher(layer_redis_url())
     # The layer's own channel name for the group and its own serialisation: its subscribers
     # (in every process) receive this exactly as a group_send.
     channel = layer._get_layer()._get_group_channel_name(group)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from settings_profiles.models import AccountCallSettings
@@ -23,10 +24,18 @@ def _live_call(call: Call | None, call_settings: AccountCallSettings, party: str
 
 
 def _messages_by_conversation(conversation_ids: list[int]) -> dict[int, list[dict]]:
+    """The last HELLO_MESSAGES_PER_CONVERSATION messages of each conversation, cut by the database
+    (a window per conversation), so a long transcript costs no more than a short one."""
     grouped: dict[int, list[dict]] = {cid: [] for cid in conversation_ids}
-    for message in Message.objects.filter(conversation_id__in=conversation_ids).order_by("id"):
+    latest = (
+        Message.objects.filter(conversation_id__in=conversation_ids)
+        .annotate(newest_first=Window(RowNumber(), partition_by=F("conversation_id"), order_by=F("id").desc()))
+        .filter(newest_first__lte=HELLO_MESSAGES_PER_CONVERSATION)
+        .order_by("id")
+    )
+    for message in latest:
         grouped[message.conversation_id].append(message_payload(message))
-    return {cid: items[-HELLO_MESSAGES_PER_CONVERSATION:] for cid, items in grouped.items()}
+    return grouped
 
 
 def agent_hello(*, agent: User) -> dict:

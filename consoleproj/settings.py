@@ -45,6 +45,9 @@ else:
         if not _dev_key_file.exists():
             _dev_key_file.write_text(secrets.token_urlsafe(64))
         SECRET_KEY = _dev_key_file.read_text().strip()
+# Old keys during a rotation: sessions, signed consumer tokens and encrypted settings made with them
+# stay valid (comma-separated).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -326,3 +329,9 @@ WS_MAX_SOCKETS_PER_CONVERSATION = env.int("WS_MAX_SOCKETS_PER_CONVERSATION", def
 # The reports page's live panel is pushed over /ws/live/; this poll is its fallback and keeps the
 # "since" durations moving.
 REPORTS_LIVE_POLL_S = env.int("REPORTS_LIVE_POLL_S", default=15)
+# Who may frame the engagement window: HTTPS brand sites (a deployment can list its brands' origins
+# instead); pages on localhost too outside production, for development and the browser tests.
+ENGAGE_FRAME_ANCESTORS = env.list(
+    "ENGAGE_FRAME_ANCESTORS",
+    default=["https:"] if PRODUCTION else ["https:", "http://localhost:*", "http://127.0.0.1:*"],
+)

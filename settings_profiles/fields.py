@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
 PREFIX = "fernet:"
+
+logger = logging.getLogger(__name__)
 
 
 def _fernet_for(secret_key: str) -> Fernet:
@@ -37,11 +40,14 @@ def decrypt(stored: str) -> str:
         return stored  # written before encryption: re-encrypted on its next save
     try:
         return _cipher().decrypt(stored[len(PREFIX) :].encode()).decode()
-    except InvalidToken as exc:
-        raise ValueError(
+    except InvalidToken:
+        # Only what needs the secret degrades (no TURN REST credentials are minted); every page and
+        # call keeps working, and support can enter the secret again.
+        logger.error(
             "An encrypted setting cannot be decrypted: SECRET_KEY changed without the old key in "
             "SECRET_KEY_FALLBACKS. Put the old key there, or enter the secret again."
-        ) from exc
+        )
+        return ""
 
 
 class EncryptedTextField(models.TextField):

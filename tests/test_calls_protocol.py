@@ -512,6 +512,7 @@ async def test_sockets_per_consumer_token_and_per_agent_are_capped(agent, settin
     # Nothing of them stays behind in the process's table of local sockets.
     assert consumer_group(created["id"]) not in consumers._local_members
     assert agent_group(agent.pk) not in consumers._local_members
+    assert consumer_group(created["id"]) not in consumers._slots and agent_group(agent.pk) not in consumers._slots
 
 
 async def live_socket(user) -> WebsocketCommunicator:
@@ -561,3 +562,9 @@ async def test_live_panel_refuses_agents_and_strangers(agent):
     assert await refused_code("/ws/live/", [ORIGIN, HOST]) == 4401
     cookie = await sync_to_async(session_cookie)(agent)
     assert await refused_code("/ws/live/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4403
+
+
+async def test_agent_of_a_paused_account_cannot_open_the_agent_socket(agent):
+    await sync_to_async(type(agent.account).objects.filter(pk=agent.account_id).update)(active=False)
+    cookie = await sync_to_async(session_cookie)(agent)
+    assert await refused_code("/ws/agent/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4403

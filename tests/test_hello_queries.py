@@ -61,3 +61,13 @@ def test_consumer_hello_does_not_grow_with_the_transcript(account):
         hello = consumer_hello(conversation=conversation)
     assert hello["call"] is not None and len(hello["messages"]) > 30
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_hello_carries_the_last_200_messages_in_order(account, settings):
+    from calls.selectors import HELLO_MESSAGES_PER_CONVERSATION
+
+    conversation = services.conversation_create(account=account, channel="web_messaging")
+    for m in range(HELLO_MESSAGES_PER_CONVERSATION + 5):
+        services.message_send(conversation_id=conversation.pk, party="consumer", text=f"m{m}")
+    texts = [message["text"] for message in consumer_hello(conversation=conversation)["messages"]]
+    assert texts == [f"m{m}" for m in range(5, HELLO_MESSAGES_PER_CONVERSATION + 5)]

@@ -54,3 +54,15 @@ def test_webview_page_keeps_its_token_out_of_referrers(account, client):
     assert response.status_code == 200
     assert response["Referrer-Policy"] == "no-referrer"
     assert directives(response)["frame-ancestors"] == "'none'"
+
+
+def test_api_docs_run_under_the_policy_without_inline_script(client):
+    import re
+
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", response.content.decode(), re.S)
+    assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts), scripts
+    assert directives(response)["script-src"] == "'self'"
+    init = [re.search(r'src="([^"]+)"', attrs).group(1) for attrs, _ in scripts if "script=" in attrs]
+    assert init and client.get(init[0]).status_code == 200

@@ -410,7 +410,7 @@ def ice_check(request: HttpRequest) -> HttpResponse:
         account = user.account
         if request.GET.get("account", account.slug) != account.slug:
             raise Http404("No such account.")  # another account's existence is not revealed
-    elif user.is_staff:
+    elif user.is_staff and user.has_perm("settings_profiles.view_accountcallsettings"):
         account = get_object_or_404(Account, slug=request.GET.get("account", ""))
     else:
         return render(request, "console/forbidden.html", status=403)

@@ -8,6 +8,7 @@ change goes through calls.services behind that socket.
 from __future__ import annotations
 
 from csp.decorators import csp_exempt, csp_replace
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -43,7 +44,7 @@ def engagement_script(request: HttpRequest) -> FileResponse:
 @require_GET
 @never_cache
 @xframe_options_exempt  # framed on the brand's pages by engagement.js: that is its whole purpose
-@csp_replace({"frame-ancestors": ["https:", "http://localhost:*", "http://127.0.0.1:*"]})  # any brand site on HTTPS
+@csp_replace({"frame-ancestors": settings.ENGAGE_FRAME_ANCESTORS})  # brand sites on HTTPS (+ localhost in dev)
 def window_page(request: HttpRequest) -> HttpResponse:
     """The messaging window inside the brand page's iframe: the account's texts, style and tracker."""
     account = active_account(slug=request.GET.get("account", ""))

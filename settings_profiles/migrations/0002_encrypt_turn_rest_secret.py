@@ -21,6 +21,23 @@ def encrypt_existing(apps, schema_editor):
             )
 
 
+def decrypt_existing(apps, schema_editor):
+    """Back to plain text before the column goes back to varchar(256), so older code reads it."""
+    from settings_profiles.fields import PREFIX, decrypt
+
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, turn_rest_shared_secret FROM settings_profiles_accountcallsettings "
+            "WHERE turn_rest_shared_secret LIKE %s",
+            [PREFIX + "%"],
+        )
+        for pk, value in cursor.fetchall():
+            cursor.execute(
+                "UPDATE settings_profiles_accountcallsettings SET turn_rest_shared_secret = %s WHERE id = %s",
+                [decrypt(value), pk],
+            )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -33,5 +50,5 @@ class Migration(migrations.Migration):
             name='turn_rest_shared_secret',
             field=settings_profiles.fields.EncryptedTextField(blank=True),
         ),
-        migrations.RunPython(encrypt_existing, migrations.RunPython.noop),
+        migrations.RunPython(encrypt_existing, decrypt_existing),
     ]

@@ -101,6 +101,7 @@ async function run() {
 }
 
 if (config.servers.length) {
-  rerun.addEventListener("click", run);
+  // Again = reload: minted TURN credentials may have expired since the page was made.
+  rerun.addEventListener("click", () => window.location.reload());
   run();
 }
