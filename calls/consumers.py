@@ -567,10 +567,13 @@ class ConsumerConsumer(CallSocket):
 class LiveConsumer(AsyncWebsocketConsumer):
     """`/ws/live/`: an account admin's live panel (the reports page). It only listens: every call
     transition of the account arrives as `call.live` {call} (the call object, no session data), and
-    the page refreshes its list. Agents and support get 4403; frames from the page are refused.
-    It registers no agent presence, so an admin watching reports is not routed conversations."""
+    the page refreshes its list. Agents and support get 4403; frames from the page are refused (and
+    rate limited like any socket's). One admin holds at most WS_MAX_SOCKETS_PER_AGENT of them per
+    process (4429 beyond). It registers no agent presence, so an admin watching reports is not
+    routed conversations."""
 
     async def connect(self) -> None:
+        self.group = self.slot_key = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_NOT_AUTHENTICATED)
@@ -581,22 +584,51 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not active:
             await self._refuse(CLOSE_FORBIDDEN)
             return
+        key = f"live.{user.pk}"
+        if _slots[key] >= settings.WS_MAX_SOCKETS_PER_AGENT:
+            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
+            return
+        _slots[key] += 1
+        self.slot_key = key
+        self.bucket = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
         self.group = account_live_group(user.account_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception:
+            logger.exception("a live panel socket failed while connecting")
+            await self._release()
+            await self.close(code=1011)
+            return
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello", "role": "live"}))
 
     async def _refuse(self, code: int) -> None:
-        self.group = None
         await self.accept()
         await self.close(code=code)
 
+    async def _release(self) -> None:
+        key, self.slot_key = self.slot_key, None
+        if key is not None:
+            _slots[key] -= 1
+            if _slots[key] <= 0:
+                del _slots[key]
+        group, self.group = self.group, None
+        if group:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("leaving group %s failed", group, exc_info=True)
+
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._release()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        frame = {"type": "error", "code": "unknown_type", "message": "The live panel socket only listens."}
+        if self.group is None:
+            return
+        if not self.bucket.take():
+            frame = {"type": "error", "code": "rate_limited", "message": "Too many frames; slow down."}
+        else:
+            frame = {"type": "error", "code": "unknown_type", "message": "The live panel socket only listens."}
         await self.send(text_data=json.dumps(frame))
 
     async def deliver(self, event: dict) -> None:

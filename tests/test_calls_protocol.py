@@ -568,3 +568,20 @@ async def test_agent_of_a_paused_account_cannot_open_the_agent_socket(agent):
     await sync_to_async(type(agent.account).objects.filter(pk=agent.account_id).update)(active=False)
     cookie = await sync_to_async(session_cookie)(agent)
     assert await refused_code("/ws/agent/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4403
+
+
+async def test_live_panel_sockets_are_capped_and_rate_limited(agent, settings):
+    settings.WS_MAX_SOCKETS_PER_AGENT = 1
+    settings.WS_RATE_BURST = 2
+    admin = await sync_to_async(AdminFactory)(account=agent.account)
+    panel = await live_socket(admin)
+    assert (await panel.connect())[0] and (await panel.receive_json_from())["type"] == "hello"
+    cookie = await sync_to_async(session_cookie)(admin)
+    assert await refused_code("/ws/live/", [ORIGIN, HOST, (b"cookie", cookie)]) == 4429
+    codes = []
+    for _ in range(3):
+        await panel.send_json_to({"type": "anything"})
+        codes.append((await panel.receive_json_from())["code"])
+    assert codes == ["unknown_type", "unknown_type", "rate_limited"]
+    await panel.disconnect()
+    assert f"live.{admin.pk}" not in consumers._slots
