@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from . import services
 from .events import account_agents_group, account_live_group, agent_group, consumer_group
 from .models import Call, Conversation
-from .relaybus import publish_to_group
+from .relaybus import layer_redis_url, publish_to_group
 from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
 from .selectors import agent_hello, consumer_hello
 from .tokens import conversation_id_from_token
@@ -72,6 +72,25 @@ _local_members: dict[str, set[CallSocket]] = defaultdict(set)
 # Sockets held per agent / per consumer conversation in this process, reserved synchronously before
 # the first await of a handshake, so concurrent handshakes cannot all slip under the cap.
 _slots: dict[str, int] = defaultdict(int)
+
+
+def take_slot(key: str, limit: int) -> bool:
+    """Take one of the `limit` sockets this process allows one agent, one consumer token or one
+    admin's live panels (a cap per process: behind a balancer over N processes a client holds at
+    most N x limit). Synchronous: no await between the check and the take."""
+    if _slots[key] >= limit:
+        return False
+    _slots[key] += 1
+    return True
+
+
+def give_back_slot(key: str | None) -> None:
+    if key is not None:
+        _slots[key] -= 1
+        if _slots[key] <= 0:
+            del _slots[key]
+
+
 # Tags relays published to a cross-process layer, so this process ignores its own copy.
 PROCESS_ORIGIN = uuid.uuid4().hex
 
@@ -120,21 +139,14 @@ class CallSocket(AsyncWebsocketConsumer):
         self.refused = True
 
     def reserve(self, key: str, limit: int) -> bool:
-        """Take one of the `limit` sockets this process allows one agent or one consumer token (a cap
-        per process: behind a balancer over N processes a client holds at most N x limit). No await
-        between the check and the take."""
-        if _slots[key] >= limit:
+        if not take_slot(key, limit):
             return False
-        _slots[key] += 1
         self.slot_key = key
         return True
 
     def release_slot(self) -> None:
         key, self.slot_key = getattr(self, "slot_key", None), None
-        if key is not None:
-            _slots[key] -= 1
-            if _slots[key] <= 0:
-                del _slots[key]
+        give_back_slot(key)
 
     async def begin(self, groups: list[str]) -> None:
         self.refused = False
@@ -144,7 +156,9 @@ class CallSocket(AsyncWebsocketConsumer):
         self.ticker: asyncio.Task | None = None
         # With the in-memory layer every socket lives in this process, so local delivery is complete.
         self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
-        self.layer_is_pubsub = isinstance(self.channel_layer, RedisPubSubChannelLayer)
+        # Relays to other processes go through the batched relaybus when it can publish where the
+        # layer subscribes (one plain Redis address); otherwise through the layer's group_send.
+        self.relay_via_bus = isinstance(self.channel_layer, RedisPubSubChannelLayer) and layer_redis_url() is not None
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -311,7 +325,7 @@ class CallSocket(AsyncWebsocketConsumer):
             if self.layer_is_local:
                 continue
             message = {"type": "deliver", "frame": frame, "origin": PROCESS_ORIGIN}
-            if self.layer_is_pubsub:
+            if self.relay_via_bus:
                 await publish_to_group(group, message)  # batched with every other relay in flight
             else:
                 await self.channel_layer.group_send(group, message)
@@ -585,10 +599,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         key = f"live.{user.pk}"
-        if _slots[key] >= settings.WS_MAX_SOCKETS_PER_AGENT:
+        if not take_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT):
             await self._refuse(CLOSE_TOO_MANY_SOCKETS)
             return
-        _slots[key] += 1
         self.slot_key = key
         self.bucket = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
         self.group = account_live_group(user.account_id)
@@ -608,10 +621,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _release(self) -> None:
         key, self.slot_key = self.slot_key, None
-        if key is not None:
-            _slots[key] -= 1
-            if _slots[key] <= 0:
-                del _slots[key]
+        give_back_slot(key)
         group, self.group = self.group, None
         if group:
             try:

@@ -91,11 +91,9 @@ def layer_redis_url() -> str | None:
 
 
 async def publish_to_group(group: str, message: dict) -> None:
-    """`channel_layer.group_send(group, message)` for the Redis pub/sub layer, batched."""
+    """`channel_layer.group_send(group, message)` for the Redis pub/sub layer on one plain Redis
+    address (callers check `layer_redis_url()` once), batched."""
     layer = get_channel_layer()
-    if layer_redis_url() is None:
-        await layer.group_send(group, message)
-        return
     loop = asyncio.get_running_loop()
     publisher = _publishers.get(loop)
     if publisher is None or publisher.task.done():
