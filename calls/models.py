@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q
 from django.utils import timezone
 
 
@@ -142,6 +142,53 @@ class Call(models.Model):
         return self.state in self.LIVE_STATES
 
 
+class JSONNumber(Func):
+    """The number under `key` of a JSON object column, times `scale`, rounded to an integer; NULL
+    when the key is missing or holds anything but a number (a string, a boolean, null, a list).
+
+    Used by generated columns: the database computes it when the row is written, however it is
+    written (the ORM, bulk_create, COPY), so readers get a typed, indexable number.
+    """
+
+    output_field = models.BigIntegerField()
+
+    def __init__(self, expression, key: str, scale: int, **extra):
+        if not key.isidentifier() or not isinstance(scale, int):
+            raise ValueError("JSONNumber takes an identifier key and an integer scale.")
+        self.key, self.scale = key, scale
+        super().__init__(expression, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        k = self.key
+        sql = (
+            f"CASE WHEN jsonb_typeof({column} -> '{k}') = 'number' "
+            f"THEN ROUND(({column} ->> '{k}')::float8 * {self.scale})::bigint END"
+        )
+        return sql, params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        k = self.key
+        sql = (
+            f"CASE WHEN json_type({column}, '$.{k}') IN ('integer', 'real') "
+            f"THEN CAST(ROUND(json_extract({column}, '$.{k}') * {self.scale}) AS INTEGER) END"
+        )
+        return sql, params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}.")
+
+
+def _sample_value(key: str, unit: str) -> models.GeneratedField:
+    return models.GeneratedField(
+        expression=JSONNumber("data", key, 1000),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+        help_text=f"{key} of a quality sample in {unit}, computed by the database from the data.",
+    )
+
+
 class CallEvent(models.Model):
     """Append-only log of a call: transitions, mute/camera changes, quality samples. Never SDP."""
 
@@ -163,6 +210,11 @@ class CallEvent(models.Model):
     state = models.CharField(max_length=10, blank=True, help_text="The state entered (state events).")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The quality numbers of a stats sample as integers (thousandths of the unit the client
+    # sends), so the rollup sums typed columns instead of parsing JSON.
+    rtt_us = _sample_value("rtt_ms", "microseconds")
+    packet_loss_mpct = _sample_value("packet_loss_pct", "thousandths of a percent")
+    bitrate_bps = _sample_value("bitrate_kbps", "bits per second")
 
     class Meta:
         ordering = ["id"]

@@ -67,35 +67,13 @@ def _in(values: Iterable[str]) -> str:
     return ", ".join(f"'{v}'" for v in values)  # only our own constants, never input
 
 
-def _dialect() -> dict[str, str]:
-    """The few expressions that differ between PostgreSQL and SQLite."""
+def _answer_ms() -> str:
+    """Milliseconds from invitation to answer of the call `bc` (the one expression that differs
+    between PostgreSQL and SQLite)."""
     if connection.vendor == "postgresql":
-
-        def number(key: str, scale: int) -> str:
-            # Non-numbers (never sent by our clients, but the column is JSON) are ignored rather
-            # than failing the whole bucket. Scaled and rounded to an integer, a float8 sum is exact.
-            return (
-                f"CASE WHEN jsonb_typeof(e.data -> '{key}') = 'number' "
-                f"THEN ROUND((e.data ->> '{key}')::float8 * {scale}) END"
-            )
-
-        answer_ms = "ROUND(EXTRACT(EPOCH FROM (bc.answered_at - bc.created_at)) * 1000)"
-    else:
-
-        def number(key: str, scale: int) -> str:
-            return (
-                f"CASE WHEN json_type(e.data, '$.{key}') IN ('integer', 'real') "
-                f"THEN ROUND(json_extract(e.data, '$.{key}') * {scale}) END"
-            )
-
-        # julianday() is exact to the millisecond for the timestamps Django stores.
-        answer_ms = "ROUND((julianday(bc.answered_at) - julianday(bc.created_at)) * 86400000.0)"
-    return {
-        "rtt": number("rtt_ms", 1000),
-        "loss": number("packet_loss_pct", 1000),
-        "bitrate": number("bitrate_kbps", 1000),
-        "answer_ms": answer_ms,
-    }
+        return "ROUND(EXTRACT(EPOCH FROM (bc.answered_at - bc.created_at)) * 1000)"
+    # julianday() is exact to the millisecond for the timestamps Django stores.
+    return "ROUND((julianday(bc.answered_at) - julianday(bc.created_at)) * 86400000.0)"
 
 
 class AccountBucket(NamedTuple):
@@ -118,6 +96,7 @@ def _values(keys: Sequence[AccountBucket]) -> tuple[str, list]:
 
 
 EVENT_FIELDS = (
+    "participants",
     "rtt_samples",
     "rtt_us_sum",
     "packet_loss_samples",
@@ -129,16 +108,10 @@ EVENT_FIELDS = (
 
 def call_aggregates() -> dict[str, str]:
     """Each call-level column as an aggregate over the calls `bc` of a group."""
-    d = _dialect()
     terminal, live = _in(TERMINAL_STATES), _in(LIVE_STATES)
     every_reason = _in(r for reasons in FAILURE_CLASSES.values() for r in reasons)
     ended_connected = f"bc.started_at IS NOT NULL AND bc.state IN ({terminal})"
     count = lambda condition: f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"  # noqa: E731
-
-    def connected(actor: str) -> str:
-        where = f"x.call_id = bc.id AND x.kind = 'connected' AND x.actor = '{actor}'"
-        return f"CASE WHEN EXISTS (SELECT 1 FROM {EVENT_TABLE} x WHERE {where}) THEN 1 ELSE 0 END"  # noqa: S608
-
     aggregates = {
         "sessions": "COUNT(*)",
         "accepted": count("bc.answered_at IS NOT NULL"),
@@ -157,10 +130,8 @@ def call_aggregates() -> dict[str, str]:
         "in_progress": count(f"bc.state IN ({live})"),
         "ended_connected": count(ended_connected),
         "duration_s_sum": f"SUM(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
-        "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {d['answer_ms']} ELSE 0 END)",
+        "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {_answer_ms()} ELSE 0 END)",
         "distinct_consumers": "COUNT(DISTINCT bc.consumer_key)",
-        # The sides that joined the media: a side counts once however often it reported connected.
-        "participants": f"SUM({connected('agent')} + {connected('consumer')})",
         "duration_s_max": f"MAX(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
     }
     assert set(aggregates) | set(EVENT_FIELDS) == set(ADDITIVE_FIELDS) | set(MAX_FIELDS)
@@ -168,27 +139,27 @@ def call_aggregates() -> dict[str, str]:
 
 
 def event_values() -> str:
-    """The quality samples (stats events) of the calls `bc`, with the calls' group columns and each
-    sample value read from the JSON once, scaled to an integer number of thousandths."""
-    d = _dialect()
-    # A fence on PostgreSQL so the JSON is read right after each event is fetched: the sort and
-    # aggregation then carry three numbers instead of the whole event data.
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
+    """The events that count of the calls `bc` (quality samples and "side connected" reports), with
+    the calls' group columns. The sample values are the typed columns the database filled in when
+    the event was written (calls.models.CallEvent.rtt_us and its siblings): no JSON is read here."""
     return f"""SELECT bc.account_id, bc.bucket_interval, bc.bucket_start, bc.bucket_end, bc.media, bc.agent_id,
-               {d["rtt"]} AS rtt, {d["loss"]} AS loss, {d["bitrate"]} AS bitrate
+               bc.id AS call_id, e.kind, e.actor, e.rtt_us AS rtt, e.packet_loss_mpct AS loss, e.bitrate_bps AS bitrate
         FROM bc JOIN {EVENT_TABLE} e ON e.call_id = bc.id
-        WHERE e.kind = 'stats' {fence}"""  # noqa: S608 - constants only
+        WHERE e.kind IN ('stats', 'connected')"""  # noqa: S608 - constants only
 
 
 def event_aggregates() -> dict[str, str]:
     """Each event-level column as an aggregate over the events `e` (event_values) of a group's calls."""
+    stats = lambda column: f"CASE WHEN e.kind = 'stats' THEN e.{column} END"  # noqa: E731
     return {
-        "rtt_samples": "COUNT(e.rtt)",
-        "rtt_us_sum": "COALESCE(SUM(e.rtt), 0)",
-        "packet_loss_samples": "COUNT(e.loss)",
-        "packet_loss_mpct_sum": "COALESCE(SUM(e.loss), 0)",
-        "bitrate_samples": "COUNT(e.bitrate)",
-        "bitrate_bps_sum": "COALESCE(SUM(e.bitrate), 0)",
+        # The sides that joined the media: a side of a call counts once however often it reported.
+        "participants": "COUNT(DISTINCT CASE WHEN e.kind = 'connected' THEN CAST(e.call_id AS TEXT) || e.actor END)",
+        "rtt_samples": f"COUNT({stats('rtt')})",
+        "rtt_us_sum": f"COALESCE(SUM({stats('rtt')}), 0)",
+        "packet_loss_samples": f"COUNT({stats('loss')})",
+        "packet_loss_mpct_sum": f"COALESCE(SUM({stats('loss')}), 0)",
+        "bitrate_samples": f"COUNT({stats('bitrate')})",
+        "bitrate_bps_sum": f"COALESCE(SUM({stats('bitrate')}), 0)",
     }
 
 
@@ -346,14 +317,18 @@ def day_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
     maxes = [f"MAX(r.{_q(f)}) AS {_q(f)}" for f in MAX_FIELDS]
     picked = [f"h.{_q(f)}" if f != "distinct_consumers" else "COALESCE(dc.consumers, 0)" for f in ADDITIVE_FIELDS]
     picked += [f"h.{_q(f)}" for f in MAX_FIELDS]
+    in_day = f"r.account_id = b.account_id AND r.{i} = 'hour' AND r.bucket_start >= b.bucket_start AND r.bucket_start < b.bucket_end"
+    if connection.vendor == "postgresql":
+        # As for the calls: one range scan of the rollup key per day, not a scan of every hour row.
+        hours_in_day = f"CROSS JOIN LATERAL (SELECT * FROM {r} r WHERE {in_day} OFFSET 0) r"  # noqa: S608
+    else:
+        hours_in_day = f"JOIN {r} r ON {in_day}"
     sql = f"""
 WITH b (account_id, bucket_interval, bucket_start, bucket_end) AS (VALUES {values}),
 h AS (
     SELECT b.account_id, b.bucket_start, b.bucket_end, r.media, r.agent_key, MAX(r.agent_id) AS agent_id,
            {", ".join(sums + maxes)}
-    FROM b JOIN {r} r
-      ON r.account_id = b.account_id AND r.{i} = 'hour'
-         AND r.bucket_start >= b.bucket_start AND r.bucket_start < b.bucket_end
+    FROM b {hours_in_day}
     GROUP BY b.account_id, b.bucket_start, b.bucket_end, r.media, r.agent_key
 ),
 dc AS (

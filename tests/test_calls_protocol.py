@@ -185,6 +185,8 @@ async def test_whole_video_call(agent):
     assert media_events == [{"actor": "consumer", "data": {"audio": False, "video": True, "camera": "back"}}]
     stats = await sync_to_async(CallEvent.objects.get)(call_id=call_id, kind="stats")
     assert stats.data == {"rtt_ms": 42.5, "packet_loss_pct": 0.4, "bitrate_kbps": 2100, "candidate_type": "host"}
+    # The database derives the typed quality columns the rollup sums (thousandths of each unit).
+    assert (stats.rtt_us, stats.packet_loss_mpct, stats.bitrate_bps) == (42_500, 400, 2_100_000)
 
     secrets_seen = [
         OFFER_SDP.strip(),

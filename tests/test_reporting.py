@@ -615,6 +615,8 @@ def test_non_numeric_quality_values_are_ignored_not_fatal(account, agent):
             call=call, kind="stats", actor="agent", data=data, created_at=at + timedelta(seconds=10)
         )
     services.rollup_instant(account_id=account.pk, instant=at)
+    typed = CallEvent.objects.filter(call=call).order_by("id").values_list("rtt_us", "bitrate_bps")
+    assert list(typed) == [(None, None), (None, None), (None, None), (12_500, None), (None, None)]
     row = SessionRollup.objects.get(account=account, interval="hour")
     assert (row.rtt_samples, row.rtt_us_sum, row.bitrate_samples) == (1, 12_500, 0)
 
