@@ -28,7 +28,7 @@ from django.db import InterfaceError, OperationalError, connections
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from . import services
+from . import layerwatch, services
 from .events import account_agents_group, account_live_group, agent_group, consumer_group
 from .models import Call, Conversation
 from .relaybus import layer_redis_url, publish_to_group
@@ -164,15 +164,17 @@ class CallSocket(AsyncWebsocketConsumer):
         await self.accept()
         for group in groups:
             _local_members[group].add(self)
+        layerwatch.watch(self.channel_layer, self)
         ensure_process_sweeper()
 
     async def fail_handshake(self) -> None:
         """Something broke after `begin` (the database, the layer): log it, undo what was set up and
-        close with 1011, so nothing stays counted or subscribed for a socket that is gone."""
+        close with 4503 (try again), so nothing stays counted or subscribed for a socket that is gone.
+        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)"""
         logger.exception("a %s socket failed while connecting", self.party)
         self.refused = True
         await self.clean_up()
-        await self.close(code=1011)
+        await self.close(code=layerwatch.CLOSE_UNAVAILABLE)
 
     async def clean_up(self) -> None:
         """Undo `begin`; safe to call twice. The in-process tables first (no await can stop that),
@@ -182,6 +184,7 @@ class CallSocket(AsyncWebsocketConsumer):
         self.cleaned_up = True
         if getattr(self, "ticker", None) is not None:
             self.ticker.cancel()
+        layerwatch.unwatch(self)
         groups = getattr(self, "groups_joined", [])
         for group in groups:
             members = _local_members.get(group)
@@ -610,9 +613,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("a live panel socket failed while connecting")
             await self._release()
-            await self.close(code=1011)
+            await self.close(code=layerwatch.CLOSE_UNAVAILABLE)
             return
         await self.accept()
+        layerwatch.watch(self.channel_layer, self)
         await self.send(text_data=json.dumps({"type": "hello", "role": "live"}))
 
     async def _refuse(self, code: int) -> None:
@@ -620,6 +624,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def _release(self) -> None:
+        layerwatch.unwatch(self)
         key, self.slot_key = self.slot_key, None
         give_back_slot(key)
         group, self.group = self.group, None

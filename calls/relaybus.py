@@ -16,6 +16,7 @@ Redis channel the layer subscribed for the group, and arrives as any `group_send
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 
@@ -26,11 +27,13 @@ from redis import asyncio as aioredis
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 512
+IDLE_PROBE_S = 1.0
 
 
 class _Publisher:
     def __init__(self, url: str) -> None:
         self.redis = aioredis.Redis.from_url(url)
+        self.last_sent = 0.0
         self.queue: deque[tuple[str, bytes, asyncio.Future]] = deque()
         self.wakeup = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._run(), name="relaybus-publisher")
@@ -54,6 +57,7 @@ class _Publisher:
         while True:
             await self.wakeup.wait()
             self.wakeup.clear()
+            await self._probe_if_idle()
             while self.queue:
                 batch = [self.queue.popleft() for _ in range(min(len(self.queue), MAX_BATCH))]
                 pipe = self.redis.pipeline(transaction=False)
@@ -67,9 +71,20 @@ class _Publisher:
                         if not done.done():
                             done.set_exception(exc)
                     continue
+                self.last_sent = asyncio.get_running_loop().time()
                 for _, _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+    async def _probe_if_idle(self) -> None:
+        """After a quiet second, PING before the batch: if Redis restarted meanwhile, the dead
+        connection fails the PING (and is dropped) instead of the batch, which then goes out on a
+        fresh one. A failed batch is never retried: it may have reached Redis, and a retry could
+        deliver its frames twice."""
+        if asyncio.get_running_loop().time() - self.last_sent < IDLE_PROBE_S:
+            return
+        with contextlib.suppress(Exception):  # a Redis really down is reported by the batch itself
+            await self.redis.ping()
 
 
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}

@@ -1,5 +1,7 @@
 """Tenant isolation, as one table: every console page, workspace page, admin page and API endpoint x
-every role (anonymous, agent, account admin, support) x the requester's own account vs another one.
+every role (anonymous, consumer, agent, account admin, support) x the requester's own account vs another
+one. The consumer is a client holding its conversation's consumer token (the only credential a consumer
+has): it must open nothing but the public engagement endpoints, whichever way it presents the token.
 
 Each row names who may see it; the test asserts exactly that set gets 200 and everyone else a refusal
 (redirect to login, 401, 403 or 404), and that no refusal, and no answer about the own account, ever
@@ -17,6 +19,7 @@ from django.test import Client
 from accounts.models import Account, User
 from calls import services
 from calls.models import Call, Conversation
+from calls.tokens import consumer_token_for
 from settings_profiles.models import Profile
 
 from .factories import PASSWORD, AccountFactory, AdminFactory, ProfileFactory, UserFactory, support_user
@@ -24,7 +27,7 @@ from .factories import PASSWORD, AccountFactory, AdminFactory, ProfileFactory, U
 pytestmark = pytest.mark.django_db
 
 SENTINEL = "SENTINEL"
-ROLES = ("anonymous", "agent", "admin", "support")
+ROLES = ("anonymous", "consumer", "agent", "admin", "support")
 REFUSED = {302, 401, 403, 404}
 
 
@@ -110,6 +113,12 @@ MATRIX = [
 
 
 def _client(world, role: str) -> Client:
+    if role == "consumer":
+        own = world["own"].conversation
+        token = consumer_token_for(conversation_id=own.pk, account_id=own.account_id)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_CONSUMER_TOKEN=token)
+        client.cookies["consumer_token"] = token
+        return client
     client = Client()
     user = {"agent": world["own"].agent, "admin": world["own"].admin, "support": world["support"]}.get(role)
     if user is not None:
