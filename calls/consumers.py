@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY_SOCKETS = 4429
+CLOSE_FLOODING = 4008
 MEDIA_STATES = {Call.State.CONNECTING, Call.State.ACTIVE}
 
 
@@ -59,6 +60,9 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
+
+    def is_full(self) -> bool:
+        return self.tokens + (time.monotonic() - self.stamp) * self.rate >= self.capacity
 
 
 _sweepers: dict[int, asyncio.Task] = {}
@@ -82,6 +86,39 @@ def take_slot(key: str, limit: int) -> bool:
         return False
     _slots[key] += 1
     return True
+
+
+# Rate buckets per client (an agent, a consumer token's conversation, an admin's live panels),
+# shared by its sockets and kept after they close, so reconnecting does not refill a flooder's
+# tokens; and when a client was closed for flooding, until when its new sockets are refused.
+_buckets: dict[str, TokenBucket] = {}
+_flood_banned_until: dict[str, float] = {}
+MAX_KEPT_BUCKETS = 10_000
+
+
+def bucket_for(key: str) -> TokenBucket:
+    bucket = _buckets.get(key)
+    if bucket is None:
+        if len(_buckets) >= MAX_KEPT_BUCKETS:
+            # A full bucket is the same as a new one: forgetting those changes nobody's limit.
+            for full in [k for k, b in _buckets.items() if b.is_full() and k not in _slots]:
+                del _buckets[full]
+        bucket = _buckets[key] = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
+    return bucket
+
+
+def flood_banned(key: str) -> bool:
+    until = _flood_banned_until.get(key)
+    if until is not None and time.monotonic() >= until:
+        del _flood_banned_until[key]
+        return False
+    return until is not None
+
+
+def reset_limits() -> None:
+    """Forget every rate bucket and flood ban of this process (tests)."""
+    _buckets.clear()
+    _flood_banned_until.clear()
 
 
 def give_back_slot(key: str | None) -> None:
@@ -114,12 +151,43 @@ async def _sweep_forever() -> None:
             logger.exception("in-process call sweep failed")
 
 
+async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
+    """A frame over the client's rate limit: answered `rate_limited`; after WS_FLOOD_CLOSE_AFTER
+    such frames in a row (a client that does not slow down), the socket is closed with 4008 and the
+    client's new sockets are refused with 4008 for WS_FLOOD_BAN_S. Every frame a flooder sends
+    costs the server its parsing whatever we answer, so only closing the connection protects the
+    other calls of the process (bench/flood.py)."""
+    socket.refused_in_a_row = getattr(socket, "refused_in_a_row", 0) + 1
+    if socket.refused_in_a_row < settings.WS_FLOOD_CLOSE_AFTER:
+        await socket.send(text_data=RATE_LIMITED)
+        return
+    if socket.refused_in_a_row == settings.WS_FLOOD_CLOSE_AFTER:
+        logger.warning("closing a flooding %s", what)
+        socket.refused = True  # the frames still buffered are not handled
+        key = getattr(socket, "slot_key", None)
+        if key is not None:
+            _flood_banned_until[key] = time.monotonic() + settings.WS_FLOOD_BAN_S
+        await socket.close(code=CLOSE_FLOODING)
+
+
+RATE_LIMITED = json.dumps({"type": "error", "code": "rate_limited", "message": "Too many frames; slow down."})
+
+
 class CallSocket(AsyncWebsocketConsumer):
     """What both sockets share: refusal codes, frame parsing and limits, relays, heartbeats."""
 
     party: str
     frames: dict[str, type[Frame]]
     handlers: dict[str, str]
+
+    async def __call__(self, scope, receive, send):
+        """Undo the socket's set-up however it ends: daphne cancels an application that has not
+        finished `application_close_timeout` after its connection went, and a cancelled consumer
+        never runs `disconnect`."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.clean_up()
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its per-message `aclose_old_connections()`: that is a hop to the
@@ -138,11 +206,14 @@ class CallSocket(AsyncWebsocketConsumer):
         await self.close(code=code)
         self.refused = True
 
-    def reserve(self, key: str, limit: int) -> bool:
+    def reserve(self, key: str, limit: int) -> int | None:
+        """Take one of the client's socket slots; None, or the close code refusing the socket."""
+        if flood_banned(key):
+            return CLOSE_FLOODING
         if not take_slot(key, limit):
-            return False
+            return CLOSE_TOO_MANY_SOCKETS
         self.slot_key = key
-        return True
+        return None
 
     def release_slot(self) -> None:
         key, self.slot_key = getattr(self, "slot_key", None), None
@@ -152,7 +223,7 @@ class CallSocket(AsyncWebsocketConsumer):
         self.refused = False
         self.groups_joined = groups
         self.calls: dict[int, dict] = {}  # live calls of this side: {call_id: {state, conversation_id, agent_id}}
-        self.bucket = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
+        self.bucket = bucket_for(self.slot_key)
         self.ticker: asyncio.Task | None = None
         # With the in-memory layer every socket lives in this process, so local delivery is complete.
         self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
@@ -166,6 +237,9 @@ class CallSocket(AsyncWebsocketConsumer):
             _local_members[group].add(self)
         layerwatch.watch(self.channel_layer, self)
         ensure_process_sweeper()
+
+    async def refuse_flood(self) -> None:
+        await refuse_flood(self, f"{self.party} socket")
 
     async def fail_handshake(self) -> None:
         """Something broke after `begin` (the database, the layer): log it, undo what was set up and
@@ -239,8 +313,9 @@ class CallSocket(AsyncWebsocketConsumer):
             return
         # The token first: a flood of binary or oversized frames is still a flood.
         if not self.bucket.take():
-            await self.send_error("rate_limited", "Too many frames; slow down.")
+            await self.refuse_flood()
             return
+        self.refused_in_a_row = 0
         if bytes_data is not None:
             await self.send_error("bad_request", "Frames are JSON text, not binary.")
             return
@@ -451,8 +526,9 @@ class AgentConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
-        if not self.reserve(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT):
-            await self.refuse(CLOSE_TOO_MANY_SOCKETS)
+        refusal = self.reserve(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT)
+        if refusal is not None:
+            await self.refuse(refusal)
             return
         try:
             await self.begin([agent_group(user.pk), account_agents_group(user.account_id)])
@@ -536,6 +612,9 @@ class ConsumerConsumer(CallSocket):
         if found is None:
             await self.refuse(CLOSE_NOT_AUTHENTICATED)
             return
+        if flood_banned(consumer_group(found[0])):
+            await self.refuse(CLOSE_FLOODING)  # before any database work: a flooder reconnects at once
+            return
         conversation = await database_sync_to_async(
             Conversation.objects.select_related("account").filter(pk=found[0], account_id=found[1]).first
         )()
@@ -543,8 +622,9 @@ class ConsumerConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.conversation = conversation
-        if not self.reserve(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION):
-            await self.refuse(CLOSE_TOO_MANY_SOCKETS)
+        refusal = self.reserve(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION)
+        if refusal is not None:
+            await self.refuse(refusal)
             return
         try:
             await self.begin([consumer_group(conversation.pk)])
@@ -589,6 +669,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
     process (4429 beyond). It registers no agent presence, so an admin watching reports is not
     routed conversations."""
 
+    async def __call__(self, scope, receive, send):
+        self.group = self.slot_key = None
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # also when daphne cancels it (see CallSocket.__call__)
+            await self._release()
+
     async def connect(self) -> None:
         self.group = self.slot_key = None
         user = self.scope.get("user")
@@ -602,11 +689,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         key = f"live.{user.pk}"
-        if not take_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT):
-            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
+        if flood_banned(key) or not take_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT):
+            await self._refuse(CLOSE_FLOODING if flood_banned(key) else CLOSE_TOO_MANY_SOCKETS)
             return
         self.slot_key = key
-        self.bucket = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
+        self.bucket = bucket_for(key)
         self.group = account_live_group(user.account_id)
         try:
             await self.channel_layer.group_add(self.group, self.channel_name)
@@ -638,12 +725,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._release()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.group is None:
+        if self.group is None or getattr(self, "refused", False):
             return
         if not self.bucket.take():
-            frame = {"type": "error", "code": "rate_limited", "message": "Too many frames; slow down."}
-        else:
-            frame = {"type": "error", "code": "unknown_type", "message": "The live panel socket only listens."}
+            await refuse_flood(self, "live panel socket")
+            return
+        self.refused_in_a_row = 0
+        frame = {"type": "error", "code": "unknown_type", "message": "The live panel socket only listens."}
         await self.send(text_data=json.dumps(frame))
 
     async def deliver(self, event: dict) -> None:

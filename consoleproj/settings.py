@@ -322,6 +322,11 @@ CELERY_BEAT_SCHEDULE["reporting-sweep"] = {
 WS_MAX_FRAME_BYTES = 64 * 1024
 WS_RATE_BURST = env.int("WS_RATE_BURST", default=120)
 WS_RATE_PER_S = env.float("WS_RATE_PER_S", default=60.0)
+# A socket that goes on sending this many frames in a row over its limit is closed with 4008.
+WS_FLOOD_CLOSE_AFTER = env.int("WS_FLOOD_CLOSE_AFTER", default=120)
+# ... and that client's new sockets are refused with 4008 for this long. The rate buckets belong to
+# the client (agent, consumer token, admin), shared by its sockets and kept across reconnects.
+WS_FLOOD_BAN_S = env.float("WS_FLOOD_BAN_S", default=10.0)
 # Concurrent sockets per agent and per consumer token, in one process (tabs, reconnects, a webview
 # beside the window); more are closed with 4429.
 WS_MAX_SOCKETS_PER_AGENT = env.int("WS_MAX_SOCKETS_PER_AGENT", default=10)

@@ -99,6 +99,16 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_socket_limits():
+    """Rate buckets and flood bans live in the process, per client: a test's must not reach the next."""
+    from calls.consumers import reset_limits
+
+    reset_limits()
+    yield
+    reset_limits()
+
+
+@pytest.fixture(autouse=True)
 def _no_background_sweeper(settings):
     """Tests fire call timers explicitly (with a chosen `now`); the one test of the in-process
     sweeper turns it back on."""

@@ -35,3 +35,29 @@ def test_signaling_bench_quick_run(tmp_path):
         assert results[run]["loss_at_80pct"]["reordered"] == 0
         assert all(row["relayed_frames_per_s"] > 0 for row in results[run]["throughput"])
     assert "round trip p50" in (tmp_path / "signaling-quick.md").read_text()
+
+
+@pytest.mark.integration
+def test_flood_bench_quick_run(tmp_path):
+    """The flood bench runs at a tiny size: every flooder is cut off and the measured call keeps working."""
+    redis_url = os.environ.get("REDIS_URL", "")
+    redis_arg = redis_url.rsplit("/", 1)[0] + "/3" if redis_url else ""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    result = subprocess.run(
+        [sys.executable, "bench/flood.py", "--quick", "--redis", redis_arg, "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "flood-quick.json").read_text())
+    runs = ["one", "one-reconnect"] + (["two", "two-reconnect"] if redis_arg else [])
+    for run in runs:
+        flood = results[run]["flood"]
+        assert flood["sent"] > 0 and {"1006", "4008"} & set(flood["ended"]), flood  # aborted or refused
+        # Never more through to the peer than the burst plus the refill over the flood (and its bans).
+        limit = results["limits"]["burst"] + results["limits"]["per_s"] * flood["seconds"]
+        assert results[run]["let_through_to_peer"] <= limit
+    assert "p99 ratio" in (tmp_path / "flood-quick.md").read_text()

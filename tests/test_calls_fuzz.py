@@ -31,7 +31,7 @@ from calls.models import Call, CallEvent, Conversation, Message
 from calls.schemas import AGENT_FRAMES, CONSUMER_FRAMES
 
 from .factories import UserFactory
-from .ws import Socket, agent_socket, consumer_socket
+from .ws import HOST, ORIGIN, Socket, agent_socket, consumer_socket, refused_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -583,6 +583,42 @@ async def test_rate_limit_answers_rate_limited_and_keeps_the_socket(agent, setti
     assert (await consumer.until("message"))["message"]["text"] == "after the pause"
     await consumer.send({"type": "message.send", "text": "too soon", "id": "x"})
     assert (await consumer.recv())["code"] == "rate_limited"
+    await consumer.close()
+
+
+async def test_a_client_that_keeps_flooding_is_closed_and_kept_out_for_a_while(agent, settings, monkeypatch):
+    """GIVEN a consumer over its limit WHEN it goes on sending THEN after WS_FLOOD_CLOSE_AFTER refusals
+    in a row its socket is closed with 4008, nothing more of it is handled, and its token's new
+    sockets are refused with 4008 until WS_FLOOD_BAN_S has passed; reconnecting never refills the
+    bucket, which belongs to the client, not to the socket."""
+    settings.WS_RATE_BURST, settings.WS_RATE_PER_S = 2, 1.0
+    settings.WS_FLOOD_CLOSE_AFTER, settings.WS_FLOOD_BAN_S = 3, 30.0
+    clock = Clock()
+    monkeypatch.setattr("calls.consumers.time", SimpleNamespace(monotonic=clock.monotonic))
+    created = await sync_to_async(start_conversation)(agent.account.slug)
+    token = created["consumer_token"]
+    consumer, _ = await consumer_socket(token)
+    for n in range(2):
+        assert (await consumer.request({"type": "message.send", "text": f"ok {n}"}, n))["type"] == "ok"
+    await consumer.close()
+
+    # Reconnecting does not refill the tokens: the next frame is refused at once.
+    consumer, _ = await consumer_socket(token)
+    for n in range(2):
+        await consumer.send({"type": "message.send", "text": f"flood {n}"})
+        assert (await consumer.recv())["code"] == "rate_limited"
+    await consumer.send({"type": "message.send", "text": "flood 2"})  # the third refusal in a row
+    closed = await consumer.communicator.receive_output(timeout=2)
+    assert closed == {"type": "websocket.close", "code": 4008}
+    await consumer.communicator.wait()
+    texts = await sync_to_async(list)(Message.objects.filter(author="consumer").values_list("text", flat=True))
+    assert texts == ["ok 0", "ok 1"]
+
+    path, headers = f"/ws/consumer/?token={token}", [ORIGIN, HOST]
+    assert await refused_code(path, headers) == 4008
+    clock.now += 31  # the ban is over, and the bucket has refilled meanwhile
+    consumer, _ = await consumer_socket(token)
+    assert (await consumer.request({"type": "message.send", "text": "calm again"}))["type"] == "ok"
     await consumer.close()
 
 
