@@ -100,11 +100,24 @@ def bucket_for(key: str) -> TokenBucket:
     bucket = _buckets.get(key)
     if bucket is None:
         if len(_buckets) >= MAX_KEPT_BUCKETS:
-            # A full bucket is the same as a new one: forgetting those changes nobody's limit.
-            for full in [k for k, b in _buckets.items() if b.is_full() and k not in _slots]:
-                del _buckets[full]
+            _forget_idle_clients()
         bucket = _buckets[key] = TokenBucket(settings.WS_RATE_BURST, settings.WS_RATE_PER_S)
     return bucket
+
+
+def _forget_idle_clients() -> None:
+    """Keep the per-client tables bounded: a full bucket is the same as a new one, so forgetting
+    it changes nobody's limit; expired bans go too. If every kept bucket is still refilling, the
+    ones untouched longest go (their clients get a fresh burst: the daphne guard still holds)."""
+    now = time.monotonic()
+    for key in [k for k, until in _flood_banned_until.items() if until <= now]:
+        del _flood_banned_until[key]
+    for key in [k for k, b in _buckets.items() if b.is_full() and k not in _slots]:
+        del _buckets[key]
+    if len(_buckets) >= MAX_KEPT_BUCKETS:
+        oldest = sorted(_buckets, key=lambda k: _buckets[k].stamp)[: len(_buckets) // 2]
+        for key in oldest:
+            del _buckets[key]
 
 
 def flood_banned(key: str) -> bool:
@@ -689,8 +702,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         key = f"live.{user.pk}"
-        if flood_banned(key) or not take_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT):
-            await self._refuse(CLOSE_FLOODING if flood_banned(key) else CLOSE_TOO_MANY_SOCKETS)
+        if flood_banned(key):
+            await self._refuse(CLOSE_FLOODING)
+            return
+        if not take_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT):
+            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
             return
         self.slot_key = key
         self.bucket = bucket_for(key)

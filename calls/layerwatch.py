@@ -6,7 +6,7 @@ it does by itself only when something subscribes or reads) even new ones may not
 cannot tell. So one watch per event loop proves, every `WS_LAYER_WATCH_S` seconds, that the layer
 still delivers: it sends a numbered ping to a channel of its own through the layer (the same Redis
 connections and subscriptions the sockets use) and waits for it to come back. When a ping fails or
-does not come back within `WS_LAYER_WATCH_TIMEOUT_S`, every socket of this process is closed with
+does not come back within `WS_LAYER_WATCH_TIMEOUT_S` twice in a row, every socket of this process is closed with
 4503 ("unavailable, reconnect"). The clients reconnect with backoff; a reconnect subscribes afresh,
 and its `hello` carries the live call, so the call resumes where it stood (its presence lease gives
 it the account's reconnect grace to do so) or, past the grace, ends `dropped` with a reason.
@@ -44,17 +44,31 @@ class LayerWatch:
         channel = await self._channel()
         receiver = asyncio.get_running_loop().create_task(self._receive_forever(channel))
         try:
-            seq = 0
+            seq, misses = 0, 0
             while True:
                 await asyncio.sleep(settings.WS_LAYER_WATCH_S)
+                if receiver.done():  # its receive failed: listen on a fresh channel
+                    channel = await self._channel()
+                    receiver = asyncio.get_running_loop().create_task(self._receive_forever(channel))
                 seq += 1
                 try:
-                    await asyncio.wait_for(self._ping(channel, seq), settings.WS_LAYER_WATCH_TIMEOUT_S)
+                    await self.layer.send(channel, {"type": "layerwatch.ping", "seq": seq})
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # a timeout, or any error of the layer (Redis down, reset)
+                except Exception as exc:  # Redis refused or reset the publish: down for sure
                     await self._lost(exc)
                     continue
+                try:
+                    await asyncio.wait_for(self._arrival(seq), settings.WS_LAYER_WATCH_TIMEOUT_S)
+                except TimeoutError as exc:
+                    # Published but not heard back: the subscription is gone (or the loop is very
+                    # busy). Twice in a row before acting, so one slow or lost ping (the one sent
+                    # just as Redis came back) does not close every socket.
+                    misses += 1
+                    if misses >= 2:
+                        await self._lost(exc)
+                    continue
+                misses = 0
                 if not self.healthy:
                     logger.warning("the channel layer delivers again")
                     self.healthy = True
@@ -75,8 +89,7 @@ class LayerWatch:
             self.seen = max(self.seen, message.get("seq", 0))
             self.arrived.set()
 
-    async def _ping(self, channel: str, seq: int) -> None:
-        await self.layer.send(channel, {"type": "layerwatch.ping", "seq": seq})
+    async def _arrival(self, seq: int) -> None:
         while self.seen < seq:
             self.arrived.clear()
             await self.arrived.wait()

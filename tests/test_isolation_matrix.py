@@ -1,7 +1,8 @@
 """Tenant isolation, as one table: every console page, workspace page, admin page and API endpoint x
 every role (anonymous, consumer, agent, account admin, support) x the requester's own account vs another
 one. The consumer is a client holding its conversation's consumer token (the only credential a consumer
-has): it must open nothing but the public engagement endpoints, whichever way it presents the token.
+has): it must open nothing but the public engagement endpoints, whichever way it presents the token
+(query string, bearer header, header, cookie).
 
 Each row names who may see it; the test asserts exactly that set gets 200 and everyone else a refusal
 (redirect to login, 401, 403 or 404), and that no refusal, and no answer about the own account, ever
@@ -112,10 +113,14 @@ MATRIX = [
 ]
 
 
+def _consumer_token(world) -> str:
+    own = world["own"].conversation
+    return consumer_token_for(conversation_id=own.pk, account_id=own.account_id)
+
+
 def _client(world, role: str) -> Client:
     if role == "consumer":
-        own = world["own"].conversation
-        token = consumer_token_for(conversation_id=own.pk, account_id=own.account_id)
+        token = _consumer_token(world)
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_CONSUMER_TOKEN=token)
         client.cookies["consumer_token"] = token
         return client
@@ -147,6 +152,8 @@ def test_every_endpoint_answers_exactly_the_roles_allowed_and_leaks_nothing(worl
                     allowed = entry.support_any or ("support" in entry.roles and target == "own")
                 else:
                     allowed = role in entry.roles and target == "own"
+                if role == "consumer":  # also where the engagement pages read it
+                    url += ("&" if "?" in url else "?") + f"token={_consumer_token(world)}"
                 response = _client(world, role).get(url)
                 body = response.content.decode(errors="replace")
                 checked += 1

@@ -17,10 +17,7 @@ export class SignalingSocket extends EventTarget {
     this.closedByUs = false;
     const ws = new WebSocket(this.url);
     this.ws = ws;
-    ws.addEventListener("open", () => {
-      this.retry = 0;
-      this.dispatchEvent(new CustomEvent("open"));
-    });
+    ws.addEventListener("open", () => this.dispatchEvent(new CustomEvent("open")));
     ws.addEventListener("message", (event) => this.#onMessage(event));
     ws.addEventListener("close", (event) => this.#onClose(event));
   }
@@ -66,6 +63,8 @@ export class SignalingSocket extends EventTarget {
     } catch {
       return;
     }
+    // Only a `hello` proves the server took us: a refusal is also accepted first, then closed.
+    if (frame.type === "hello") this.retry = 0;
     if (frame.re !== undefined && this.pending.has(frame.re)) {
       const { resolve, reject, timer } = this.pending.get(frame.re);
       clearTimeout(timer);
@@ -86,7 +85,10 @@ export class SignalingSocket extends EventTarget {
     this.dispatchEvent(new CustomEvent("close", { detail: { code: event.code } }));
     // 4401/4403: the server refused us; retrying cannot help.
     if (this.closedByUs || event.code === 4401 || event.code === 4403) return;
-    const delay = Math.min(8000, 250 * 2 ** this.retry++);
+    // Jitter, so a server that closed all its sockets at once (4503) is not hit by all of them at
+    // once again; after a flood close (4008) the server refuses us for a while anyway.
+    const base = Math.min(8000, 250 * 2 ** this.retry++);
+    const delay = Math.max(event.code === 4008 ? 10000 : 0, base / 2 + Math.random() * base);
     this.reconnectTimer = setTimeout(() => {
       if (!this.closedByUs) this.connect();
     }, delay);
