@@ -17,7 +17,6 @@ how many error frames it answered, how the flooding socket ended, and the server
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import multiprocessing
@@ -196,15 +195,7 @@ def markdown(results: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
-    parser.add_argument(
-        "--redis",
-        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
-        help="Redis for the two-process run ('' to skip it)",
-    )
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for JSON and markdown")
-    args = parser.parse_args()
+    args = signaling.parse_args(__doc__)
     signaling.raise_fd_limit()
     # One frame each way every 25 ms: 40 a second per socket, under the 60/s limit.
     sizes = {"round_trips": 60 if args.quick else 1000, "interval_s": 0.025}
@@ -250,13 +241,7 @@ def main() -> int:
         finally:
             server.stop()
         print(f"{kind}: done", file=sys.stderr)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "flood-quick" if args.quick else "flood"
-    (out / f"{stem}.json").write_text(json.dumps(results, indent=2))
-    table = markdown(results)
-    (out / f"{stem}.md").write_text(table + "\n")
-    print(table)
+    signaling.write_results(args, "flood", results, markdown(results))
     return 0
 
 

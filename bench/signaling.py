@@ -471,8 +471,9 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(doc: str) -> argparse.Namespace:
+    """The options every server benchmark here takes."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
     parser.add_argument(
         "--redis",
@@ -480,7 +481,21 @@ def main() -> int:
         help="Redis for the two-process run ('' to skip it)",
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for JSON and markdown")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def write_results(args: argparse.Namespace, name: str, results: dict, table: str) -> None:
+    """NAME.json and NAME.md (NAME-quick.* for --quick runs) in --out; the table is printed too."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}-quick" if args.quick else name
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    (out / f"{stem}.md").write_text(table + "\n")
+    print(table)
+
+
+def main() -> int:
+    args = parse_args(__doc__)
     raise_fd_limit()
     if args.quick:
         sizes = {"pairs": [1, 2], "round_trips": 50, "seconds": 1.0, "window": 2, "loss_pairs": 2, "idle": [20]}
@@ -526,13 +541,7 @@ def main() -> int:
         finally:
             server.stop()
         print(f"{kind}: done", file=sys.stderr)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "signaling-quick" if args.quick else "signaling"
-    (out / f"{stem}.json").write_text(json.dumps(results, indent=2))
-    table = markdown(results)
-    (out / f"{stem}.md").write_text(table + "\n")
-    print(table)
+    write_results(args, "signaling", results, markdown(results))
     return 0
 
 

@@ -13,13 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.integration
-def test_signaling_bench_quick_run(tmp_path):
+def quick_run(name: str, tmp_path: Path) -> str:
+    """Run bench/NAME.py --quick into tmp_path (the two-process part on Redis database 3 when the
+    suite has Redis); returns that Redis URL, or "" when it was skipped."""
     redis_url = os.environ.get("REDIS_URL", "")
     redis_arg = redis_url.rsplit("/", 1)[0] + "/3" if redis_url else ""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
     result = subprocess.run(
-        [sys.executable, "bench/signaling.py", "--quick", "--redis", redis_arg, "--out", str(tmp_path)],
+        [sys.executable, f"bench/{name}.py", "--quick", "--redis", redis_arg, "--out", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -27,6 +28,12 @@ def test_signaling_bench_quick_run(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return redis_arg
+
+
+@pytest.mark.integration
+def test_signaling_bench_quick_run(tmp_path):
+    redis_arg = quick_run("signaling", tmp_path)
     results = json.loads((tmp_path / "signaling-quick.json").read_text())
     runs = ["bare", "one"] + (["two"] if redis_arg else [])
     for run in runs:
@@ -40,18 +47,7 @@ def test_signaling_bench_quick_run(tmp_path):
 @pytest.mark.integration
 def test_flood_bench_quick_run(tmp_path):
     """The flood bench runs at a tiny size: every flooder is cut off and the measured call keeps working."""
-    redis_url = os.environ.get("REDIS_URL", "")
-    redis_arg = redis_url.rsplit("/", 1)[0] + "/3" if redis_url else ""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
-    result = subprocess.run(
-        [sys.executable, "bench/flood.py", "--quick", "--redis", redis_arg, "--out", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    redis_arg = quick_run("flood", tmp_path)
     results = json.loads((tmp_path / "flood-quick.json").read_text())
     runs = ["one", "one-reconnect"] + (["two", "two-reconnect"] if redis_arg else [])
     for run in runs:
