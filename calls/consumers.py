@@ -28,8 +28,10 @@ from django.db import InterfaceError, OperationalError, connections
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from accounts.models import User
+
 from . import layerwatch, services
-from .events import account_agents_group, account_live_group, agent_group, consumer_group
+from .events import account_agents_group, account_live_group, agent_group, consumer_group, user_access_group
 from .models import Call, Conversation
 from .relaybus import layer_redis_url, publish_to_group
 from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
@@ -544,7 +546,7 @@ class AgentConsumer(CallSocket):
             await self.refuse(refusal)
             return
         try:
-            await self.begin([agent_group(user.pk), account_agents_group(user.account_id)])
+            await self.begin([agent_group(user.pk), account_agents_group(user.account_id), user_access_group(user.pk)])
             await database_sync_to_async(services.agent_connection_open)(agent=user, channel_name=self.channel_name)
             self.lease_renewed = time.monotonic()
             hello = await database_sync_to_async(agent_hello)(agent=user)
@@ -554,6 +556,19 @@ class AgentConsumer(CallSocket):
         self.remember_call(hello["call"])
         await self.send_frame(hello)
         self.start_ticker()
+
+    async def access_recheck(self, event: dict) -> None:
+        """The user or the account changed: close if this agent may no longer hold the socket."""
+        if getattr(self, "refused", True):
+            return
+        pk = self.user.pk
+        user = await database_sync_to_async(
+            lambda: User.objects.filter(pk=pk).values("is_active", "account__active").first()
+        )()
+        if user is not None and user["is_active"] and user["account__active"]:
+            return
+        self.refused = True
+        await self.close(code=CLOSE_NOT_AUTHENTICATED if user is None or not user["is_active"] else CLOSE_FORBIDDEN)
 
     async def clean_up(self) -> None:
         registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
@@ -683,7 +698,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     routed conversations."""
 
     async def __call__(self, scope, receive, send):
-        self.group = self.slot_key = None
+        self.group = self.slot_key = self.user_id = None
         try:
             await super().__call__(scope, receive, send)
         finally:  # also when daphne cancels it (see CallSocket.__call__)
@@ -711,8 +726,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.slot_key = key
         self.bucket = bucket_for(key)
         self.group = account_live_group(user.account_id)
+        self.user_id = user.pk
         try:
             await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.channel_layer.group_add(user_access_group(user.pk), self.channel_name)
         except Exception:
             logger.exception("a live panel socket failed while connecting")
             await self._release()
@@ -731,14 +748,28 @@ class LiveConsumer(AsyncWebsocketConsumer):
         key, self.slot_key = self.slot_key, None
         give_back_slot(key)
         group, self.group = self.group, None
-        if group:
+        user_id, self.user_id = getattr(self, "user_id", None), None
+        for joined in [g for g in (group, user_id and user_access_group(user_id)) if g]:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self.channel_layer.group_discard(joined, self.channel_name)
             except Exception:
-                logger.warning("leaving group %s failed", group, exc_info=True)
+                logger.warning("leaving group %s failed", joined, exc_info=True)
 
     async def disconnect(self, code: int) -> None:
         await self._release()
+
+    async def access_recheck(self, event: dict) -> None:
+        """The admin or the account changed: close unless they may still watch the live panel."""
+        if self.group is None or getattr(self, "refused", False):
+            return
+        pk = self.user_id
+        still = await database_sync_to_async(
+            lambda: User.objects.filter(pk=pk).values("is_active", "role", "account__active").first()
+        )()
+        if still is not None and still["is_active"] and still["account__active"] and still["role"] == User.Role.ADMIN:
+            return
+        self.refused = True
+        await self.close(code=CLOSE_NOT_AUTHENTICATED if still is None or not still["is_active"] else CLOSE_FORBIDDEN)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.group is None or getattr(self, "refused", False):

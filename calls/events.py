@@ -28,6 +28,23 @@ def account_live_group(account_id: int) -> str:
     return f"account.{account_id}.live"
 
 
+def user_access_group(user_id: int) -> str:
+    """The sockets one user holds (agent sockets, live panels): told to re-check their access."""
+    return f"user.{user_id}.access"
+
+
+def recheck_access(groups: list[str]) -> None:
+    """After the current transaction commits, the sockets in `groups` re-read whether their user may
+    still hold them (deactivated, demoted, account paused) and close if not."""
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        for group in groups:
+            async_to_sync(layer.group_send)(group, {"type": "access.recheck"})
+
+    transaction.on_commit(_send, robust=True)
+
+
 def consumer_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}.consumer"
 

@@ -587,3 +587,42 @@ async def test_live_panel_sockets_are_capped_and_rate_limited(agent, settings):
     assert codes == ["unknown_type", "unknown_type", "rate_limited"]
     await panel.disconnect()
     assert f"live.{admin.pk}" not in consumers._slots
+
+
+async def test_open_sockets_close_when_their_user_loses_access(agent):
+    """
+    GIVEN an agent's socket and an admin's live panel, open
+    WHEN the admin is demoted to agent, the agent is deactivated, and (with fresh sockets) the
+         account is paused, each through the services or a save as the console and admin do
+    THEN each socket concerned is closed at once (4403 demoted or paused, 4401 deactivated) and a
+         socket of a user whose access did not change stays open
+    """
+    from accounts.models import Account, User
+    from accounts.services import user_set_active
+
+    admin = await sync_to_async(AdminFactory)(account=agent.account)
+    colleague = await sync_to_async(UserFactory)(account=agent.account)
+    agent_ws, _ = await agent_socket(agent)
+    colleague_ws, _ = await agent_socket(colleague)
+    panel = await live_socket(admin)
+    assert (await panel.connect())[0] and (await panel.receive_json_from())["type"] == "hello"
+
+    def demote() -> None:
+        admin.role = User.Role.AGENT
+        admin.save(update_fields=["role"])
+
+    await sync_to_async(demote)()
+    assert await panel.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+    await sync_to_async(user_set_active)(user=agent, active=False)
+    assert await agent_ws.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+    assert await colleague_ws.nothing()
+
+    def pause() -> None:
+        account = Account.objects.get(pk=agent.account_id)
+        account.active = False
+        account.save()
+
+    await sync_to_async(pause)()
+    assert await colleague_ws.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+    for communicator in (panel, agent_ws.communicator, colleague_ws.communicator):
+        await communicator.wait()
