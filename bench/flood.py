@@ -20,12 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
-import os
-import platform
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -201,24 +197,12 @@ def main() -> int:
     sizes = {"round_trips": 60 if args.quick else 1000, "interval_s": 0.025}
     # The flood covers the measurement under it, which starts half a second in.
     sizes["flood_s"] = round(sizes["round_trips"] * sizes["interval_s"] * 1.2 + 1.0, 1)
-    workdir = Path(tempfile.mkdtemp(prefix="vvc-flood-"))
+    # The production limits: what is measured is how they protect the other calls.
     limits = {"burst": 120, "per_s": 60.0}
-    env = {
-        "PATH": os.environ["PATH"],
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        # The production limits: what is measured is how they protect the other calls.
-        "WS_RATE_BURST": str(limits["burst"]),
-        "WS_RATE_PER_S": str(limits["per_s"]),
-        "CALL_TIMERS_IN_PROCESS": "false",
-    }
+    env = signaling.server_env(rate_burst=limits["burst"], rate_per_s=limits["per_s"])
     data = signaling.prepare_database(env, 2, 0)
     results: dict = {
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **signaling.run_header(),
         "sizes": sizes,
         "limits": limits,
     }

@@ -484,6 +484,32 @@ def parse_args(doc: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
+def server_env(*, rate_burst: int, rate_per_s: float) -> dict[str, str]:
+    """The environment of the bench's daphne processes: a fresh SQLite database, production
+    settings but for the socket rate limit given."""
+    workdir = Path(tempfile.mkdtemp(prefix="vvc-bench-"))
+    return {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "WS_RATE_BURST": str(rate_burst),
+        "WS_RATE_PER_S": str(rate_per_s),
+        # Timers are not what is measured; the calls made for the run must not expire under it.
+        "CALL_TIMERS_IN_PROCESS": "false",
+    }
+
+
+def run_header() -> dict[str, str]:
+    """When and on what a run was measured."""
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+
+
 def write_results(args: argparse.Namespace, name: str, results: dict, table: str) -> None:
     """NAME.json and NAME.md (NAME-quick.* for --quick runs) in --out; the table is printed too."""
     out = Path(args.out)
@@ -509,23 +535,11 @@ def main() -> int:
             "idle": [1000, 5000],
         }
 
-    workdir = Path(tempfile.mkdtemp(prefix="vvc-bench-"))
-    env = {
-        "PATH": os.environ["PATH"],
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "WS_RATE_BURST": "1000000",
-        "WS_RATE_PER_S": "1000000",
-        # Timers are not what is measured; the calls made for the run must not expire under it.
-        "CALL_TIMERS_IN_PROCESS": "false",
-    }
+    # The relay path is what is measured: the rate limit is opened wide.
+    env = server_env(rate_burst=1_000_000, rate_per_s=1_000_000)
     data = prepare_database(env, max(sizes["pairs"]), max(sizes["idle"]))
     results: dict = {
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **run_header(),
         "sizes": sizes,
     }
     runs = [("bare", lambda: start_bare()), ("one", lambda: start_daphne(env, 1, "project, 1 daphne, in-memory"))]

@@ -130,6 +130,38 @@ def flood_banned(key: str) -> bool:
     return until is not None
 
 
+def reserve_slot(key: str, limit: int) -> int | None:
+    """Take one of a client's socket slots: None, or the close code refusing the socket (4008 while
+    the client is banned for flooding, 4429 when it holds `limit` already)."""
+    if flood_banned(key):
+        return CLOSE_FLOODING
+    if not take_slot(key, limit):
+        return CLOSE_TOO_MANY_SOCKETS
+    return None
+
+
+async def lost_access(user_id: int, *, admin: bool) -> int | None:
+    """Whether a user still may hold its socket (active, its account active and, for the live panel,
+    still an account admin): None, or the close code (4401 deactivated or gone, 4403 otherwise)."""
+    user = await database_sync_to_async(
+        lambda: User.objects.filter(pk=user_id).values("is_active", "role", "account__active").first()
+    )()
+    if user is None or not user["is_active"]:
+        return CLOSE_NOT_AUTHENTICATED
+    if not user["account__active"] or (admin and user["role"] != User.Role.ADMIN):
+        return CLOSE_FORBIDDEN
+    return None
+
+
+async def leave_groups(socket: AsyncWebsocketConsumer, groups: list[str]) -> None:
+    """Leave these channel-layer groups; a failure (Redis down) is logged, not raised."""
+    for group in groups:
+        try:
+            await socket.channel_layer.group_discard(group, socket.channel_name)
+        except Exception:
+            logger.warning("leaving group %s failed", group, exc_info=True)
+
+
 def reset_limits() -> None:
     """Forget every rate bucket and flood ban of this process (tests)."""
     _buckets.clear()
@@ -223,12 +255,10 @@ class CallSocket(AsyncWebsocketConsumer):
 
     def reserve(self, key: str, limit: int) -> int | None:
         """Take one of the client's socket slots; None, or the close code refusing the socket."""
-        if flood_banned(key):
-            return CLOSE_FLOODING
-        if not take_slot(key, limit):
-            return CLOSE_TOO_MANY_SOCKETS
-        self.slot_key = key
-        return None
+        refusal = reserve_slot(key, limit)
+        if refusal is None:
+            self.slot_key = key
+        return refusal
 
     def release_slot(self) -> None:
         key, self.slot_key = getattr(self, "slot_key", None), None
@@ -252,9 +282,6 @@ class CallSocket(AsyncWebsocketConsumer):
             _local_members[group].add(self)
         layerwatch.watch(self.channel_layer, self)
         ensure_process_sweeper()
-
-    async def refuse_flood(self) -> None:
-        await refuse_flood(self, f"{self.party} socket")
 
     async def fail_handshake(self) -> None:
         """Something broke after `begin` (the database, the layer): log it, undo what was set up and
@@ -282,11 +309,7 @@ class CallSocket(AsyncWebsocketConsumer):
                 if not members:
                     del _local_members[group]
         self.release_slot()
-        for group in groups:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:
-                logger.warning("leaving group %s failed", group, exc_info=True)
+        await leave_groups(self, groups)
 
     async def disconnect(self, code: int) -> None:
         await self.clean_up()
@@ -328,7 +351,7 @@ class CallSocket(AsyncWebsocketConsumer):
             return
         # The token first: a flood of binary or oversized frames is still a flood.
         if not self.bucket.take():
-            await self.refuse_flood()
+            await refuse_flood(self, f"{self.party} socket")
             return
         self.refused_in_a_row = 0
         if bytes_data is not None:
@@ -561,14 +584,10 @@ class AgentConsumer(CallSocket):
         """The user or the account changed: close if this agent may no longer hold the socket."""
         if getattr(self, "refused", True):
             return
-        pk = self.user.pk
-        user = await database_sync_to_async(
-            lambda: User.objects.filter(pk=pk).values("is_active", "account__active").first()
-        )()
-        if user is not None and user["is_active"] and user["account__active"]:
-            return
-        self.refused = True
-        await self.close(code=CLOSE_NOT_AUTHENTICATED if user is None or not user["is_active"] else CLOSE_FORBIDDEN)
+        refusal = await lost_access(self.user.pk, admin=False)
+        if refusal is not None:
+            self.refused = True
+            await self.close(code=refusal)
 
     async def clean_up(self) -> None:
         registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
@@ -705,7 +724,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._release()
 
     async def connect(self) -> None:
-        self.group = self.slot_key = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_NOT_AUTHENTICATED)
@@ -717,11 +735,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         key = f"live.{user.pk}"
-        if flood_banned(key):
-            await self._refuse(CLOSE_FLOODING)
-            return
-        if not take_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT):
-            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
+        refusal = reserve_slot(key, settings.WS_MAX_SOCKETS_PER_AGENT)
+        if refusal is not None:
+            await self._refuse(refusal)
             return
         self.slot_key = key
         self.bucket = bucket_for(key)
@@ -748,12 +764,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         key, self.slot_key = self.slot_key, None
         give_back_slot(key)
         group, self.group = self.group, None
-        user_id, self.user_id = getattr(self, "user_id", None), None
-        for joined in [g for g in (group, user_id and user_access_group(user_id)) if g]:
-            try:
-                await self.channel_layer.group_discard(joined, self.channel_name)
-            except Exception:
-                logger.warning("leaving group %s failed", joined, exc_info=True)
+        user_id, self.user_id = self.user_id, None
+        await leave_groups(self, [g for g in (group, user_id and user_access_group(user_id)) if g])
 
     async def disconnect(self, code: int) -> None:
         await self._release()
@@ -762,14 +774,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """The admin or the account changed: close unless they may still watch the live panel."""
         if self.group is None or getattr(self, "refused", False):
             return
-        pk = self.user_id
-        still = await database_sync_to_async(
-            lambda: User.objects.filter(pk=pk).values("is_active", "role", "account__active").first()
-        )()
-        if still is not None and still["is_active"] and still["account__active"] and still["role"] == User.Role.ADMIN:
-            return
-        self.refused = True
-        await self.close(code=CLOSE_NOT_AUTHENTICATED if still is None or not still["is_active"] else CLOSE_FORBIDDEN)
+        refusal = await lost_access(self.user_id, admin=True)
+        if refusal is not None:
+            self.refused = True
+            await self.close(code=refusal)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.group is None or getattr(self, "refused", False):

@@ -23,6 +23,8 @@ import weakref
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
+from .relaybus import running_in_this_loop
+
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAVAILABLE = 4503
@@ -33,7 +35,6 @@ class LayerWatch:
         self.layer = layer
         self.sockets: weakref.WeakSet = weakref.WeakSet()
         self.healthy = True
-        self.outages = 0
         self.seen = 0
         self.arrived = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._run(), name="layer-watch")
@@ -96,7 +97,6 @@ class LayerWatch:
 
     async def _lost(self, exc: Exception) -> None:
         if self.healthy:
-            self.outages += 1
             logger.warning(
                 "the channel layer stopped delivering (%s); closing %d sockets", type(exc).__name__, len(self.sockets)
             )
@@ -116,13 +116,7 @@ def watch(layer, socket) -> None:
     """Put an accepted socket under this event loop's watch (started on first use)."""
     if isinstance(layer, InMemoryChannelLayer) or settings.WS_LAYER_WATCH_S <= 0:
         return
-    loop = asyncio.get_running_loop()
-    current = _watches.get(loop)
-    if current is None or current.task.done():
-        for old_loop in [other for other in _watches if other.is_closed()]:
-            del _watches[old_loop]
-        current = _watches[loop] = LayerWatch(layer)
-    current.sockets.add(socket)
+    running_in_this_loop(_watches, lambda: LayerWatch(layer)).sockets.add(socket)
 
 
 def unwatch(socket) -> None:

@@ -158,26 +158,23 @@ class JSONNumber(Func):
         self.key, self.scale = key, scale
         super().__init__(expression, **extra)
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        k = self.key
-        sql = (
-            f"CASE WHEN jsonb_typeof({column} -> '{k}') = 'number' "
-            f"THEN ROUND(({column} ->> '{k}')::float8 * {self.scale})::bigint END"
-        )
-        return sql, params
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        k = self.key
-        sql = (
-            f"CASE WHEN json_type({column}, '$.{k}') IN ('integer', 'real') "
-            f"THEN CAST(ROUND(json_extract({column}, '$.{k}') * {self.scale}) AS INTEGER) END"
-        )
-        return sql, params
+    # Per database: {c} is the JSON column, {k} the key, {s} the scale.
+    TEMPLATES = {
+        "postgresql": (
+            "CASE WHEN jsonb_typeof({c} -> '{k}') = 'number' THEN ROUND(({c} ->> '{k}')::float8 * {s})::bigint END"
+        ),
+        "sqlite": (
+            "CASE WHEN json_type({c}, '$.{k}') IN ('integer', 'real') "
+            "THEN CAST(ROUND(json_extract({c}, '$.{k}') * {s}) AS INTEGER) END"
+        ),
+    }
 
     def as_sql(self, compiler, connection, **extra_context):
-        raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}.")
+        template = self.TEMPLATES.get(connection.vendor)
+        if template is None:
+            raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}.")
+        column, params = compiler.compile(self.source_expressions[0])
+        return template.format(c=column, k=self.key, s=self.scale), params
 
 
 def _sample_value(key: str, unit: str) -> models.GeneratedField:

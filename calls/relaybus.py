@@ -19,6 +19,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -27,6 +29,7 @@ from redis import asyncio as aioredis
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 512
+T = TypeVar("T")
 IDLE_PROBE_S = 1.0
 
 
@@ -90,6 +93,19 @@ class _Publisher:
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
 
 
+def running_in_this_loop(registry: dict, start: Callable[[], T]) -> T:
+    """The one background worker of this event loop kept in `registry` (an object with a `task`),
+    started afresh if there is none or its task ended; entries of closed loops (finished tests,
+    sync_to_async bridges) are dropped on the way."""
+    loop = asyncio.get_running_loop()
+    current = registry.get(loop)
+    if current is None or current.task.done():
+        for old_loop in [other for other in registry if other.is_closed()]:
+            del registry[old_loop]
+        current = registry[loop] = start()
+    return current
+
+
 def layer_redis_url() -> str | None:
     """The Redis the channel layer publishes to, when it is exactly one plain address (our settings
     make it so); otherwise None, and relays go through the layer's own group_send (sharded or
@@ -109,12 +125,7 @@ async def publish_to_group(group: str, message: dict) -> None:
     """`channel_layer.group_send(group, message)` for the Redis pub/sub layer on one plain Redis
     address (callers check `layer_redis_url()` once), batched."""
     layer = get_channel_layer()
-    loop = asyncio.get_running_loop()
-    publisher = _publishers.get(loop)
-    if publisher is None or publisher.task.done():
-        for old_loop in [other for other in _publishers if other.is_closed()]:
-            del _publishers[old_loop]  # loops of finished tests or sync_to_async bridges
-        publisher = _publishers[loop] = _Publisher(layer_redis_url())
+    publisher = running_in_this_loop(_publishers, lambda: _Publisher(layer_redis_url()))
     # The layer's own channel name for the group and its own serialisation: its subscribers
     # (in every process) receive this exactly as a group_send.
     channel = layer._get_layer()._get_group_channel_name(group)
