@@ -178,6 +178,9 @@ def give_back_slot(key: str | None) -> None:
             del _slots[key]
 
 
+# Tasks started from callbacks, kept referenced until they finish.
+_background: set[asyncio.Task] = set()
+
 # Tags relays published to a cross-process layer, so this process ignores its own copy.
 PROCESS_ORIGIN = uuid.uuid4().hex
 
@@ -471,9 +474,13 @@ class CallSocket(AsyncWebsocketConsumer):
             raise services.CallError("invalid_state", f"The call is {call['state']}.")
         return call
 
-    async def relay(self, call: dict, frame: dict) -> None:
+    async def relay(self, call: dict, frame: dict, *, acknowledged: bool = True) -> None:
         """To the peer's sockets: directly to those in this process (serialised once), and through the
-        channel layer to other processes. Frames of one sender stay in order on both paths."""
+        channel layer to other processes. Frames of one sender stay in order on both paths.
+
+        `acknowledged`: the sender gets `ok` for this frame, so return only once Redis has it; a
+        fire-and-forget frame returns once queued (the socket's next frame need not wait for Redis),
+        and a failed publish reaches the sender as an `unavailable` error all the same."""
         text = json.dumps(frame, separators=(",", ":"))
         for group in self.peer_groups(call):
             for member in tuple(_local_members.get(group, ())):
@@ -485,15 +492,35 @@ class CallSocket(AsyncWebsocketConsumer):
                 continue
             message = {"type": "deliver", "text": text, "origin": PROCESS_ORIGIN}
             if self.relay_via_bus:
-                await publish_to_group(group, message)  # batched with every other relay in flight
+                publishing = publish_to_group(group, message)  # batched with every other relay in flight
+                if acknowledged or publishing.backlogged:
+                    await publishing.sent
+                else:
+                    publishing.sent.add_done_callback(self.relay_failed)
             else:
                 await self.channel_layer.group_send(group, message)
 
+    def relay_failed(self, sent: asyncio.Future) -> None:
+        """A fire-and-forget relay Redis did not take: the sender hears `unavailable`, as it would
+        have for an acknowledged one (and the layer watch closes the sockets if Redis is gone)."""
+        if sent.cancelled() or sent.exception() is None:
+            return
+        logger.warning("channel layer unavailable for a relayed frame: %s", type(sent.exception()).__name__)
+        if not getattr(self, "cleaned_up", False):
+            task = asyncio.get_running_loop().create_task(
+                self.send_error("unavailable", "The service is briefly unavailable; try again.")
+            )
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
     async def on_signal(self, frame, raw) -> None:
         call = self.media_call(frame.call_id)
-        # Relayed verbatim (the validated client dict), never stored or logged.
+        # Relayed verbatim (the validated client dict), never stored or logged. The browsers send
+        # signals without `id` (fire and forget), so they do not wait for Redis.
         await self.relay(
-            call, {"type": "call.signal", "call_id": frame.call_id, "from": self.party, "signal": raw["signal"]}
+            call,
+            {"type": "call.signal", "call_id": frame.call_id, "from": self.party, "signal": raw["signal"]},
+            acknowledged=frame.id is not None,
         )
 
     async def on_media(self, frame, raw) -> None:

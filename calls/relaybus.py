@@ -5,9 +5,12 @@ so a daphne process relays at most one frame per round trip however many calls i
 about 1,700 frames/s at 20 call pairs on two processes, with 94 ms round trips). The relay path is
 the hot one (every SDP and ICE candidate), so it publishes here instead: the frame goes into a queue
 and one writer task per event loop sends everything queued in one pipeline, one round trip for the
-whole batch. The caller still waits until Redis has its frame (`publish` returns after the batch it
-was in executed), so nothing is acknowledged early; frames leave in the order they were queued, so
-one sender's frames stay in order.
+whole batch. `publish_to_group` returns a future that completes once the batch holding the frame executed; a
+caller that acknowledges the frame (`ok`) awaits it, so nothing is acknowledged early, and a caller
+relaying a fire-and-forget frame may go on at once and learn of a failure from the future. Frames
+leave in the order they were queued, so one sender's frames stay in order either way. When Redis
+falls behind, the queue is bounded: past MAX_QUEUED frames, `publish_to_group` tells the caller to
+wait (`Publishing.backlogged`).
 
 Receivers are untouched: the frame is published, serialised by the channel layer itself, on the very
 Redis channel the layer subscribed for the group, and arrives as any `group_send` would.
@@ -20,7 +23,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -29,6 +32,9 @@ from redis import asyncio as aioredis
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 512
+# Frames waiting for Redis beyond which senders wait for their own frame (back-pressure towards the
+# sockets, whose reads then pause): a slow Redis must not grow the queue without bound.
+MAX_QUEUED = 5_000
 T = TypeVar("T")
 IDLE_PROBE_S = 1.0
 
@@ -41,11 +47,11 @@ class _Publisher:
         self.wakeup = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._run(), name="relaybus-publisher")
 
-    async def publish(self, channel: str, data: bytes) -> None:
+    def publish(self, channel: str, data: bytes) -> asyncio.Future:
         done = asyncio.get_running_loop().create_future()
         self.queue.append((channel, data, done))
         self.wakeup.set()
-        await done
+        return done
 
     async def _run(self) -> None:
         try:
@@ -121,12 +127,19 @@ def layer_redis_url() -> str | None:
     return None
 
 
-async def publish_to_group(group: str, message: dict) -> None:
+class Publishing(NamedTuple):
+    sent: asyncio.Future  # done once Redis has the frame; its exception if the batch failed
+    backlogged: bool  # the queue is past MAX_QUEUED: the caller should await `sent`
+
+
+def publish_to_group(group: str, message: dict) -> Publishing:
     """`channel_layer.group_send(group, message)` for the Redis pub/sub layer on one plain Redis
-    address (callers check `layer_redis_url()` once), batched."""
+    address (callers check `layer_redis_url()` once), batched; see the module's docstring for when
+    to await the result."""
     layer = get_channel_layer()
     publisher = running_in_this_loop(_publishers, lambda: _Publisher(layer_redis_url()))
     # The layer's own channel name for the group and its own serialisation: its subscribers
     # (in every process) receive this exactly as a group_send.
     channel = layer._get_layer()._get_group_channel_name(group)
-    await publisher.publish(channel, layer.serialize(message))
+    sent = publisher.publish(channel, layer.serialize(message))
+    return Publishing(sent, len(publisher.queue) > MAX_QUEUED)
