@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 
-from . import layerwatch, services
+from . import layerwatch, presence, services
 from .events import account_agents_group, account_live_group, agent_group, consumer_group, user_access_group
 from .models import Call, Conversation
 from .relaybus import layer_redis_url, publish_to_group
@@ -311,7 +311,6 @@ class CallSocket(AsyncWebsocketConsumer):
         self.groups_joined = groups
         self.calls: dict[int, dict] = {}  # live calls of this side: {call_id: {state, conversation_id, agent_id}}
         self.bucket = bucket_for(self.slot_key)
-        self.ticker: asyncio.Task | None = None
         # With the in-memory layer every socket lives in this process, so local delivery is complete.
         self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
         # Relays to other processes go through the batched relaybus when it can publish where the
@@ -323,6 +322,8 @@ class CallSocket(AsyncWebsocketConsumer):
         for group in groups:
             _local_members[group].add(self)
         layerwatch.watch(self.channel_layer, self)
+        self.lease_renewed = time.monotonic()  # an agent socket's online lease was just opened
+        presence.join(self)
         ensure_process_sweeper()
 
     async def fail_handshake(self) -> None:
@@ -340,8 +341,7 @@ class CallSocket(AsyncWebsocketConsumer):
         if getattr(self, "cleaned_up", False):
             return
         self.cleaned_up = True
-        if getattr(self, "ticker", None) is not None:
-            self.ticker.cancel()
+        presence.leave(self)
         layerwatch.unwatch(self)
         groups = getattr(self, "groups_joined", [])
         for group in groups:
@@ -384,9 +384,10 @@ class CallSocket(AsyncWebsocketConsumer):
         if call is None:
             return
         if call["state"] in Call.LIVE_STATES:
+            known = self.calls.get(call["id"])
             self.calls[call["id"]] = {k: call[k] for k in ("state", "conversation_id", "agent_id")}
-            if call["state"] in MEDIA_STATES:
-                self.start_ticker()
+            if call["state"] in MEDIA_STATES and (known is None or known["state"] not in MEDIA_STATES):
+                presence.soon()  # this side's lease from now on, not from the next period
         else:
             self.calls.pop(call["id"], None)
 
@@ -578,32 +579,6 @@ class CallSocket(AsyncWebsocketConsumer):
             call_id=frame.call_id, party=self.party, reason=frame.reason or "", **self.party_kwargs()
         )
 
-    # --- heartbeats ---------------------------------------------------------------------------
-
-    def start_ticker(self) -> None:
-        if self.ticker is None or self.ticker.done():
-            self.ticker = asyncio.get_running_loop().create_task(self._tick_forever())
-
-    async def _tick_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except (OperationalError, InterfaceError) as exc:
-                # A database blip: every socket beats, so one line each, no traceback flood.
-                logger.warning("presence heartbeat of a %s socket failed: %s", self.party, type(exc).__name__)
-                await database_sync_to_async(connections.close_all)()
-            except Exception:
-                # One failed renewal must not stop the heartbeat for good: the lease would lapse
-                # and the sweeper would drop a healthy call.
-                logger.exception("presence heartbeat of a %s socket failed", self.party)
-            await asyncio.sleep(settings.CALL_HEARTBEAT_S)
-
-    async def tick(self) -> None:
-        """Renew this side's presence lease on its live calls (and, for agents, the online lease)."""
-        for call_id, call in list(self.calls.items()):
-            if call["state"] in MEDIA_STATES:
-                await database_sync_to_async(services.call_presence_touch)(call_id=call_id, party=self.party)
-
 
 class AgentConsumer(CallSocket):
     """`/ws/agent/`: a logged-in agent (Django session; the Origin was checked by the ASGI stack)."""
@@ -641,14 +616,12 @@ class AgentConsumer(CallSocket):
         try:
             await self.begin([agent_group(user.pk), account_agents_group(user.account_id), user_access_group(user.pk)])
             await database_sync_to_async(services.agent_connection_open)(agent=user, channel_name=self.channel_name)
-            self.lease_renewed = time.monotonic()
             hello = await database_sync_to_async(agent_hello)(agent=user)
         except Exception:
             await self.fail_handshake()
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
-        self.start_ticker()
 
     async def access_recheck(self, event: dict) -> None:
         """The user or the account changed: close if this agent may no longer hold the socket."""
@@ -667,12 +640,6 @@ class AgentConsumer(CallSocket):
                 await database_sync_to_async(services.agent_connection_close)(channel_name=self.channel_name)
             except Exception:  # the lease expires by itself
                 logger.warning("closing an agent connection failed", exc_info=True)
-
-    async def tick(self) -> None:
-        await super().tick()
-        if time.monotonic() - self.lease_renewed >= settings.AGENT_LEASE_S / 3:
-            await database_sync_to_async(services.agent_connection_renew)(channel_name=self.channel_name)
-            self.lease_renewed = time.monotonic()
 
     def party_kwargs(self) -> dict:
         return {"agent": self.user}

@@ -9,6 +9,8 @@ consumers, API views and Celery tasks only call these functions.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -554,16 +556,41 @@ def call_stats_sample(
     )
 
 
-def call_presence_touch(*, call_id: int, party: Party, now: datetime | None = None) -> None:
-    """Renew a side's presence lease on a live call (heartbeats of its sockets, a reconnect).
+def presence_renew(
+    *,
+    agent_calls: Iterable[int] = (),
+    consumer_calls: Iterable[int] = (),
+    agent_channels: Iterable[str] = (),
+    now: datetime | None = None,
+) -> None:
+    """Renew presence leases in a few statements, however many: each side's lease on the live calls
+    listed for it (the process's heartbeat, `calls.presence`), and the online lease of the agent
+    sockets listed by channel name.
 
-    The lease is the account's reconnect grace, snapshotted on the call when it was created.
+    A call's lease is its reconnect grace, snapshotted on the call when it was created; calls that
+    are no longer connecting or active are left alone (the state is checked again by the UPDATE).
     """
     now = now or timezone.now()
-    live = Call.objects.filter(pk=call_id, state__in=Call.MEDIA_STATES)
-    grace = live.values_list("reconnect_grace_s", flat=True).first()
-    if grace is not None:
-        live.update(**{f"{party}_deadline": now + timedelta(seconds=grace)})
+    for party, call_ids in (("agent", agent_calls), ("consumer", consumer_calls)):
+        for chunk in _chunks(sorted(call_ids)):
+            live = Call.objects.filter(pk__in=chunk, state__in=Call.MEDIA_STATES)
+            by_grace: dict[int, list[int]] = defaultdict(list)
+            for pk, grace in live.values_list("pk", "reconnect_grace_s"):
+                by_grace[grace].append(pk)
+            for grace, pks in by_grace.items():
+                Call.objects.filter(pk__in=pks, state__in=Call.MEDIA_STATES).update(
+                    **{f"{party}_deadline": now + timedelta(seconds=grace)}
+                )
+    for chunk in _chunks(sorted(agent_channels)):
+        AgentConnection.objects.filter(channel_name__in=chunk).update(
+            lease_until=now + timedelta(seconds=settings.AGENT_LEASE_S)
+        )
+
+
+def _chunks(items: list, size: int = 500):
+    """Slices of `items` small enough for any backend's limit on query parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def call_ice_refresh(
@@ -640,12 +667,6 @@ def agent_connection_open(*, agent: User, channel_name: str) -> None:
     AgentConnection.objects.update_or_create(
         channel_name=channel_name,
         defaults={"agent": agent, "lease_until": timezone.now() + timedelta(seconds=settings.AGENT_LEASE_S)},
-    )
-
-
-def agent_connection_renew(*, channel_name: str) -> None:
-    AgentConnection.objects.filter(channel_name=channel_name).update(
-        lease_until=timezone.now() + timedelta(seconds=settings.AGENT_LEASE_S)
     )
 
 

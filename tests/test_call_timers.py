@@ -8,13 +8,15 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
 from calls import consumers, services
-from calls.models import Call
+from calls.models import AgentConnection, Call, Conversation
 
 from .test_calls_protocol import accept, online_agent_with_conversation, ring
+from .ws import agent_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,16 +61,16 @@ async def test_heartbeats_renew_the_presence_lease(agent, settings):
 async def test_a_failed_heartbeat_does_not_stop_the_next_ones(agent, settings, monkeypatch, caplog):
     """A database blip during one renewal is logged; the following beats still renew the lease."""
     settings.CALL_HEARTBEAT_S = 0.1
-    real_touch = services.call_presence_touch
+    real_renew = services.presence_renew
     failures = []
 
     def blip_once(**kwargs):
         if not failures:
             failures.append(kwargs)
             raise OperationalError("server closed the connection unexpectedly")  # fault injection
-        return real_touch(**kwargs)
+        return real_renew(**kwargs)
 
-    monkeypatch.setattr(services, "call_presence_touch", blip_once)
+    monkeypatch.setattr(services, "presence_renew", blip_once)
     agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
     call_id = await ring(agent_ws, consumer_ws, conversation_id)
     await accept(consumer_ws, call_id)
@@ -117,3 +119,89 @@ def test_sweeping_twice_changes_nothing_more(agent):
     assert services.call_fire_timers(call_id=call.pk, now=later) is None
     assert Call.objects.get(pk=call.pk).state == "expired"
     assert list(call.events.values_list("state", flat=True)) == ["ringing", "expired"]
+
+
+def live_calls(agent, count: int, *, state: str, grace: int) -> list[int]:
+    """`count` calls of `agent`'s account in `state`, each in its own conversation, leases far gone."""
+    long_ago = timezone.now() - timedelta(hours=1)
+    ids = []
+    for _ in range(count):
+        conversation = Conversation.objects.create(account=agent.account, agent=agent, state="open")
+        call = Call.objects.create(
+            account=agent.account,
+            conversation=conversation,
+            agent=agent,
+            media="video",
+            state=state,
+            reconnect_grace_s=grace,
+            agent_deadline=long_ago,
+            consumer_deadline=long_ago,
+        )
+        ids.append(call.pk)
+    return ids
+
+
+@pytest.mark.parametrize("per_kind", [2, 40])
+def test_one_beat_renews_every_lease_of_the_process_in_a_few_statements(agent, per_kind, django_assert_num_queries):
+    """GIVEN live calls with two reconnect graces, calls that ended, and agent sockets
+    WHEN the process's beat renews them THEN each side's lease is now + the call's own grace, ended
+    calls keep theirs, the agents' online leases move on, in as many statements for 40 calls of
+    each kind as for 2."""
+    short = live_calls(agent, per_kind, state="connecting", grace=20)
+    long = live_calls(agent, per_kind, state="active", grace=45)
+    ended = live_calls(agent, per_kind, state="completed", grace=20)
+    channels = [f"specific.bench!{n}" for n in range(per_kind)]
+    stale = timezone.now() - timedelta(minutes=5)
+    AgentConnection.objects.bulk_create(
+        AgentConnection(channel_name=c, agent=agent, lease_until=stale) for c in channels
+    )
+    now = timezone.now()
+    # Agent side: one read, one UPDATE per grace; consumer side the same; one for the online leases.
+    with django_assert_num_queries(7):
+        services.presence_renew(
+            agent_calls=short + long + ended, consumer_calls=short + long, agent_channels=channels, now=now
+        )
+    rows = {c.pk: c for c in Call.objects.filter(pk__in=short + long + ended)}
+    for pk in short:
+        assert rows[pk].agent_deadline == rows[pk].consumer_deadline == now + timedelta(seconds=20)
+    for pk in long:
+        assert rows[pk].agent_deadline == rows[pk].consumer_deadline == now + timedelta(seconds=45)
+    for pk in ended:
+        assert rows[pk].agent_deadline < now - timedelta(minutes=30)
+    leases = set(AgentConnection.objects.filter(channel_name__in=channels).values_list("lease_until", flat=True))
+    assert leases == {now + timedelta(seconds=settings.AGENT_LEASE_S)}
+
+
+async def test_the_beat_renews_an_agent_sockets_online_lease(agent, settings):
+    """GIVEN an open agent socket whose online lease is about to lapse WHEN a third of the lease has
+    passed THEN the process's beat has renewed it (the agent stays online for routing)."""
+    settings.CALL_HEARTBEAT_S = 0.1
+    settings.AGENT_LEASE_S = 0.6
+    agent_ws, _ = await agent_socket(agent)
+    nearly_gone = timezone.now() + timedelta(seconds=0.1)
+    await sync_to_async(AgentConnection.objects.filter(agent=agent).update)(lease_until=nearly_gone)
+    await asyncio.sleep(0.5)
+    lease = await sync_to_async(AgentConnection.objects.filter(agent=agent).values_list("lease_until", flat=True).get)()
+    assert lease > nearly_gone
+    await agent_ws.close()
+    assert not await sync_to_async(AgentConnection.objects.filter(agent=agent).exists)()
+
+
+async def test_a_reconnect_renews_its_sides_lease_at_once(agent, settings):
+    """GIVEN a connecting call whose agent lease is about to lapse and heartbeats a minute apart
+    WHEN the agent reloads the workspace (a new socket whose hello carries the call) THEN the lease
+    is renewed at once, not at the next period."""
+    settings.CALL_HEARTBEAT_S = 60
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await accept(consumer_ws, call_id)
+    await agent_ws.until("call.state", state="connecting")
+    nearly_gone = timezone.now() + timedelta(seconds=1)
+    await sync_to_async(Call.objects.filter(pk=call_id).update)(agent_deadline=nearly_gone)
+    reloaded_ws, hello = await agent_socket(agent)
+    assert hello["call"]["id"] == call_id and hello["call"]["state"] == "connecting"
+    await asyncio.sleep(0.3)
+    call = await sync_to_async(Call.objects.get)(pk=call_id)
+    assert call.agent_deadline > nearly_gone + timedelta(seconds=call.reconnect_grace_s - 2)
+    for socket in (agent_ws, reloaded_ws, consumer_ws):
+        await socket.close()
