@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from redis import asyncio as aioredis
+from redis.asyncio.connection import ConnectionPool
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +38,71 @@ MAX_BATCH = 512
 MAX_QUEUED = 5_000
 T = TypeVar("T")
 IDLE_PROBE_S = 1.0
+IDLE_PROBE_TIMEOUT_S = 2.0
+
+
+class _Link:
+    """One connection to Redis with the replies still owed on it, read by a task of its own, so a
+    batch is written as soon as it is queued without waiting for the previous batch's replies
+    (Redis answers the commands of one connection in order, so the replies match the queue of
+    futures)."""
+
+    def __init__(self, url: str) -> None:
+        pool = ConnectionPool.from_url(url)  # only to read the address the way redis-py does
+        self.connection = pool.connection_class(**pool.connection_kwargs)
+        self.owed: deque[asyncio.Future | None] = deque()  # one per command written; None: a PING
+        self.replies_owed = asyncio.Event()
+        self.failure: BaseException | None = None
+        self.reader: asyncio.Task | None = None
+
+    async def write(self, commands: list[tuple], futures: list[asyncio.Future | None]) -> None:
+        if self.reader is None:
+            await self.connection.connect()
+            self.reader = asyncio.get_running_loop().create_task(self._read_forever(), name="relaybus-replies")
+        self.owed.extend(futures)
+        self.replies_owed.set()
+        await self.connection.send_packed_command(self.connection.pack_commands(commands), check_health=False)
+
+    async def _read_forever(self) -> None:
+        try:
+            while True:
+                if not self.owed:
+                    self.replies_owed.clear()
+                    await self.replies_owed.wait()
+                    continue
+                await self.connection.read_response(timeout=math.inf)
+                done = self.owed.popleft()
+                if done is not None and not done.done():
+                    done.set_result(None)
+        except BaseException as exc:
+            self.fail(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    def fail(self, exc: BaseException) -> None:
+        """Every frame still owed a reply gets the error (it may or may not have reached Redis;
+        it is never sent again, which could deliver it twice)."""
+        if self.failure is None:
+            self.failure = exc
+            logger.warning("relay publish of %d frames failed: %s", len(self.owed), type(exc).__name__)
+        while self.owed:
+            done = self.owed.popleft()
+            if done is not None and not done.done():
+                done.set_exception(
+                    exc if isinstance(exc, Exception) else ConnectionError("the relay publisher stopped")
+                )
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        with contextlib.suppress(Exception):
+            await self.connection.disconnect(nowait=True)
 
 
 class _Publisher:
     def __init__(self, url: str) -> None:
-        self.redis = aioredis.Redis.from_url(url)
+        self.url = url
+        self.link: _Link | None = None
         self.last_sent = 0.0
         self.queue: deque[tuple[str, bytes, asyncio.Future]] = deque()
         self.wakeup = asyncio.Event()
@@ -53,14 +114,32 @@ class _Publisher:
         self.wakeup.set()
         return done
 
+    def pending(self) -> int:
+        """Frames queued or written and not yet acknowledged by Redis."""
+        return len(self.queue) + (len(self.link.owed) if self.link is not None else 0)
+
     async def _run(self) -> None:
         try:
             await self._drain_forever()
         finally:  # cancelled or broken: nobody may wait for a batch that will never be sent
+            stopped = ConnectionError("the relay publisher stopped")
             while self.queue:
                 _, _, done = self.queue.popleft()
                 if not done.done():
-                    done.set_exception(ConnectionError("the relay publisher stopped"))
+                    done.set_exception(stopped)
+            if self.link is not None:
+                self.link.fail(stopped)
+                await self.link.close()
+
+    async def _current_link(self) -> _Link:
+        """The live connection; a failed one is dropped for a new one (a reconnect after a Redis
+        restart)."""
+        if self.link is not None and self.link.failure is not None:
+            await self.link.close()
+            self.link = None
+        if self.link is None:
+            self.link = _Link(self.url)
+        return self.link
 
     async def _drain_forever(self) -> None:
         while True:
@@ -69,31 +148,31 @@ class _Publisher:
             await self._probe_if_idle()
             while self.queue:
                 batch = [self.queue.popleft() for _ in range(min(len(self.queue), MAX_BATCH))]
-                pipe = self.redis.pipeline(transaction=False)
-                for channel, data, _ in batch:
-                    pipe.publish(channel, data)
+                futures = [done for _, _, done in batch]
+                link = await self._current_link()
                 try:
-                    await pipe.execute()
+                    await link.write([("PUBLISH", channel, data) for channel, data, _ in batch], futures)
                 except Exception as exc:  # Redis down: every waiting sender gets the error
-                    logger.warning("relay publish of %d frames failed: %s", len(batch), type(exc).__name__)
-                    for _, _, done in batch:
+                    link.fail(exc)
+                    for done in futures:  # those of a batch that never got as far as the socket
                         if not done.done():
                             done.set_exception(exc)
                     continue
                 self.last_sent = asyncio.get_running_loop().time()
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
 
     async def _probe_if_idle(self) -> None:
         """After a quiet second, PING before the batch: if Redis restarted meanwhile, the dead
         connection fails the PING (and is dropped) instead of the batch, which then goes out on a
         fresh one. A failed batch is never retried: it may have reached Redis, and a retry could
         deliver its frames twice."""
-        if asyncio.get_running_loop().time() - self.last_sent < IDLE_PROBE_S:
+        if asyncio.get_running_loop().time() - self.last_sent < IDLE_PROBE_S or self.link is None:
             return
-        with contextlib.suppress(Exception):  # a Redis really down is reported by the batch itself
-            await self.redis.ping()
+        probe = asyncio.get_running_loop().create_future()
+        try:
+            await self.link.write([("PING",)], [probe])
+            await asyncio.wait_for(probe, IDLE_PROBE_TIMEOUT_S)
+        except Exception as exc:  # a Redis really down is reported by the batch itself
+            self.link.fail(exc)
 
 
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
@@ -142,4 +221,4 @@ def publish_to_group(group: str, message: dict) -> Publishing:
     # (in every process) receive this exactly as a group_send.
     channel = layer._get_layer()._get_group_channel_name(group)
     sent = publisher.publish(channel, layer.serialize(message))
-    return Publishing(sent, len(publisher.queue) > MAX_QUEUED)
+    return Publishing(sent, publisher.pending() > MAX_QUEUED)
