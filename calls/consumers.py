@@ -10,7 +10,6 @@ Nothing of a relayed frame (SDP, candidates) is logged or stored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import logging
@@ -226,9 +225,8 @@ async def dispatch_in_turn(dispatch, *sources) -> None:
     finally:
         for task in pumps:
             task.cancel()
-        for task in pumps:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Every pump finished before returning (the one that raised has its error raised above).
+        await asyncio.gather(*pumps, return_exceptions=True)
 
 
 async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
