@@ -199,9 +199,9 @@ class Pair:
     call_id: int
 
 
-async def open_pairs(kind: str, server: Server, data: dict, count: int) -> list[Pair]:
+async def open_pairs(kind: str, server: Server, data: dict, count: int, offset: int = 0) -> list[Pair]:
     pairs = []
-    for n in range(count):
+    for n in range(offset, offset + count):
         if kind == "bare":
             port = server.ports[0]
             a = await websockets.connect(f"ws://127.0.0.1:{port}/pair/{n}/a", compression=None)
@@ -402,13 +402,6 @@ async def measure(kind: str, server: Server, data: dict, sizes: dict, redis_url:
     project = kind != "bare"
     result: dict = {"server": server.name}
     pairs = await open_pairs(kind, server, data, max(sizes["pairs"]))
-    rtts = await round_trips(pairs[0], project, sizes["round_trips"])
-    rtts.sort()
-    result["round_trip"] = {
-        "p50_ms": round(statistics.median(rtts), 3),
-        "p99_ms": round(rtts[int(len(rtts) * 0.99)], 3),
-        "samples": len(rtts),
-    }
     result["throughput"] = []
     for count in sizes["pairs"]:
         # Throughput "while p95 < 100 ms": with the p95 over it, the same pairs again with half as
@@ -435,6 +428,34 @@ async def measure(kind: str, server: Server, data: dict, sizes: dict, redis_url:
         result["idle_memory"] = [await idle_memory(kind, server, data, n) for n in sizes["idle"]]
     result["rss_kib"] = server.rss_kib()
     return result
+
+
+BLOCKS = 10
+
+
+async def side_by_side_round_trips(servers: dict[str, Server], data: dict, count: int) -> dict:
+    """Round trips of one pair on every server, measured in turns (BLOCKS blocks each, after a
+    warm-up), so a moment of noise on a shared machine falls on all of them alike rather than on
+    whichever server happened to run then: the ratios compare like with like."""
+    pairs = {}
+    for kind, server in servers.items():  # each project server on a call of its own
+        pairs[kind] = (await open_pairs(kind, server, data, 1, offset=len(pairs) - 1 if kind != "bare" else 0))[0]
+    for kind, pair in pairs.items():
+        await round_trips(pair, kind != "bare", max(10, count // BLOCKS))
+    samples: dict[str, list[float]] = {kind: [] for kind in servers}
+    for _ in range(BLOCKS):
+        for kind, pair in pairs.items():
+            samples[kind] += await round_trips(pair, kind != "bare", max(1, count // BLOCKS))
+    await close_pairs(list(pairs.values()))
+    out = {}
+    for kind, rtts in samples.items():
+        rtts.sort()
+        out[kind] = {
+            "p50_ms": round(statistics.median(rtts), 3),
+            "p99_ms": round(rtts[int(len(rtts) * 0.99)], 3),
+            "samples": len(rtts),
+        }
+    return out
 
 
 def markdown(results: dict) -> str:
@@ -570,19 +591,29 @@ def main() -> int:
         **run_header(),
         "sizes": sizes,
     }
-    runs = [("bare", lambda: start_bare()), ("one", lambda: start_daphne(env, 1, "project, 1 daphne, in-memory"))]
-    if args.redis:
-        import redis
+    # Every server runs for the whole run (the ones not being measured sit idle), so the round
+    # trips can be measured side by side.
+    servers: dict[str, Server] = {}
+    try:
+        servers["bare"] = start_bare()
+        servers["one"] = start_daphne(env, 1, "project, 1 daphne, in-memory")
+        if args.redis:
+            import redis
 
-        redis.Redis.from_url(args.redis).flushdb()
-        runs.append(("two", lambda: start_daphne({**env, "REDIS_URL": args.redis}, 2, "project, 2 daphne + Redis")))
-    for kind, start in runs:
-        server = start()
-        try:
-            results[kind] = asyncio.run(measure(kind, server, data, sizes, args.redis if kind == "two" else None))
-        finally:
+            redis.Redis.from_url(args.redis).flushdb()
+            servers["two"] = start_daphne({**env, "REDIS_URL": args.redis}, 2, "project, 2 daphne + Redis")
+        round_trip = asyncio.run(side_by_side_round_trips(servers, data, sizes["round_trips"]))
+        print("round trips: done", file=sys.stderr)
+        for kind, server in servers.items():
+            redis_url = args.redis if kind == "two" else None
+            results[kind] = {
+                **asyncio.run(measure(kind, server, data, sizes, redis_url)),
+                "round_trip": round_trip[kind],
+            }
+            print(f"{kind}: done", file=sys.stderr)
+    finally:
+        for server in servers.values():
             server.stop()
-        print(f"{kind}: done", file=sys.stderr)
     write_results(args, "signaling", results, markdown(results))
     return 0
 
