@@ -50,12 +50,12 @@ class _Link:
     def __init__(self, url: str) -> None:
         pool = ConnectionPool.from_url(url)  # only to read the address the way redis-py does
         self.connection = pool.connection_class(**pool.connection_kwargs)
-        self.owed: deque[asyncio.Future | None] = deque()  # one per command written; None: a PING
+        self.owed: deque[asyncio.Future] = deque()  # one per command written, in order
         self.replies_owed = asyncio.Event()
         self.failure: BaseException | None = None
         self.reader: asyncio.Task | None = None
 
-    async def write(self, commands: list[tuple], futures: list[asyncio.Future | None]) -> None:
+    async def write(self, commands: list[tuple], futures: list[asyncio.Future]) -> None:
         if self.reader is None:
             await self.connection.connect()
             self.reader = asyncio.get_running_loop().create_task(self._read_forever(), name="relaybus-replies")
@@ -72,7 +72,7 @@ class _Link:
                     continue
                 await self.connection.read_response(timeout=math.inf)
                 done = self.owed.popleft()
-                if done is not None and not done.done():
+                if not done.done():
                     done.set_result(None)
         except BaseException as exc:
             self.fail(exc)
@@ -84,10 +84,12 @@ class _Link:
         it is never sent again, which could deliver it twice)."""
         if self.failure is None:
             self.failure = exc
-            logger.warning("relay publish of %d frames failed: %s", len(self.owed), type(exc).__name__)
+            # An idle connection that closed owes nothing: not worth a warning, it is replaced.
+            log = logger.warning if self.owed else logger.debug
+            log("relay publish of %d frames failed: %s", len(self.owed), type(exc).__name__)
         while self.owed:
             done = self.owed.popleft()
-            if done is not None and not done.done():
+            if not done.done():
                 done.set_exception(
                     exc if isinstance(exc, Exception) else ConnectionError("the relay publisher stopped")
                 )
