@@ -210,16 +210,31 @@ async def dispatch_in_turn(dispatch, *sources) -> None:
     `await_many_dispatch` waits on `asyncio.wait` and makes a new task for every message, which was
     a tenth of a relay's cost. Returns, or raises, when a dispatch raises (StopConsumer included)."""
     turn = asyncio.Lock()
+    stopping = False
 
     async def pump(source) -> None:
+        nonlocal stopping
         while True:
             message = await source()
             async with turn:
-                await dispatch(message)
+                if stopping:
+                    return
+                try:
+                    await dispatch(message)
+                except BaseException:
+                    stopping = True  # before the lock goes to a pump waiting with a message
+                    raise
 
     pumps = [asyncio.ensure_future(pump(source)) for source in sources]
     try:
         done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        # Nothing is handled after the end (a StopConsumer, an error), but a handler of the other
+        # source still running when a source failed on its own finishes first, as with Channels,
+        # which awaits handlers inline.
+        stopping = True
+        async with turn:
+            for task in pumps:
+                task.cancel()
         for task in done:
             task.result()
     finally:
@@ -504,13 +519,22 @@ class CallSocket(AsyncWebsocketConsumer):
         have for an acknowledged one (and the layer watch closes the sockets if Redis is gone)."""
         if sent.cancelled() or sent.exception() is None:
             return
+        # During an outage every trickled candidate fails: one report a second per socket is enough
+        # for the client to know (and the layer watch closes the sockets if Redis stays gone).
+        now = time.monotonic()
+        if getattr(self, "cleaned_up", False) or now - getattr(self, "relay_failure_reported", -1e9) < 1:
+            return
+        self.relay_failure_reported = now
         logger.warning("channel layer unavailable for a relayed frame: %s", type(sent.exception()).__name__)
-        if not getattr(self, "cleaned_up", False):
-            task = asyncio.get_running_loop().create_task(
-                self.send_error("unavailable", "The service is briefly unavailable; try again.")
-            )
-            _background.add(task)
-            task.add_done_callback(_background.discard)
+        task = asyncio.get_running_loop().create_task(self.report_unavailable())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    async def report_unavailable(self) -> None:
+        try:
+            await self.send_error("unavailable", "The service is briefly unavailable; try again.")
+        except Exception:  # the socket is closing: nothing to tell
+            logger.debug("reporting a failed relay to a closing socket failed", exc_info=True)
 
     async def on_signal(self, frame, raw) -> None:
         call = self.media_call(frame.call_id)

@@ -40,22 +40,28 @@ MIN_GAP_S = 0.05
 
 
 class PresenceBeat:
-    def __init__(self) -> None:
-        self.sockets: weakref.WeakSet = weakref.WeakSet()
+    def __init__(self, sockets: weakref.WeakSet) -> None:
+        # The loop's sockets live in `_sockets`, not in the beat: a beat that stopped for any reason
+        # is replaced by one that renews the very same sockets.
+        self.sockets = sockets
         self.due = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._run(), name="presence-beat")
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+            # meets a completed wait, and the beat would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.due.wait(), settings.CALL_HEARTBEAT_S)
+                async with asyncio.timeout(settings.CALL_HEARTBEAT_S):
+                    await self.due.wait()
             self.due.clear()
             try:
                 await self.beat()
             except (OperationalError, InterfaceError) as exc:
                 # A database blip: one line, no traceback flood; the next beat renews everything.
                 logger.warning("presence heartbeat failed: %s", type(exc).__name__)
-                await database_sync_to_async(connections.close_all)()
+                with contextlib.suppress(Exception):
+                    await database_sync_to_async(connections.close_all)()
             except Exception:
                 # One failed renewal must not stop the heartbeat for good: the leases would lapse and
                 # the sweeper would drop healthy calls.
@@ -84,23 +90,29 @@ class PresenceBeat:
 
 
 _beats: dict[asyncio.AbstractEventLoop, PresenceBeat] = {}
+_sockets: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakSet] = weakref.WeakKeyDictionary()
+
+
+def _beat() -> PresenceBeat:
+    """This loop's beat, started (again, if it ever stopped) over this loop's sockets."""
+    loop = asyncio.get_running_loop()
+    sockets = _sockets.setdefault(loop, weakref.WeakSet())
+    return running_in_this_loop(_beats, lambda: PresenceBeat(sockets))
 
 
 def join(socket) -> None:
     """Renew this accepted socket's leases from now on (its `calls`, and the online lease of an agent
     socket, which has `lease_renewed`)."""
-    running_in_this_loop(_beats, PresenceBeat).sockets.add(socket)
+    _beat().sockets.add(socket)
 
 
 def leave(socket) -> None:
-    current = _beats.get(asyncio.get_running_loop())
-    if current is not None:
-        current.sockets.discard(socket)
+    sockets = _sockets.get(asyncio.get_running_loop())
+    if sockets is not None:
+        sockets.discard(socket)
 
 
 def soon() -> None:
     """A socket of this loop has just learnt of a live call: renew at once rather than at the next
     period."""
-    current = _beats.get(asyncio.get_running_loop())
-    if current is not None:
-        current.due.set()
+    _beat().due.set()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
@@ -29,6 +28,8 @@ from typing import NamedTuple, TypeVar
 from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.asyncio.connection import ConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ MAX_BATCH = 512
 MAX_QUEUED = 5_000
 T = TypeVar("T")
 IDLE_PROBE_S = 1.0
-IDLE_PROBE_TIMEOUT_S = 2.0
 
 
 class _Link:
@@ -70,7 +70,9 @@ class _Link:
                     self.replies_owed.clear()
                     await self.replies_owed.wait()
                     continue
-                await self.connection.read_response(timeout=math.inf)
+                # The connection's socket_timeout (redis-py's 5 s): read only while replies are owed,
+                # so running out of it means Redis is late, and the link fails rather than hang.
+                await self.connection.read_response()
                 done = self.owed.popleft()
                 if not done.done():
                     done.set_result(None)
@@ -81,7 +83,9 @@ class _Link:
 
     def fail(self, exc: BaseException) -> None:
         """Every frame still owed a reply gets the error (it may or may not have reached Redis;
-        it is never sent again, which could deliver it twice)."""
+        it is never sent again, which could deliver it twice), as a RedisError, which the sockets
+        answer `unavailable`."""
+        exc = as_redis_error(exc)
         if self.failure is None:
             self.failure = exc
             # An idle connection that closed owes nothing: not worth a warning, it is replaced.
@@ -90,9 +94,7 @@ class _Link:
         while self.owed:
             done = self.owed.popleft()
             if not done.done():
-                done.set_exception(
-                    exc if isinstance(exc, Exception) else ConnectionError("the relay publisher stopped")
-                )
+                done.set_exception(exc)
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -124,7 +126,7 @@ class _Publisher:
         try:
             await self._drain_forever()
         finally:  # cancelled or broken: nobody may wait for a batch that will never be sent
-            stopped = ConnectionError("the relay publisher stopped")
+            stopped = RedisConnectionError("the relay publisher stopped")
             while self.queue:
                 _, _, done = self.queue.popleft()
                 if not done.done():
@@ -158,7 +160,7 @@ class _Publisher:
                     link.fail(exc)
                     for done in futures:  # those of a batch that never got as far as the socket
                         if not done.done():
-                            done.set_exception(exc)
+                            done.set_exception(as_redis_error(exc))
                     continue
                 self.last_sent = asyncio.get_running_loop().time()
 
@@ -167,14 +169,32 @@ class _Publisher:
         connection fails the PING (and is dropped) instead of the batch, which then goes out on a
         fresh one. A failed batch is never retried: it may have reached Redis, and a retry could
         deliver its frames twice."""
-        if asyncio.get_running_loop().time() - self.last_sent < IDLE_PROBE_S or self.link is None:
-            return
+        link = self.link
+        if asyncio.get_running_loop().time() - self.last_sent < IDLE_PROBE_S or link is None or link.failure:
+            return  # no link, or one already failed: the batch goes out on a fresh connection
         probe = asyncio.get_running_loop().create_future()
+        probe.add_done_callback(_retrieve)
         try:
-            await self.link.write([("PING",)], [probe])
-            await asyncio.wait_for(probe, IDLE_PROBE_TIMEOUT_S)
+            await link.write([("PING",)], [probe])
+            await probe  # answered, or failed by the reader (Redis gone, or late past socket_timeout)
         except Exception as exc:  # a Redis really down is reported by the batch itself
-            self.link.fail(exc)
+            link.fail(exc)
+
+
+def as_redis_error(exc: BaseException) -> RedisError:
+    """The failure as redis-py's own kind (a bare TimeoutError or a cancellation otherwise), which
+    the sockets report as `unavailable`."""
+    if isinstance(exc, RedisError):
+        return exc
+    failure = RedisConnectionError(f"relay publish failed: {type(exc).__name__}")
+    failure.__cause__ = exc
+    return failure
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    """Mark a future's exception as seen (a probe's failure is reported through its link)."""
+    if not future.cancelled():
+        future.exception()
 
 
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}

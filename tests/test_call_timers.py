@@ -15,6 +15,7 @@ from django.utils import timezone
 from calls import consumers, services
 from calls.models import AgentConnection, Call, Conversation
 
+from .factories import UserFactory
 from .test_calls_protocol import accept, online_agent_with_conversation, ring
 from .ws import agent_socket
 
@@ -204,4 +205,32 @@ async def test_a_reconnect_renews_its_sides_lease_at_once(agent, settings):
     call = await sync_to_async(Call.objects.get)(pk=call_id)
     assert call.agent_deadline > nearly_gone + timedelta(seconds=call.reconnect_grace_s - 2)
     for socket in (agent_ws, reloaded_ws, consumer_ws):
+        await socket.close()
+
+
+async def test_a_beat_that_stopped_is_replaced_and_renews_every_socket_again(agent, settings):
+    """GIVEN a call whose process beat stopped (its task gone) WHEN another socket of the process
+    joins THEN the new beat renews the leases of the sockets that were already open too."""
+    from calls import presence
+
+    settings.CALL_HEARTBEAT_S = 0.1
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await accept(consumer_ws, call_id)
+    await agent_ws.until("call.state", state="connecting")
+    beat = presence._beats[asyncio.get_running_loop()]
+    beat.task.cancel()
+    await asyncio.wait_for(asyncio.gather(beat.task, return_exceptions=True), 5)
+    nearly_gone = timezone.now() + timedelta(seconds=1)
+    await sync_to_async(Call.objects.filter(pk=call_id).update)(
+        agent_deadline=nearly_gone, consumer_deadline=nearly_gone
+    )
+    colleague = await sync_to_async(UserFactory)(account=agent.account)
+    colleague_ws, _ = await asyncio.wait_for(agent_socket(colleague), 5)
+    await asyncio.sleep(0.4)
+    call = await sync_to_async(Call.objects.get)(pk=call_id)
+    assert presence._beats[asyncio.get_running_loop()] is not beat
+    assert call.agent_deadline > nearly_gone + timedelta(seconds=call.reconnect_grace_s - 2)
+    assert call.consumer_deadline > nearly_gone + timedelta(seconds=call.reconnect_grace_s - 2)
+    for socket in (agent_ws, consumer_ws, colleague_ws):
         await socket.close()

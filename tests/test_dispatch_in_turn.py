@@ -83,3 +83,41 @@ def test_a_failing_handler_ends_the_loop_with_its_error_and_leaves_no_task():
         return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
 
     assert asyncio.run(scenario()) == []
+
+
+def test_nothing_is_handled_after_the_end_and_a_running_handler_is_not_cut_short():
+    async def scenario() -> tuple[list, list]:
+        # 1. StopConsumer from one source while the other has a message waiting: not handled.
+        first, second = asyncio.Queue(), asyncio.Queue()
+        first.put_nowait("stop")
+        second.put_nowait("late")
+        handled: list = []
+
+        async def dispatch(message) -> None:
+            if message == "stop":
+                raise StopConsumer
+            handled.append(message)
+
+        with pytest.raises(StopConsumer):
+            await dispatch_in_turn(dispatch, first.get, second.get)
+
+        # 2. A source failing on its own while the other's handler runs: the handler finishes.
+        slow = asyncio.Queue()
+        slow.put_nowait("slow")
+        finished: list = []
+
+        async def dispatch_slowly(message) -> None:
+            await asyncio.sleep(0.05)
+            finished.append(message)
+
+        async def failing_source():
+            await asyncio.sleep(0.01)
+            raise RuntimeError("the layer broke")
+
+        with pytest.raises(RuntimeError, match="the layer broke"):
+            await dispatch_in_turn(dispatch_slowly, slow.get, failing_source)
+        return handled, finished
+
+    handled, finished = asyncio.run(scenario())
+    assert handled == []
+    assert finished == ["slow"]

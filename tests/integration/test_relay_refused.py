@@ -14,8 +14,12 @@ THEN the peer in the same process still gets both frames (local delivery does no
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+import redis
 from channels.layers import channel_layers
+from redis.exceptions import RedisError
 
 from calls import relaybus
 
@@ -89,3 +93,70 @@ async def test_a_relay_redis_refuses_is_answered_unavailable(agent, private_laye
     for socket in (agent_ws, consumer_ws):
         assert socket.communicator.output_queue.empty()
         await socket.close()
+
+
+# --- the publisher itself, against a Redis that hangs and one that restarts ------------------------
+
+
+def test_a_redis_that_stops_answering_fails_the_frames_instead_of_holding_them():
+    """GIVEN a 'Redis' that accepts the connection and reads but never answers WHEN frames are
+    published THEN each frame's future fails with a RedisError (answered `unavailable`) once the
+    connection's socket timeout has passed, instead of waiting for TCP to give up."""
+    require_real_services()
+
+    async def scenario() -> list[BaseException | None]:
+        async def swallow(reader, writer) -> None:
+            while await reader.read(65536):
+                pass
+
+        server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        publisher = relaybus._Publisher(f"redis://127.0.0.1:{port}/0?socket_timeout=0.5")
+        try:
+            sent = [publisher.publish("asgi__group__x", b"frame") for _ in range(3)]
+            done, pending = await asyncio.wait(sent, timeout=10)
+            assert not pending, "a frame is still waiting for a Redis that never answers"
+            return [future.exception() for future in sent]
+        finally:
+            publisher.task.cancel()
+            await asyncio.gather(publisher.task, return_exceptions=True)
+            server.close()
+            await server.wait_closed()
+
+    failures = asyncio.run(scenario())
+    assert all(isinstance(failure, RedisError) for failure in failures), failures
+
+
+def test_after_a_redis_restart_the_first_relay_goes_out_at_once_on_a_fresh_connection():
+    """GIVEN the publisher's connection died with Redis WHEN Redis is back and, after a quiet
+    second, a frame is published THEN it reaches a subscriber, on a new connection, without waiting
+    on the dead one (no stall, no error nobody reads)."""
+    require_real_services()
+    private = PrivateRedis()
+    private.start()
+
+    async def scenario() -> tuple[BaseException | None, bytes]:
+        publisher = relaybus._Publisher(f"redis://127.0.0.1:{private.port}/0")
+        try:
+            await asyncio.wait_for(publisher.publish("asgi__group__x", b"before"), 5)
+            private.kill()
+            during = await asyncio.wait_for(
+                asyncio.gather(publisher.publish("asgi__group__x", b"lost"), return_exceptions=True), 10
+            )
+            private.start()
+            listener = redis.Redis(port=private.port).pubsub()
+            listener.subscribe("asgi__group__x")
+            assert listener.get_message(timeout=2)["type"] == "subscribe"
+            await asyncio.sleep(relaybus.IDLE_PROBE_S + 0.2)
+            await asyncio.wait_for(publisher.publish("asgi__group__x", b"after"), 1)
+            arrived = listener.get_message(timeout=2)
+            listener.close()
+            return during[0], arrived["data"]
+        finally:
+            publisher.task.cancel()
+            await asyncio.gather(publisher.task, return_exceptions=True)
+            private.process.stop()
+
+    during, arrived = asyncio.run(scenario())
+    assert isinstance(during, RedisError)
+    assert arrived == b"after"
