@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 ORIGIN = "http://127.0.0.1"
 P95_LIMIT_MS = 100  # throughput is measured while the p95 round trip stays under this
+REPEATS = 3  # throughput measurements per row; the row is their median
 
 
 def raise_fd_limit() -> None:
@@ -408,13 +409,15 @@ async def measure(kind: str, server: Server, data: dict, sizes: dict, redis_url:
         # many frames in flight each, down to one; the row says which window it was.
         window = sizes["window"]
         while True:
+            # The median of REPEATS measurements: one noisy moment of a shared machine moves one of
+            # them, not the figure.
             before = redis_calls(redis_url) if redis_url else None
-            row = await throughput(pairs[:count], project, sizes["seconds"], window)
-            row["window"] = window
+            tries = [await throughput(pairs[:count], project, sizes["seconds"], window) for _ in range(REPEATS)]
+            tries.sort(key=lambda t: t["relayed_frames_per_s"])
+            row = {**tries[len(tries) // 2], "window": window, "tries": [t["relayed_frames_per_s"] for t in tries]}
             if redis_url:
-                row["redis_commands_per_frame"] = round(
-                    (redis_calls(redis_url) - before) / max(1, row["relayed_frames_per_s"] * sizes["seconds"]), 2
-                )
+                relayed = sum(t["relayed_frames_per_s"] for t in tries) * sizes["seconds"]
+                row["redis_commands_per_frame"] = round((redis_calls(redis_url) - before) / max(1, relayed), 2)
             if row["rtt_p95_ms"] < P95_LIMIT_MS or window == 1:
                 break
             window //= 2
@@ -578,7 +581,7 @@ def main() -> int:
         sizes = {
             "pairs": [1, 20, 200],
             "round_trips": 2000,
-            "seconds": 5.0,
+            "seconds": 3.0,
             "window": 4,
             "loss_pairs": 20,
             "idle": [1000, 5000],

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
@@ -39,6 +40,7 @@ MAX_BATCH = 512
 MAX_QUEUED = 5_000
 T = TypeVar("T")
 IDLE_PROBE_S = 1.0
+DEFAULT_REPLY_TIMEOUT_S = 5.0
 
 
 class _Link:
@@ -70,12 +72,15 @@ class _Link:
                     self.replies_owed.clear()
                     await self.replies_owed.wait()
                     continue
-                # The connection's socket_timeout (redis-py's 5 s): read only while replies are owed,
-                # so running out of it means Redis is late, and the link fails rather than hang.
-                await self.connection.read_response()
-                done = self.owed.popleft()
-                if not done.done():
-                    done.set_result(None)
+                # The replies owed now, under one deadline (the connection's socket_timeout, redis-py's
+                # 5 s): read only while replies are owed, so running out of it means Redis is late,
+                # and the link fails rather than hang. One deadline per drain, not per reply.
+                async with asyncio.timeout(self.connection.socket_timeout or DEFAULT_REPLY_TIMEOUT_S):
+                    for _ in range(len(self.owed)):
+                        await self.connection.read_response(timeout=math.inf)
+                        done = self.owed.popleft()
+                        if not done.done():
+                            done.set_result(None)
         except BaseException as exc:
             self.fail(exc)
             if not isinstance(exc, Exception):
@@ -104,8 +109,12 @@ class _Link:
 
 
 class _Publisher:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, group_prefix: str = "", serialize: Callable[[dict], bytes] | None = None) -> None:
         self.url = url
+        # The layer's own channel name prefix for groups and its own serialisation: its subscribers
+        # (in every process) receive what is published here exactly as a group_send.
+        self.group_prefix = group_prefix
+        self.serialize = serialize
         self.link: _Link | None = None
         self.last_sent = 0.0
         self.queue: deque[tuple[str, bytes, asyncio.Future]] = deque()
@@ -233,14 +242,15 @@ class Publishing(NamedTuple):
     backlogged: bool  # the queue is past MAX_QUEUED: the caller should await `sent`
 
 
+def _start_publisher() -> _Publisher:
+    layer = get_channel_layer()
+    return _Publisher(layer_redis_url(), layer._get_layer()._get_group_channel_name(""), layer.serialize)
+
+
 def publish_to_group(group: str, message: dict) -> Publishing:
     """`channel_layer.group_send(group, message)` for the Redis pub/sub layer on one plain Redis
     address (callers check `layer_redis_url()` once), batched; see the module's docstring for when
     to await the result."""
-    layer = get_channel_layer()
-    publisher = running_in_this_loop(_publishers, lambda: _Publisher(layer_redis_url()))
-    # The layer's own channel name for the group and its own serialisation: its subscribers
-    # (in every process) receive this exactly as a group_send.
-    channel = layer._get_layer()._get_group_channel_name(group)
-    sent = publisher.publish(channel, layer.serialize(message))
+    publisher = running_in_this_loop(_publishers, _start_publisher)
+    sent = publisher.publish(publisher.group_prefix + group, publisher.serialize(message))
     return Publishing(sent, publisher.pending() > MAX_QUEUED)
