@@ -516,7 +516,7 @@ class CallSocket(AsyncWebsocketConsumer):
 
     def relay_failed(self, sent: asyncio.Future) -> None:
         """A fire-and-forget relay Redis did not take: the sender hears `unavailable`, as it would
-        have for an acknowledged one (and the layer watch closes the sockets if Redis is gone)."""
+        have for an acknowledged one."""
         if sent.cancelled() or sent.exception() is None:
             return
         # During an outage every trickled candidate fails: one report a second per socket is enough

@@ -34,7 +34,6 @@ from .relaybus import running_in_this_loop
 
 logger = logging.getLogger(__name__)
 
-MEDIA_STATES = {Call.State.CONNECTING, Call.State.ACTIVE}
 # However many sockets ask for a beat at once, beats are at least this far apart.
 MIN_GAP_S = 0.05
 
@@ -75,7 +74,7 @@ class PresenceBeat:
         now = time.monotonic()
         for socket in list(self.sockets):
             calls[socket.party].update(
-                call_id for call_id, call in socket.calls.items() if call["state"] in MEDIA_STATES
+                call_id for call_id, call in socket.calls.items() if call["state"] in Call.MEDIA_STATES
             )
             if socket.party == "agent" and now - socket.lease_renewed >= settings.AGENT_LEASE_S / 3:
                 agent_channels.append(socket.channel_name)
