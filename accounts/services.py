@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -29,6 +30,24 @@ def account_create(*, slug: str, name: str) -> tuple[Account, bool]:
     return account, True
 
 
+# The one answer for every address an account may not take. Email addresses are logins, unique across
+# the platform, so an address of another tenant or of support staff cannot be given to a new user;
+# saying why would tell one tenant who another tenant's (or the platform's) users are. The same words
+# refuse reserved domains, so the answer does not even say that the address is someone's login.
+EMAIL_UNAVAILABLE = "This email address cannot be used. Choose another address."
+
+
+def _check_email_available(*, account: Account, email: str) -> None:
+    """Refuse an address already in use or reserved, without revealing whose it is."""
+    existing = User.objects.filter(email__iexact=email).only("account_id").first()
+    if existing is not None and existing.account_id == account.pk:
+        # The admin sees their own account's users anyway: say so plainly.
+        raise ValidationError({"email": f"{email} is already a user of this account."})
+    domain = email.rpartition("@")[2]
+    if existing is not None or domain in settings.RESERVED_EMAIL_DOMAINS:
+        raise ValidationError({"email": EMAIL_UNAVAILABLE})
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -45,8 +64,7 @@ def user_create(
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError({"email": "Enter a valid email address."}) from exc
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": f"A user with the email {email} already exists."})
+    _check_email_available(account=account, email=email)
     if role not in User.Role.values:
         raise ValidationError({"role": f"Role must be one of {', '.join(User.Role.values)}."})
     user = User(email=email, account=account, role=role, name=name.strip())

@@ -49,6 +49,10 @@ else:
 # stay valid (comma-separated).
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
+# Email domains no account may give its users (e.g. the platform's own): refused with the same words
+# as an address already in use elsewhere (accounts/services.py).
+RESERVED_EMAIL_DOMAINS = [d.lower() for d in env.list("RESERVED_EMAIL_DOMAINS", default=[])]
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
