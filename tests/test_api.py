@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from settings_profiles.models import AccountCallSettings, Profile, SettingsChange
-from settings_profiles.services import MASK, call_settings_update
+from settings_profiles.secrecy import MASK
+from settings_profiles.services import call_settings_update
 
 from .factories import PASSWORD, AdminFactory, ProfileFactory, UserFactory
 

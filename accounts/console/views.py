@@ -27,6 +27,7 @@ from accounts.selectors import account_users
 from accounts.services import user_create, user_set_active
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings, Profile
+from settings_profiles.secrecy import mask_ice_servers
 from settings_profiles.services import (
     MEDIA,
     PERMISSION_LABELS,
@@ -277,8 +278,10 @@ def profile_remove(request: HttpRequest, pk: int, *, account: Account) -> HttpRe
 
 
 def _ice_server_rows(servers: object) -> list[dict]:
+    """The servers as the page lists them: credentials masked before they reach the template."""
     rows = []
-    for server in servers if isinstance(servers, list) else []:
+    masked = mask_ice_servers(servers)
+    for server in masked if isinstance(masked, list) else []:
         if not isinstance(server, dict):
             continue
         urls = server.get("urls")
@@ -286,7 +289,7 @@ def _ice_server_rows(servers: object) -> list[dict]:
             {
                 "urls": [urls] if isinstance(urls, str) else [u for u in urls or [] if isinstance(u, str)],
                 "username": server.get("username") or "",
-                "credential_set": bool(server.get("credential")),
+                "credential": server.get("credential") or "",
             }
         )
     return rows

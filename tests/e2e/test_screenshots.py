@@ -15,7 +15,8 @@ from django.urls import URLPattern, reverse
 from accounts.console import urls as console_urls
 from accounts.models import Account, User
 from settings_profiles.models import Profile, SettingsChange
-from settings_profiles.services import MASK, call_settings_update
+from settings_profiles.secrecy import MASK
+from settings_profiles.services import call_settings_update
 from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
