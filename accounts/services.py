@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
+from knox.models import AuthToken
 
 from settings_profiles.models import Profile
 from settings_profiles.services import account_settings_initialize, profile_assign
@@ -89,6 +93,8 @@ def user_set_active(*, user: User, active: bool, acting_user: User | None = None
         raise ValidationError("You cannot deactivate your own login.")
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if not active:
+        api_tokens_revoke(user=user)  # reactivating must not bring old tokens back
     return user
 
 
@@ -99,3 +105,46 @@ def user_rename(*, user: User, name: str) -> User:
     user.full_clean(exclude=["password"], validate_unique=False)
     user.save(update_fields=["name"])
     return user
+
+
+# --- API tokens (django-rest-knox: a SHA-512 digest is stored, never the token) ------------------
+
+
+class TokenLimitReached(Exception):
+    """The user already holds API_TOKENS_PER_USER unexpired tokens."""
+
+
+@transaction.atomic
+def api_token_issue(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token of `user`, expiring API_TOKEN_TTL_S from now: (the stored row, the token itself).
+
+    The token is returned once and stored only as a digest. Expired tokens of the user are deleted
+    here; a user at API_TOKENS_PER_USER unexpired tokens must revoke one first.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per user
+    now = timezone.now()
+    AuthToken.objects.filter(user=user, expiry__lte=now).delete()
+    if AuthToken.objects.filter(user=user).count() >= settings.API_TOKENS_PER_USER:
+        raise TokenLimitReached
+    return AuthToken.objects.create(user=user, expiry=timedelta(seconds=settings.API_TOKEN_TTL_S))
+
+
+@transaction.atomic
+def api_tokens_revoke(*, user: User, token: AuthToken | None = None) -> int:
+    """Revoke one API token of `user`, or all of them when `token` is None; how many were revoked."""
+    tokens = AuthToken.objects.filter(user=user)
+    if token is not None:
+        tokens = tokens.filter(pk=token.pk)
+    deleted, _ = tokens.delete()
+    return deleted
+
+
+def api_tokens_active(*, user: User) -> list[AuthToken]:
+    """The user's unexpired tokens, newest first (their prefix, issue and expiry times, never the token)."""
+    return list(AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created"))
+
+
+@transaction.atomic
+def user_password_changed(*, user: User) -> int:
+    """What follows a password change or reset: every API token issued under the old password is revoked."""
+    return api_tokens_revoke(user=user)
