@@ -40,13 +40,25 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # --- Passwords and API tokens of the logged-in user (Django's auth views, in the product's look) ----
 
+# The validators' own help is an HTML list; the product's fields carry one sentence of help.
+PASSWORD_HELP = "At least 8 characters, not a common password and not similar to your email or name."
+
+
+class _PlainPasswordHelp:
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if "new_password1" in form.fields:
+            form.fields["new_password1"].help_text = PASSWORD_HELP
+        return form
+
+
 RESET_TEMPLATES = {
     "email_template_name": "accounts/password_reset_email.txt",
     "subject_template_name": "accounts/password_reset_subject.txt",
 }
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(_PlainPasswordHelp, auth_views.PasswordChangeView):
     """Change one's password (every user; support also has the admin's page); revokes one's API tokens."""
 
     template_name = "accounts/password_change.html"
@@ -74,7 +86,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     extra_context = {"timeout_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(_PlainPasswordHelp, auth_views.PasswordResetConfirmView):
     """Set a new password from an emailed link; revokes the user's API tokens."""
 
     template_name = "accounts/password_reset_confirm.html"

@@ -26,7 +26,7 @@ ACCOUNT_ADMIN = ("admin@demo.example", "demo-admin-pass")
 TURN_SECRET = "e2e-Turn-Rest-Secret-1234"
 ICE_CREDENTIAL = "e2e-Ice-Credential-5678"
 # Console endpoints that only take a POST (actions, not pages).
-CONSOLE_ACTIONS = {"agent_set_active"}
+CONSOLE_ACTIONS = {"agent_set_active", "agent_tokens_revoke"}
 
 
 @pytest.fixture
