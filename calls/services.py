@@ -28,9 +28,9 @@ from settings_profiles.services import media_decision
 from settings_profiles.texts import render_text
 
 from .browsers import check_client
-from .events import account_agents_group, account_live_group, agent_group, consumer_group, publish, publish_built
 from .models import AgentConnection, Call, CallEvent, Conversation, Message
 from .payloads import call_payload, conversation_payload, format_duration, message_payload
+from .push import account_agents_group, account_live_group, agent_group, consumer_group, publish, publish_built
 
 logger = logging.getLogger(__name__)
 
@@ -564,7 +564,7 @@ def presence_renew(
     now: datetime | None = None,
 ) -> None:
     """Renew presence leases in a few statements, however many: each side's lease on the live calls
-    listed for it (the process's heartbeat, `calls.presence`), and the online lease of the agent
+    listed for it (the process's heartbeat, `calls.sockets.presence`), and the online lease of the agent
     sockets listed by channel name.
 
     A call's lease is its reconnect grace, snapshotted on the call when it was created; calls that

@@ -38,7 +38,7 @@ def _quiet_autobahn_debug_formatting() -> None:
 def _abort_floods_in_daphne() -> None:
     """Daphne hands every frame it parses to an unbounded application queue and keeps reading, so
     a client that sends tens of thousands of frames a second without reading fills the process's
-    memory and event loop long before the socket's own rate limit (calls.consumers) can close it:
+    memory and event loop long before the socket's own rate limit (calls.sockets.limits) can close it:
     the other calls of the process wait behind the backlog (bench/flood.py). So each connection
     gets a second, looser token bucket right where daphne receives frames, twice the application's
     burst plus its close threshold and twice its rate; a connection that empties it is aborted
@@ -54,9 +54,9 @@ def _abort_floods_in_daphne() -> None:
 
     from django.conf import settings
 
-    from calls.consumers import TokenBucket
+    from calls.sockets.limits import TokenBucket
 
-    logger = logging.getLogger("calls.consumers")
+    logger = logging.getLogger("calls.sockets.limits")
     receive = WebSocketProtocol.onMessage
 
     def onMessage(self, payload, isBinary):  # noqa: N802, N803 - daphne's names
