@@ -44,7 +44,7 @@ urlpatterns = [
     path("accounts/tokens/revoke/", account_views.api_tokens_revoke_view, name="api_tokens_revoke"),
     path("console/reports/", include("reporting.console.urls")),
     path("console/", include("accounts.console.urls")),
-    path("workspace/", include("calls.web.urls")),
+    path("workspace/", include("calls.workspace.urls")),
     path("engage/", include("calls.engage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
