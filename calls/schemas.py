@@ -30,6 +30,13 @@ class ConversationRef(Frame):
     conversation_id: Id
 
 
+class ConversationTransfer(Frame):
+    """To the queue (`to_agent_id` absent or null) or to another online agent of the same account."""
+
+    conversation_id: Id
+    to_agent_id: Id | None = None
+
+
 class AgentMessage(Frame):
     conversation_id: Id
     text: Text

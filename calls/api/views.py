@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -22,18 +22,36 @@ class ConversationCreateView(APIView):
     authentication_classes: list = []
     throttle_classes = [ConversationStartThrottle]
 
-    @extend_schema(request=ConversationCreateSerializer, responses={201: ConversationCreatedSerializer})
+    @extend_schema(
+        request=ConversationCreateSerializer,
+        responses={
+            201: ConversationCreatedSerializer,
+            200: OpenApiResponse(
+                ConversationCreatedSerializer, description="A retry: the conversation this key started."
+            ),
+        },
+    )
     def post(self, request):
         serializer = ConversationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        conversation = services.conversation_create(
-            account=data["account"],
-            channel=data["channel"],
-            consumer_name=data["consumer_name"],
-            consumer_ref=data["consumer_ref"],
-            locale=data.get("locale", ""),
-        )
+        details = {
+            "account": data["account"],
+            "channel": data["channel"],
+            "consumer_name": data["consumer_name"],
+            "consumer_ref": data["consumer_ref"],
+            "locale": data.get("locale", ""),
+        }
+        created = True
+        if "text" in data:
+            try:
+                conversation, created = services.conversation_start(
+                    text=data["text"], start_key=data["idempotency_key"], **details
+                )
+            except services.CallError as error:
+                return Response({"text": [error.message]}, status=status.HTTP_400_BAD_REQUEST)
+        else:
+            conversation = services.conversation_create(**details)
         token = consumer_token_for(conversation_id=conversation.pk, account_id=conversation.account_id)
         scheme = "wss" if request.is_secure() else "ws"
         body = {
@@ -42,4 +60,6 @@ class ConversationCreateView(APIView):
             "consumer_token": token,
             "websocket_url": f"{scheme}://{request.get_host()}/ws/consumer/?token={token}",
         }
-        return Response(ConversationCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ConversationCreatedSerializer(body).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

@@ -80,6 +80,7 @@ def webview_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @csp_exempt()  # a stand-in for the brand's own site, which has its own policy (or none)
-def demo_page(request: HttpRequest) -> HttpResponse:
-    """A brand's support site with the script tag, for `make run` and the browser tests."""
-    return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo")})
+def demo_page(request: HttpRequest, page: int = 1) -> HttpResponse:
+    """A brand's support site of two pages, each with the script tag, for `make run` and the browser
+    tests: the window follows the visitor from one page to the next."""
+    return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo"), "page": page})

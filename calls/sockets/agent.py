@@ -18,6 +18,7 @@ from calls.schemas import (
     CallSignal,
     CallStats,
     ConversationRef,
+    ConversationTransfer,
 )
 from calls.selectors import agent_hello
 
@@ -84,6 +85,12 @@ class AgentSocket(PartySocket):
         )
         return {"conversation_id": conversation.pk}
 
+    async def on_transfer(self, frame, raw) -> dict:
+        conversation = await database_sync_to_async(services.conversation_transfer)(
+            agent=self.user, conversation_id=frame.conversation_id, to_agent_id=frame.to_agent_id
+        )
+        return {"conversation_id": conversation.pk, "state": conversation.state, "agent_id": conversation.agent_id}
+
     async def on_message(self, frame, raw) -> dict:
         message = await database_sync_to_async(services.message_send)(
             conversation_id=frame.conversation_id, party="agent", text=frame.text, agent=self.user
@@ -99,6 +106,7 @@ class AgentSocket(PartySocket):
     frames = {
         "conversation.take": (ConversationRef, on_take),
         "conversation.close": (ConversationRef, on_close),
+        "conversation.transfer": (ConversationTransfer, on_transfer),
         "message.send": (AgentMessage, on_message),
         "call.invite": (CallInvite, on_invite),
         "call.signal": (CallSignal, PartySocket.on_signal),
