@@ -250,3 +250,30 @@ async def test_messages_flow_both_ways_while_the_call_is_live(agent):
     await agent_ws.request({"type": "call.hangup", "call_id": call_id})
     await agent_ws.close()
     await consumer_ws.close()
+
+
+def test_the_transfer_dialog_lists_online_colleagues_of_the_account_only(agent, other_account, login):
+    """
+    GIVEN the agent, an online colleague in a call, an offline colleague and an online agent of another account
+    WHEN the workspace asks for transfer targets
+    THEN only the online colleague is listed (with in_call); anonymous gets 401
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.models import AgentConnection
+
+    soon = timezone.now() + timedelta(minutes=1)
+    online = UserFactory(account=agent.account, name="Robin Online")
+    UserFactory(account=agent.account, name="Olly Offline")
+    stranger = UserFactory(account=other_account, name="Sam Stranger")
+    for user, channel in ((agent, "a"), (online, "b"), (stranger, "c")):
+        AgentConnection.objects.create(agent=user, channel_name=f"specific.{channel}", lease_until=soon)
+    own = Conversation.objects.create(account=agent.account, agent=online, state="open")
+    Call.objects.create(account=agent.account, conversation=own, agent=online, media="voice", state="active")
+
+    assert Client().get("/workspace/colleagues/").status_code == 401
+    response = login(agent).get("/workspace/colleagues/")
+    assert response.status_code == 200
+    assert response.json() == {"colleagues": [{"id": online.pk, "name": "Robin Online", "in_call": True}]}
