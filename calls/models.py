@@ -122,6 +122,10 @@ class Call(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, help_text="When media started flowing (active).")
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds from active to end.")
+    consumer_audio_only = models.BooleanField(
+        default=False,
+        help_text="A video call the consumer answered with audio only (chose it, or has no camera): no camera was captured.",
+    )
     consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
     # Timers live in the row so any process (a beat sweep, a countdown task, the embedded ticker)
     # can fire them after the process that set them died.

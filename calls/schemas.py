@@ -60,6 +60,8 @@ class ClientInfo(Strict):
 
 class CallAccept(Frame):
     call_id: Id
+    # "Audio only" on a video invitation (or no camera): the consumer joins without any camera capture.
+    audio_only: bool = False
     client: ClientInfo
 
 

@@ -13,7 +13,14 @@ from calls.schemas import ConversationTransfer
 from calls.tokens import conversation_id_from_token
 
 from .factories import UserFactory
-from .test_calls_protocol import accept, online_agent_with_conversation, ring, start_conversation, transcript
+from .test_calls_protocol import (
+    CHROME,
+    accept,
+    online_agent_with_conversation,
+    ring,
+    start_conversation,
+    transcript,
+)
 from .ws import agent_socket, consumer_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -277,3 +284,91 @@ def test_the_transfer_dialog_lists_online_colleagues_of_the_account_only(agent, 
     response = login(agent).get("/workspace/colleagues/")
     assert response.status_code == 200
     assert response.json() == {"colleagues": [{"id": online.pk, "name": "Robin Online", "in_call": True}]}
+
+
+# --- 3. answer with audio only -------------------------------------------------------------------------
+
+
+async def accept_with(consumer_ws, call_id, *, camera=True, audio_only=None):
+    frame = {
+        "type": "call.accept",
+        "call_id": call_id,
+        "client": {"user_agent": CHROME, "webrtc": True, "camera": camera, "microphone": True},
+    }
+    if audio_only is not None:
+        frame["audio_only"] = audio_only
+    return await consumer_ws.request(frame)
+
+
+@pytest.mark.parametrize(
+    ("media", "camera", "audio_only", "expected"),
+    [
+        ("video", True, True, True),  # "Audio only" chosen
+        ("video", False, None, True),  # no camera: audio only instead of a failure
+        ("video", True, None, False),
+        ("voice", True, True, False),  # a voice call is audio anyway: not counted
+    ],
+)
+async def test_a_video_call_answered_with_audio_only(agent, media, camera, audio_only, expected):
+    """
+    GIVEN a ringing call
+    WHEN the consumer accepts with audio_only and/or without a camera
+    THEN the call connects (not failed); it is marked audio only for video calls, the agent's frame
+    says so, and the consumer's side starts with its camera off
+    """
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id, media=media)
+    assert (await accept_with(consumer_ws, call_id, camera=camera, audio_only=audio_only))["type"] == "ok"
+    agent_frame = await agent_ws.until("call.state", state="connecting")
+    consumer_frame = await consumer_ws.until("call.state", state="connecting")
+    assert agent_frame["call"]["consumer_audio_only"] is expected
+    assert consumer_frame["media"]["consumer_camera_on"] is (media == "video" and not expected)
+    assert (await sync_to_async(Call.objects.get)(pk=call_id)).consumer_audio_only is expected
+    await agent_ws.request({"type": "call.hangup", "call_id": call_id})
+    await agent_ws.close()
+    await consumer_ws.close()
+
+
+async def test_audio_only_must_be_a_boolean(agent):
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    refused = await accept_with(consumer_ws, call_id, audio_only="yes")
+    assert refused["code"] == "bad_request"
+    call = await sync_to_async(Call.objects.get)(pk=call_id)
+    assert (call.state, call.consumer_audio_only) == ("ringing", False)
+    await agent_ws.close()
+    await consumer_ws.close()
+
+
+def test_the_rollup_counts_video_calls_answered_with_audio_only(account, agent):
+    """
+    GIVEN three answered calls of one day: a video call answered with audio only, a video call with
+    video, a voice call
+    WHEN the day is rolled up
+    THEN the video day row counts one accepted_audio_only, the voice row none, and the report shows it
+    """
+    from datetime import UTC, date, datetime, timedelta
+
+    from reporting import services as reporting
+    from reporting.models import SessionRollup
+
+    at = datetime(2025, 5, 1, 10, tzinfo=UTC)
+    for media, audio_only in (("video", True), ("video", False), ("voice", False)):
+        conversation = Conversation.objects.create(account=account, agent=agent, state="open", created_at=at)
+        Call.objects.create(
+            account=account,
+            conversation=conversation,
+            agent=agent,
+            media=media,
+            state="completed",
+            created_at=at,
+            answered_at=at + timedelta(seconds=5),
+            started_at=at + timedelta(seconds=6),
+            ended_at=at + timedelta(seconds=60),
+            duration_s=54,
+            consumer_audio_only=audio_only,
+        )
+    reporting.rollup_days(accounts=[account], first=date(2025, 5, 1), last=date(2025, 5, 1))
+    days = {row.media: row for row in SessionRollup.objects.filter(account=account, interval="day")}
+    assert days["video"].accepted_audio_only == 1 and days["video"].accepted == 2
+    assert days["voice"].accepted_audio_only == 0

@@ -10,6 +10,7 @@ from settings_profiles.texts import DEFAULT_LOCALE
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
+        "audio_only": "Audio only",
         "chat": "Chat",
         "chat_title": "Messages",
         "chat_close": "Close the messages",
@@ -39,6 +40,7 @@ WORDS: dict[str, dict[str, str]] = {
         "incoming": "Incoming call",
     },
     "de": {
+        "audio_only": "Nur Audio",
         "chat": "Chat",
         "chat_title": "Nachrichten",
         "chat_close": "Nachrichten schließen",
@@ -68,6 +70,7 @@ WORDS: dict[str, dict[str, str]] = {
         "incoming": "Eingehender Anruf",
     },
     "fr": {
+        "audio_only": "Audio seulement",
         "chat": "Messages",
         "chat_title": "Messages",
         "chat_close": "Fermer les messages",
@@ -97,6 +100,7 @@ WORDS: dict[str, dict[str, str]] = {
         "incoming": "Appel entrant",
     },
     "es": {
+        "audio_only": "Solo audio",
         "chat": "Chat",
         "chat_title": "Mensajes",
         "chat_close": "Cerrar los mensajes",

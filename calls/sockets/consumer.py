@@ -69,7 +69,7 @@ class ConsumerSocket(PartySocket):
     async def on_accept(self, frame, raw) -> dict:
         client = services.ClientInfo(**frame.client.model_dump())
         call = await database_sync_to_async(services.call_accept)(
-            conversation_id=self.conversation.pk, call_id=frame.call_id, client=client
+            conversation_id=self.conversation.pk, call_id=frame.call_id, client=client, audio_only=frame.audio_only
         )
         return {"call_id": call.pk}
 

@@ -140,14 +140,17 @@ export class CallController extends EventTarget {
 
   // --- consumer actions -------------------------------------------------------------------------
 
-  async accept() {
+  /** Accept; `audioOnly` ("Audio only" on a video invitation) joins without any camera capture, and
+   * so does a browser without a camera: the call goes on as audio on our side instead of failing. */
+  async accept({ audioOnly = false } = {}) {
     const call = this.call;
     if (!call || call.state !== "ringing" || this.busy) return;
     this.busy = true;
     this.#setInvitationBusy(true);
     try {
       const client = await clientCapabilities();
-      await this.socket.request({ type: "call.accept", call_id: call.id, client });
+      const audio_only = call.media === "video" && (audioOnly || !client.camera);
+      await this.socket.request({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
       this.onError(error?.message ?? String(error));
@@ -291,6 +294,7 @@ export class CallController extends EventTarget {
     this.$("engage-invitation-body").textContent = inv.body ?? fill(texts[`invitation_body_${call.media}`]);
     this.$("engage-accept").textContent = inv.accept ?? texts.invitation_accept;
     this.$("engage-reject").textContent = inv.reject ?? texts.invitation_reject;
+    this.$("engage-accept-audio").hidden = call.media !== "video";
     this.$("engage-invitation-note").textContent = call.media === "video" ? this.words.devices_note : this.words.devices_note_voice;
     section.dataset.media = call.media;
     applyInvitationStyle(section, inv.style);
@@ -305,6 +309,7 @@ export class CallController extends EventTarget {
 
   #setInvitationBusy(busy) {
     this.$("engage-accept").disabled = busy;
+    this.$("engage-accept-audio").disabled = busy;
     this.$("engage-reject").disabled = busy;
     this.$("engage-invitation").setAttribute("aria-busy", String(busy));
   }
@@ -336,7 +341,9 @@ export class CallController extends EventTarget {
     const root = this.$("engage-call");
     const session = this.session;
     const video = call.media === "video";
+    const ownVideo = video && !call.consumer_audio_only; // answered with audio only: no self view, no camera
     root.dataset.state = call.state;
+    root.dataset.audioOnly = String(video && !ownVideo);
     let status = this.texts.call_connecting;
     if (call.state === "active") status = this.peerState === "disconnected" || this.peerState === "failed" ? this.words.reconnecting : "";
     const statusEl = this.$("engage-call-status");
@@ -351,11 +358,11 @@ export class CallController extends EventTarget {
 
     const camera = this.$("engage-camera");
     const cameraOn = Boolean(session?.cameraOn);
-    camera.hidden = !video;
+    camera.hidden = !ownVideo;
     camera.setAttribute("aria-pressed", String(!cameraOn));
     camera.querySelector(".call-btn-label").textContent = cameraOn ? this.texts.call_camera_off : this.texts.call_camera_on;
-    this.$("engage-switch-camera").hidden = !video || !(this.cameraCount >= 2);
-    this.$("engage-self").hidden = !video;
+    this.$("engage-switch-camera").hidden = !ownVideo || !(this.cameraCount >= 2);
+    this.$("engage-self").hidden = !ownVideo;
     this.$("engage-self").dataset.camera = cameraOn ? "on" : "off";
 
     // The agent's side: avatar instead of video for voice calls or a camera that is off.
@@ -397,6 +404,7 @@ export class CallController extends EventTarget {
 
   #bindControls() {
     this.$("engage-accept").addEventListener("click", () => this.accept());
+    this.$("engage-accept-audio").addEventListener("click", () => this.accept({ audioOnly: true }));
     this.$("engage-reject").addEventListener("click", () => this.reject());
     this.$("engage-mute").addEventListener("click", () => {
       if (!this.session) return;
