@@ -882,3 +882,77 @@ def test_webview_chat_sheet_during_the_call(asgi_server, demo_account, open_cont
     phone.assert_no_console_errors("webview chat")
     page.locator("#engage-chat-close").click()
     assert page.locator("#engage-chat").is_hidden()
+
+
+# --- answer with audio only (issue 16 item 3) ---------------------------------------------------------------
+
+# A browser without a camera: the device list has no videoinput, and asking for video throws (so the
+# test also proves that no camera capture is attempted).
+NO_CAMERA_SCRIPT = """
+(() => {
+  const md = navigator.mediaDevices;
+  if (!md) return;
+  const list = md.enumerateDevices.bind(md), gum = md.getUserMedia.bind(md);
+  window.__videoAsked = 0;
+  md.enumerateDevices = async () => (await list()).filter((d) => d.kind !== "videoinput");
+  md.getUserMedia = async (constraints) => {
+    if (constraints && constraints.video) { window.__videoAsked += 1; throw new DOMException("no camera", "NotFoundError"); }
+    return gum(constraints);
+  };
+})();
+"""
+
+
+def _consumer_audio_only(call_id: int) -> bool:
+    return Call.objects.get(pk=call_id).consumer_audio_only
+
+
+@pytest.mark.parametrize(
+    ("viewport", "no_camera"),
+    [(VIEWPORT, False), (PHONE, False), (VIEWPORT, True)],
+    ids=["desktop-chosen", "phone-chosen", "desktop-no-camera"],
+)
+def test_a_video_invitation_can_be_answered_with_audio_only(
+    asgi_server, demo_account, open_contexts, viewport, no_camera
+):
+    """
+    GIVEN a video invitation in the window (and, in one case, a browser without a camera)
+    WHEN the consumer presses "Audio only" (or, without a camera, the main Accept)
+    THEN the call connects with no camera captured on the consumer's side (no video track, no self view,
+    no camera button), the call is marked audio only, and the agent's side gets no video from them
+    """
+    agent = UserFactory(account=demo_account, name="Alex Agent")
+    peer = start_agent_peer(open_contexts, agent)
+    web = open_contexts(viewport=viewport)
+    if no_camera:
+        web.page.context.add_init_script(NO_CAMERA_SCRIPT)
+    window = open_window(web, "/engage/demo/")
+    conversation = conversation_of(asgi_server, demo_account)
+    call_id = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
+    window.locator("#engage-invitation").wait_for()
+    audio = window.locator("#engage-accept-audio")
+    assert audio.is_visible() and audio.text_content().strip() == "Audio only"
+    name = ("desktop" if viewport == VIEWPORT else "phone") + ("-no-camera" if no_camera else "")
+    web.page.screenshot(path=str(web.screenshots / f"engage-invitation-audio-only-{name}.png"))
+    (window.locator("#engage-accept") if no_camera else audio).click()
+
+    connected(asgi_server, call_id, window, peer)
+    assert asgi_server.run(_consumer_audio_only, call_id=call_id) is True
+    window.locator("#engage-call[data-state='active'][data-audio-only='true']").wait_for()
+    assert window.hook("window.__engage.session.localStream.getVideoTracks().length") == 0
+    assert window.hook("window.__engage.session.localStream.getAudioTracks().length") == 1
+    assert window.locator("#engage-self").is_hidden() and window.locator("#engage-camera").is_hidden()
+    if no_camera:
+        assert window.hook("window.__videoAsked") == 0
+    peer.page.wait_for_function("() => window.peer.session && window.peer.session.pc.connectionState === 'connected'")
+    assert (
+        peer.page.evaluate(
+            "() => window.peer.session.remoteStream.getVideoTracks().filter((t) => t.readyState === 'live' && !t.muted).length"
+        )
+        == 0
+    )
+    time.sleep(1)
+    web.page.screenshot(path=str(web.screenshots / f"engage-audio-only-call-{name}.png"))
+    web.assert_no_console_errors("audio only")
+    window.locator("#engage-end").click()
+    call_state(asgi_server, call_id, "completed")
