@@ -31,11 +31,12 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from accounts.models import User
+from consoleproj import logs, metrics
 
 from . import layerwatch, presence, services
 from .events import account_agents_group, account_live_group, agent_group, consumer_group, user_access_group
 from .models import Call, Conversation
-from .relaybus import layer_redis_url, publish_to_group
+from .relaybus import layer_redis_urls, publish_to_group
 from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
 from .selectors import agent_hello, consumer_hello
 from .tokens import conversation_id_from_token
@@ -252,10 +253,12 @@ async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
     other calls of the process (bench/flood.py)."""
     socket.refused_in_a_row = getattr(socket, "refused_in_a_row", 0) + 1
     if socket.refused_in_a_row < settings.WS_FLOOD_CLOSE_AFTER:
+        metrics.rate_limited(getattr(socket, "party", "live"))
         await socket.send(text_data=RATE_LIMITED)
         return
     if socket.refused_in_a_row == settings.WS_FLOOD_CLOSE_AFTER:
         logger.warning("closing a flooding %s", what)
+        metrics.flood_closed("application")
         socket.refused = True  # the frames still buffered are not handled
         key = getattr(socket, "slot_key", None)
         if key is not None:
@@ -282,6 +285,7 @@ class CallSocket(AsyncWebsocketConsumer):
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
+        logs.bind_request(logs.scope_request_id(scope))  # before the pumps start: they inherit it
         try:
             await dispatch_in_turn(
                 self.dispatch, receive, functools.partial(self.channel_layer.receive, self.channel_name)
@@ -327,11 +331,12 @@ class CallSocket(AsyncWebsocketConsumer):
         # With the in-memory layer every socket lives in this process, so local delivery is complete.
         self.layer_is_local = isinstance(self.channel_layer, InMemoryChannelLayer)
         # Relays to other processes go through the batched relaybus when it can publish where the
-        # layer subscribes (one plain Redis address); otherwise through the layer's group_send.
-        self.relay_via_bus = isinstance(self.channel_layer, RedisPubSubChannelLayer) and layer_redis_url() is not None
+        # layer subscribes (plain Redis addresses, sharded or not); otherwise through group_send.
+        self.relay_via_bus = isinstance(self.channel_layer, RedisPubSubChannelLayer) and layer_redis_urls() is not None
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.metered = metrics.socket_opened(self.party)
         for group in groups:
             _local_members[group].add(self)
         layerwatch.watch(self.channel_layer, self)
@@ -354,6 +359,7 @@ class CallSocket(AsyncWebsocketConsumer):
         if getattr(self, "cleaned_up", False):
             return
         self.cleaned_up = True
+        self.metered = metrics.socket_closed(self.party) if getattr(self, "metered", False) else False
         presence.leave(self)
         layerwatch.unwatch(self)
         groups = getattr(self, "groups_joined", [])
@@ -372,10 +378,12 @@ class CallSocket(AsyncWebsocketConsumer):
     # --- outbound -----------------------------------------------------------------------------
 
     async def send_frame(self, frame: dict) -> None:
+        metrics.frame_out(self.party, frame["type"])
         await self.send(text_data=json.dumps(frame, separators=(",", ":"), cls=DjangoJSONEncoder))
 
     async def send_error(self, code: str, message: str, re: object = None) -> None:
         frame = {"type": "error", "code": code, "message": message}
+        metrics.error_sent(self.party, code)
         if re is not None:
             frame["re"] = re
         await self.send_frame(frame)
@@ -386,6 +394,7 @@ class CallSocket(AsyncWebsocketConsumer):
         if event.get("origin") == PROCESS_ORIGIN:
             return  # a relay from this process: its local members already have it
         if "text" in event:
+            metrics.frame_out(self.party, event.get("kind", "relay"))
             await self.send(text_data=event["text"])
             return
         frame = event["frame"]
@@ -438,11 +447,13 @@ class CallSocket(AsyncWebsocketConsumer):
         if schema is None:
             await self.send_error("unknown_type", f"Unknown frame type for a {self.party} socket.", re)
             return
+        metrics.frame_in(self.party, frame_type)
         try:
             frame = schema.model_validate(raw)
         except ValidationError as exc:
             await self.send_error("bad_request", describe(exc), re)
             return
+        logs.bind_call(getattr(frame, "call_id", None))
         handler = getattr(self, self.handlers[frame_type])
         try:
             result = await handler(frame, raw)
@@ -499,12 +510,13 @@ class CallSocket(AsyncWebsocketConsumer):
         for group in self.peer_groups(call):
             for member in tuple(_local_members.get(group, ())):
                 try:
+                    metrics.frame_out(member.party, frame["type"])
                     await member.send(text_data=text)
                 except Exception:  # one closing peer socket must not stop the others' delivery
                     logger.warning("relay to a %s socket failed", member.party, exc_info=True)
             if self.layer_is_local:
                 continue
-            message = {"type": "deliver", "text": text, "origin": PROCESS_ORIGIN}
+            message = {"type": "deliver", "text": text, "origin": PROCESS_ORIGIN, "kind": frame["type"]}
             if self.relay_via_bus:
                 publishing = publish_to_group(group, message)  # batched with every other relay in flight
                 if acknowledged or publishing.backlogged:
@@ -811,6 +823,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=layerwatch.CLOSE_UNAVAILABLE)
             return
         await self.accept()
+        self.metered = metrics.socket_opened("live")
         layerwatch.watch(self.channel_layer, self)
         await self.send(text_data=json.dumps({"type": "hello", "role": "live"}))
 
@@ -819,6 +832,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def _release(self) -> None:
+        self.metered = metrics.socket_closed("live") if getattr(self, "metered", False) else False
         layerwatch.unwatch(self)
         key, self.slot_key = self.slot_key, None
         give_back_slot(key)

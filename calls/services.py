@@ -8,6 +8,7 @@ consumers, API views and Celery tasks only call these functions.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 import reporting.services
 from accounts.models import Account, User
+from consoleproj import metrics
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.services import media_decision
@@ -200,6 +202,7 @@ def _transition(
         raise CallError("invalid_state", f"The call is {call.state}; it cannot become {new_state}.")
     now = now or timezone.now()
     call_settings = _settings_of(call.account_id)
+    transaction.on_commit(functools.partial(metrics.call_transition, call.state, new_state))
     call.state = new_state
     if new_state == State.CONNECTING:
         call.answered_at = now

@@ -55,6 +55,7 @@ def _abort_floods_in_daphne() -> None:
     from django.conf import settings
 
     from calls.consumers import TokenBucket
+    from consoleproj import metrics
 
     logger = logging.getLogger("calls.consumers")
     receive = WebSocketProtocol.onMessage
@@ -71,6 +72,7 @@ def _abort_floods_in_daphne() -> None:
             if not self.__dict__.get("flood_aborted"):
                 self.flood_aborted = True
                 logger.warning("aborting a flooding WebSocket connection")
+                metrics.flood_closed("daphne")
                 self.dropConnection(abort=True)
             return None
         return receive(self, payload, isBinary)

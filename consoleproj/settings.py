@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "consoleproj.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,13 +119,17 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The channel layer's Redis instances: REDIS_URL, or several (comma-separated) to shard the layer:
+# each channel and group lives on one of them, picked by channels-redis's consistent hash (the relay
+# publisher, calls/relaybus.py, picks the same one). Every daphne process must list them in the same order.
+CHANNEL_REDIS_URLS = env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL] if REDIS_URL else [])
 if REDIS_URL:
     # The pub/sub layer: one PUBLISH per relayed frame instead of the core layer's list/zset
     # round trips, and no silent drops past `capacity` (see docs/architecture.md).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": CHANNEL_REDIS_URLS},
         }
     }
     CACHES = {
@@ -254,7 +259,7 @@ if PRODUCTION:
     # Calls need a secure context (getUserMedia), so production is HTTPS only.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -262,14 +267,31 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 
 # --- Logging: never SDP, candidates or credentials (see calls/ for the relay path) -----------
+# LOG_FORMAT=json: one JSON object a line with request_id and call_id (consoleproj/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "consoleproj.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "consoleproj.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "consoleproj.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# With JSON logs the Celery worker keeps these handlers instead of installing its own plain ones.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# GET /metrics (Prometheus): open to loopback; from elsewhere only with `Authorization: Bearer <this>`
+# (unset: not served to other addresses at all). Behind nginx the real client is in X-Forwarded-For.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Tests: a service a test needs that is missing skips the test, unless REQUIRE_SERVICES is set
 # (CI sets it), in which case the test fails.
