@@ -71,7 +71,7 @@ def render_nginx_site(
         else "# (no port-80 redirect on this stack)"
     )
     values = {
-        "UPSTREAM_SERVERS": "\n".join(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams),
+        "UPSTREAM_SERVERS": "\n".join(f"    server {u} max_fails=3 fail_timeout=2s;" for u in upstreams),
         "HTTP_REDIRECT": redirect,
         "LISTEN": listen,
         "SERVER_NAME": server_name,
