@@ -68,9 +68,7 @@ def https_tabs(browser, stack, artifacts_dir):
     contexts = []
 
     def open_tab() -> Web:
-        context = browser.new_context(
-            viewport=VIEWPORT, locale="en-US", user_agent=CHROME_UA, ignore_https_errors=True
-        )
+        context = browser.new_context(viewport=VIEWPORT, locale="en-US", user_agent=CHROME_UA, ignore_https_errors=True)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

@@ -150,7 +150,9 @@ def running_stack(tmp_path: Path, *, daphne: int = 2, start: int | None = None, 
         if broker:
             the_stack.others.append(start_celery(environment, "stack-celery"))
         nginx = Process(
-            [str(NGINX), "-p", str(run_dir / "nginx"), "-c", str(conf), "-g", "daemon off;"], os.environ.copy(), "stack-nginx"
+            [str(NGINX), "-p", str(run_dir / "nginx"), "-c", str(conf), "-g", "daemon off;"],
+            os.environ.copy(),
+            "stack-nginx",
         )
         the_stack.others.append(nginx)
         deadline = time.monotonic() + 15
