@@ -45,11 +45,21 @@ async def paced_round_trips(pair: signaling.Pair, count: int, interval_s: float)
         next_at += interval_s
         started = time.perf_counter()
         await pair.a.send(signaling.frame_of(pair.call_id, seq, True))
-        await signaling.recv_signal(pair.a)
+        try:
+            await asyncio.wait_for(signaling.recv_signal(pair.a), LOST_AFTER_S)
+        except TimeoutError:  # bounded: a lost round trip is counted, never waited for forever
+            if echo.done():
+                raise RuntimeError(f"the echoing side stopped: {echo.exception()!r}") from None
+            LOST.append(seq)
+            continue
         samples.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
     echo.cancel()
     return samples
+
+
+LOST_AFTER_S = 5.0
+LOST: list[int] = []  # round trips of the victim that never came back (reported with the results)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -118,6 +128,7 @@ async def count_signals(ws, stop: asyncio.Event) -> int:
 
 
 async def measure(kind: str, server: signaling.Server, data: dict, sizes: dict, reconnect: bool) -> dict:
+    LOST.clear()
     pairs = await signaling.open_pairs(kind, server, data, 1)  # call 1: agent and consumer
     victim = pairs[0]
     flooder = data["pairs"][1]
@@ -166,6 +177,7 @@ async def measure(kind: str, server: signaling.Server, data: dict, sizes: dict, 
         "let_through_to_peer": let_through,
         "rss_kib_before": rss_before,
         "rss_kib_during": rss_flood,
+        "victim_round_trips_lost": len(LOST),
     }
 
 
