@@ -17,6 +17,7 @@ data: labels are roles, frame types, error codes and call states, all from fixed
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import os
@@ -94,24 +95,57 @@ def socket_closed(role: str) -> bool:
     return False
 
 
+# Frame counts are the hot path (every relayed frame): they are added up in a plain dict and handed
+# to prometheus_client (a lock and a write into the shared file, a few µs each) once a second per
+# event loop, not per frame. A scrape sees them at most FLUSH_S late.
+FLUSH_S = 1.0
+_pending: dict[tuple, int] = {}
+_flush_loop: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on
+
+
+def _count(metric, *labels) -> None:
+    global _flush_loop
+    key = (metric, labels)
+    _pending[key] = _pending.get(key, 0) + 1
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no event loop (a thread, a command): count now
+        flush()
+        return
+    if _flush_loop is not loop:  # none scheduled, or on a loop that has gone (tests)
+        loop.call_later(FLUSH_S, flush)
+        _flush_loop = loop
+
+
+def flush() -> None:
+    """Hand the counts kept since the last flush to prometheus_client."""
+    global _flush_loop
+    _flush_loop = None
+    pending = list(_pending.items())
+    _pending.clear()
+    for (metric, labels), count in pending:
+        _child(metric, *labels).inc(count)
+
+
 def frame_in(role: str, frame_type: str) -> None:
-    _child(FRAMES_IN, role, frame_type).inc()
+    _count(FRAMES_IN, role, frame_type)
 
 
-def frame_out(role: str, frame_type: str, count: int = 1) -> None:
-    _child(FRAMES_OUT, role, frame_type).inc(count)
+def frame_out(role: str, frame_type: str) -> None:
+    _count(FRAMES_OUT, role, frame_type)
 
 
 def error_sent(role: str, code: str) -> None:
     """An `error` frame (counted as a frame out by `frame_out` where it is sent)."""
-    _child(ERRORS, role, code).inc()
+    _count(ERRORS, role, code)
 
 
 def rate_limited(role: str) -> None:
-    """A frame refused over the rate limit, answered with a `rate_limited` error frame."""
-    _child(RATE_LIMITED, role).inc()
-    _child(ERRORS, role, "rate_limited").inc()
-    _child(FRAMES_OUT, role, "error").inc()
+    """A frame refused over the rate limit, answered with a `rate_limited` error frame (a flood
+    sends thousands a second: counted like frames)."""
+    _count(RATE_LIMITED, role)
+    _count(ERRORS, role, "rate_limited")
+    _count(FRAMES_OUT, role, "error")
 
 
 def flood_closed(where: str) -> None:
@@ -211,6 +245,7 @@ def _forget_dead_processes() -> None:
 
 
 def _registry() -> CollectorRegistry:
+    flush()  # this process's own counts are current in its answer
     registry = CollectorRegistry(auto_describe=False)
     if MULTIPROCESS:
         from prometheus_client import multiprocess

@@ -112,9 +112,7 @@ def nginx_main_conf(*, run_dir: Path, site: Path) -> str:
     )
 
 
-def write_nginx(
-    run_dir: Path, *, port: int, upstreams: list[str], cert: Path, key: Path, static_root: Path
-) -> Path:
+def write_nginx(run_dir: Path, *, port: int, upstreams: list[str], cert: Path, key: Path, static_root: Path) -> Path:
     """Render site + main conf into run_dir; returns the main conf (checked with `nginx -t`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     site = run_dir / "vvc-site.conf"
