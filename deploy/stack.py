@@ -300,6 +300,7 @@ def up(args: argparse.Namespace) -> int:
             "REDIS_URL": redis_url,
             "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", f"redis://127.0.0.1:{args.redis_port}/2"),
             "CALL_TIMERS_IN_PROCESS": "0",
+            "CONN_MAX_AGE": "60",
             "TURN_REST_URLS": f"turn:127.0.0.1:{args.turn_port}?transport=udp",
             "TURN_REST_SECRET": turn_secret,
             "TRUSTED_PROXIES": "127.0.0.1",
