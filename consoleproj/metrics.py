@@ -82,8 +82,13 @@ def _child(metric, *labels):
 # --- the one-line calls of the measured code -------------------------------------------------------
 
 
+# Socket roles as labels: the sockets' own `party` names, short.
+_ROLES = {"live panel": "live"}
+
+
 def socket_opened(role: str) -> bool:
     """A socket was accepted; True (the socket keeps it, to count its close exactly once)."""
+    role = _ROLES.get(role, role)
     _child(SOCKETS_OPEN, role).inc()
     _child(SOCKETS_OPENED, role).inc()
     return True
@@ -91,7 +96,7 @@ def socket_opened(role: str) -> bool:
 
 def socket_closed(role: str) -> bool:
     """That socket closed; False (no longer counted)."""
-    _child(SOCKETS_OPEN, role).dec()
+    _child(SOCKETS_OPEN, _ROLES.get(role, role)).dec()
     return False
 
 
@@ -128,21 +133,22 @@ def flush() -> None:
 
 
 def frame_in(role: str, frame_type: str) -> None:
-    _count(FRAMES_IN, role, frame_type)
+    _count(FRAMES_IN, _ROLES.get(role, role), frame_type)
 
 
 def frame_out(role: str, frame_type: str) -> None:
-    _count(FRAMES_OUT, role, frame_type)
+    _count(FRAMES_OUT, _ROLES.get(role, role), frame_type)
 
 
 def error_sent(role: str, code: str) -> None:
     """An `error` frame (counted as a frame out by `frame_out` where it is sent)."""
-    _count(ERRORS, role, code)
+    _count(ERRORS, _ROLES.get(role, role), code)
 
 
 def rate_limited(role: str) -> None:
     """A frame refused over the rate limit, answered with a `rate_limited` error frame (a flood
     sends thousands a second: counted like frames)."""
+    role = _ROLES.get(role, role)
     _count(RATE_LIMITED, role)
     _count(ERRORS, role, "rate_limited")
     _count(FRAMES_OUT, role, "error")

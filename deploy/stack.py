@@ -230,7 +230,7 @@ def ensure_redis(port: int) -> bool:
     print(f"stack: starting Redis on {port}")
     _run(
         "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
-        "--save", "", "--appendonly", "no", "--dir", "/tmp",
+        "--save", "", "--appendonly", "no", "--dir", str(ROOT / "var"),
     )  # fmt: skip
     for _ in range(30):
         if _run("redis-cli", "-h", "127.0.0.1", "-p", str(port), "ping", capture_output=True).returncode == 0:

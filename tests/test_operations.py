@@ -15,8 +15,8 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from calls import relaybus
 from calls import services as call_services
+from calls.sockets import relay as relaybus
 from consoleproj import logs
 from deploy import stack as deploy_stack
 from tests.conftest import require_service

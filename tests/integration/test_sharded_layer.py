@@ -2,7 +2,7 @@
 
 GIVEN two daphne processes whose channel layer is sharded over two redis-servers of the test's own
 WHEN an agent on one process and a consumer on the other run a call, with SDP and candidates relayed
-     through the relay publisher (calls/relaybus.py) and state frames through the layer
+     through the relay publisher (calls/sockets/relay.py) and state frames through the layer
 THEN everything arrives, in order, across processes; each channel the processes subscribed lives on
      the Redis instance channels-redis's consistent hash names (the one the relay publisher publishes
      to), and both instances carry some of them.
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import pytest
 import redis
+from calls.events import agent_group, consumer_group
 from channels_redis.utils import _consistent_hash
 
-from calls import relaybus
-from calls.events import agent_group, consumer_group
+from calls.sockets import relay as relaybus
 
 from .servers import require_real_services, service_env, start_daphne
 from .test_redis_restart import PrivateRedis
