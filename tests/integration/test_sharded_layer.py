@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 import redis
-from calls.events import agent_group, consumer_group
 from channels_redis.utils import _consistent_hash
 
+from calls.push import agent_group, consumer_group
 from calls.sockets import relay as relaybus
 
 from .servers import require_real_services, service_env, start_daphne
