@@ -26,6 +26,8 @@ call_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("call_id", 
 
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 _SECRETS = re.compile(r"(?i)(token=|bearer\s+|password=|secret=)[^\s&\"',;]+")
+# A password-reset link carries its token in the path: /accounts/password/reset/<uid>/<token>/.
+_RESET_LINK = re.compile(r"(/password/reset/)[^/\s]+/[^/\s]+/")
 
 
 def new_request_id(offered: str | None = None) -> str:
@@ -61,6 +63,7 @@ class ContextFilter(logging.Filter):
 
 
 def redact(text: str) -> str:
+    text = _RESET_LINK.sub(r"\1[redacted]/", text)
     return _SECRETS.sub(lambda m: m.group(1) + "[redacted]", text)
 
 

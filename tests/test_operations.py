@@ -125,6 +125,8 @@ def test_log_lines_never_carry_a_token_or_credential(formatter):
     for secret in ("eyJhbGciOi", "secret-part", "abc123", "hunter2"):
         assert secret not in text
     assert "/ws/consumer/?token=[redacted]" in text
+    reset = formatter.format(_record("Not Found: /accounts/password/reset/MTI/cbk8x2-6f1e0c0ffee/"))
+    assert "cbk8x2" not in reset and "/accounts/password/reset/[redacted]/" in reset
 
 
 @pytest.mark.django_db
@@ -160,8 +162,10 @@ def test_the_nginx_site_has_the_limits_and_never_logs_query_strings(tmp_path):
     assert "client_max_body_size 1m;" in site
     assert "location = /healthz" in site
     log_format = site.split("log_format", 1)[1].split(";", 1)[0]
-    assert "$uri" in log_format and "$request_uri" not in log_format and "$args" not in log_format
+    assert '"path":"$vvc_log_path"' in log_format  # $uri (no query string), reset tokens masked
+    assert "$request_uri" not in log_format and "$args" not in log_format
     assert '$request"' not in log_format and "$request " not in log_format
+    assert "~^/accounts/password/reset/[^/]+/[^/]+/  /accounts/password/reset/[redacted]/;" in site
 
 
 @pytest.mark.parametrize(
