@@ -15,9 +15,15 @@ four accounts in four time zones, `--days` days), then measures, each `--repeat`
 - incremental: `--new-events` more events (new calls in the hour after the data), then the beat
   sweep's run (reporting.services.rollup_recent) over them; and one call's end-of-call rollup.
 
-Both full runs must leave identical rows (checked: the dates avoid DST changes, where date_trunc
-would merge the repeated hour). `--drop` drops the database afterwards. Not a test: no assertion on
-times; tests/test_reporting_bench.py runs it tiny so it does not rot.
+- year read: the reports API (GET /api/v1/reports/collaboration-sessions/, the whole Django and DRF
+  stack through the test client, as the account's admin) over the data's span (at most 366 days),
+  by day, hour, week and month, by media and by agent, and the month CSV.
+
+Both full runs must leave identical rows (checked). The default dates cross the autumn changes of
+Europe/Berlin (2025-10-26) and America/New_York (2025-11-02), and a year crosses the spring ones:
+the bare statement keeps the repeated hour as two buckets (each real hour, by its UTC offset).
+`--drop` drops the database afterwards. Not a test: no assertion on times;
+tests/test_reporting_bench.py runs it tiny so it does not rot.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
-FIRST_DAY = date(2025, 6, 2)
+# 28 days from here cross the autumn DST changes of Berlin and New York; 365 days the spring ones too.
+FIRST_DAY = date(2025, 10, 13)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -224,18 +231,72 @@ def generate(accounts: list, agents: dict, *, events: int, days: int, first: dat
 def bare_sql() -> str:
     """The same aggregation as the project's statement, with buckets by PostgreSQL's date_trunc in
     each account's zone instead of a list of buckets: no bucket list, no lock, no stale-row delete,
-    no days from hours; both intervals straight from the calls and events in one statement."""
-    from reporting import services
+    no days from hours; both intervals straight from the calls and events in one statement.
 
-    trunc = "date_trunc(i.iv, c.created_at AT TIME ZONE a.time_zone)"
-    step = "CASE i.iv WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END"
+    An hour is the call's instant minus the minutes and seconds its local clock shows past the
+    hour, so each real hour is its own bucket, the repeated one too (truncating the local time and
+    converting it back, `date_trunc(...) AT TIME ZONE`, would merge the two 02:00s of an autumn
+    night into one). Exact for the bench's zones, whose offsets change by whole hours on the hour."""
+    from reporting import rollup_sql
+
+    local = "(c.created_at AT TIME ZONE a.time_zone)"
+    hour_start = f"c.created_at - ({local} - date_trunc('hour', {local}))"
+    day_start = f"date_trunc('day', {local}) AT TIME ZONE a.time_zone"
+    day_end = f"(date_trunc('day', {local}) + interval '1 day') AT TIME ZONE a.time_zone"
     bucketed = f"""
-    SELECT c.*, i.iv AS bucket_interval, {trunc} AT TIME ZONE a.time_zone AS bucket_start,
-           ({trunc} + {step}) AT TIME ZONE a.time_zone AS bucket_end
-    FROM ({services.calls_with_consumer("1 = 1")}) c
+    SELECT c.*, i.iv AS bucket_interval,
+           CASE i.iv WHEN 'hour' THEN {hour_start} ELSE {day_start} END AS bucket_start,
+           CASE i.iv WHEN 'hour' THEN {hour_start} + interval '1 hour' ELSE {day_end} END AS bucket_end
+    FROM ({rollup_sql.calls_with_consumer("1 = 1")}) c
     JOIN accounts_account a ON a.id = c.account_id
     CROSS JOIN (VALUES ('hour'), ('day')) AS i (iv)"""  # noqa: S608 - constants only
-    return services.aggregate_upsert_sql(bucketed)
+    return rollup_sql.aggregate_upsert_sql(bucketed)
+
+
+READS = [
+    ("day", "media", "json"),
+    ("day", "agent", "json"),
+    ("hour", "media", "json"),
+    ("week", "media", "json"),
+    ("month", "media", "json"),
+    ("month", "agent", "json"),
+    ("month", "media", "csv"),
+]
+
+
+def year_reads(account, first: date, last: date, repeat: int) -> dict:
+    """The reports API over [first, last] as the account's admin: median wall time of each read."""
+    from django.conf import settings
+    from django.test import Client
+
+    from accounts.models import User
+    from tests.factories import AdminFactory
+
+    admin = User.objects.filter(account=account, role="admin").first() or AdminFactory(
+        account=account, email=f"admin@{account.slug}.example"
+    )
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
+    client = Client()
+    client.force_login(admin)
+    timings = {}
+    for interval, group_by, fmt_ in READS:
+        query = {"start": first, "end": last, "interval": interval, "group_by": group_by}
+        if fmt_ == "csv":
+            query["format"] = "csv"
+
+        def read(query=query, fmt_=fmt_) -> None:
+            response = client.get("/api/v1/reports/collaboration-sessions/", query)
+            assert response.status_code == 200, response.content[:300]
+            body = b"".join(response.streaming_content) if fmt_ == "csv" else response.content
+            assert len(body) > 100
+
+        read()  # warm: the first request loads URL conf, serializers and zone data
+        median, runs = timed(read, max(repeat, 5))
+        timings[f"{interval}/{group_by}/{fmt_}"] = {"median_s": median, "max_s": max(runs)}
+        print(
+            f"year read {interval} by {group_by} ({fmt_}): median {median * 1000:.0f} ms, max {max(runs) * 1000:.0f} ms"
+        )
+    return timings
 
 
 def snapshot() -> list[tuple]:
@@ -355,6 +416,11 @@ def main(argv: list[str] | None = None) -> dict:
             f"ratio task / bare: {results['ratio']:.2f}x wall, {results['cpu_ratio']:.2f}x CPU (target <= 1.5x); "
             "identical rows: yes"
         )
+
+    read_last = min(last_day, FIRST_DAY + timedelta(days=365))
+    read_account = accounts[1 % len(accounts)]  # Europe/Berlin
+    results["year_read_account"] = f"{read_account.slug} ({read_account.time_zone}), {FIRST_DAY} to {read_last}"
+    results["year_reads"] = year_reads(read_account, FIRST_DAY, read_last, args.repeat)
 
     # Incremental: new calls in the hour after the data (noon to 12:55 UTC), then the sweep over them.
     mark = data_end
