@@ -64,7 +64,8 @@ def auto_interval(days: int) -> str:
 
 def _presets(today: date) -> list[dict]:
     month_start = today.replace(day=1)
-    year_ago = (month_start - timedelta(days=335)).replace(day=1)  # the 11 months before this one
+    months_back = month_start.year * 12 + month_start.month - 1 - 11  # this month and the 11 before it
+    year_ago = date(months_back // 12, months_back % 12 + 1, 1)
     ranges = [
         ("Today", today, today),
         ("Last 7 days", today - timedelta(days=6), today),
