@@ -39,6 +39,9 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
+from rollup_data import generate, write  # bench/ is on the path: this file runs as a script
+from rollup_reads import year_reads
+
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
 # 28 days from here cross the autumn DST changes of Berlin and New York; 365 days the spring ones too.
@@ -119,112 +122,6 @@ def load_average() -> str:
     return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
-# --- data ------------------------------------------------------------------------------------------
-
-
-def _copy_events(rows: list[tuple]) -> None:
-    """COPY on PostgreSQL (bulk_create is slow for a million rows), bulk_create elsewhere."""
-    from django.db import connection
-
-    from calls.models import CallEvent
-
-    if connection.vendor != "postgresql":
-        CallEvent.objects.bulk_create(
-            (
-                CallEvent(call_id=c, kind=k, actor=a, state=s, data=json.loads(d), created_at=t)
-                for c, k, a, s, d, t in rows
-            ),
-            batch_size=5000,
-        )
-        return
-    with connection.cursor() as cursor:
-        table = CallEvent._meta.db_table
-        with cursor.cursor.copy(f"COPY {table} (call_id, kind, actor, state, data, created_at) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def write(account, planned: list) -> int:
-    """Write planned calls (conversations and calls with bulk_create, events with COPY); returns events."""
-    from django.db import transaction
-
-    from calls.models import Call, Conversation
-
-    with transaction.atomic():
-        conversations = [
-            Conversation(
-                account=account,
-                agent_id=p.agent_id,
-                state="closed" if p.ended_at else "open",
-                consumer_ref=p.consumer_ref,
-                created_at=p.created_at,
-            )
-            for p in planned
-        ]
-        Conversation.objects.bulk_create(conversations, batch_size=5000)
-        calls = [
-            Call(
-                account=account,
-                conversation=conversation,
-                agent_id=p.agent_id,
-                media=p.media,
-                state=p.state,
-                end_reason=p.end_reason,
-                created_at=p.created_at,
-                answered_at=p.answered_at,
-                started_at=p.started_at,
-                ended_at=p.ended_at,
-                duration_s=p.duration_s,
-                consumer_browser=p.consumer_browser,
-            )
-            for p, conversation in zip(planned, conversations, strict=True)
-        ]
-        Call.objects.bulk_create(calls, batch_size=5000)
-        rows = [
-            (call.pk, e.kind, e.actor, e.state, json.dumps(e.data), e.created_at)
-            for call, p in zip(calls, planned, strict=True)
-            for e in p.events
-        ]
-        _copy_events(rows)
-    return len(rows)
-
-
-def generate(accounts: list, agents: dict, *, events: int, days: int, first: date, seed: int, now: datetime) -> int:
-    """Calls over `days` days for every account until there are `events` events, none after `now`
-    (the calls still going at `now` are left in progress)."""
-    from reporting.testing import plan_calls
-
-    per_event = 7.0  # events per call, about; corrected as we go
-    written, round_ = 0, 0
-    while written < events:
-        per_day = max(int((events - written) / per_event / days / len(accounts)) + 1, 1)
-        made = 0
-        for n, account in enumerate(accounts):
-            planned = plan_calls(
-                seed=seed + 1000 * round_ + n,
-                agent_ids=agents[account.pk],
-                zone_name=account.time_zone,
-                first_day=first,
-                days=days,
-                calls_per_day=per_day,
-                now=now,
-            )
-            budget = events - written - made
-            kept, count = [], 0
-            for p in planned:
-                if count >= budget:
-                    break
-                kept.append(p)
-                count += len(p.events)
-            made += write(account, kept)
-            per_event = max(count / max(len(kept), 1), 1.0)
-            if written + made >= events:
-                break
-        written += made
-        round_ += 1
-    return written
-
-
 # --- the two full runs --------------------------------------------------------------------------------
 
 
@@ -251,52 +148,6 @@ def bare_sql() -> str:
     JOIN accounts_account a ON a.id = c.account_id
     CROSS JOIN (VALUES ('hour'), ('day')) AS i (iv)"""  # noqa: S608 - constants only
     return rollup_sql.aggregate_upsert_sql(bucketed)
-
-
-READS = [
-    ("day", "media", "json"),
-    ("day", "agent", "json"),
-    ("hour", "media", "json"),
-    ("week", "media", "json"),
-    ("month", "media", "json"),
-    ("month", "agent", "json"),
-    ("month", "media", "csv"),
-]
-
-
-def year_reads(account, first: date, last: date, repeat: int) -> dict:
-    """The reports API over [first, last] as the account's admin: median wall time of each read."""
-    from django.conf import settings
-    from django.test import Client
-
-    from accounts.models import User
-    from tests.factories import AdminFactory
-
-    admin = User.objects.filter(account=account, role="admin").first() or AdminFactory(
-        account=account, email=f"admin@{account.slug}.example"
-    )
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
-    client = Client()
-    client.force_login(admin)
-    timings = {}
-    for interval, group_by, fmt_ in READS:
-        query = {"start": first, "end": last, "interval": interval, "group_by": group_by}
-        if fmt_ == "csv":
-            query["format"] = "csv"
-
-        def read(query=query, fmt_=fmt_) -> None:
-            response = client.get("/api/v1/reports/collaboration-sessions/", query)
-            assert response.status_code == 200, response.content[:300]
-            body = b"".join(response.streaming_content) if fmt_ == "csv" else response.content
-            assert len(body) > 100
-
-        read()  # warm: the first request loads URL conf, serializers and zone data
-        median, runs = timed(read, max(repeat, 5))
-        timings[f"{interval}/{group_by}/{fmt_}"] = {"median_s": median, "max_s": max(runs)}
-        print(
-            f"year read {interval} by {group_by} ({fmt_}): median {median * 1000:.0f} ms, max {max(runs) * 1000:.0f} ms"
-        )
-    return timings
 
 
 def snapshot() -> list[tuple]:
@@ -420,7 +271,7 @@ def main(argv: list[str] | None = None) -> dict:
     read_last = min(last_day, FIRST_DAY + timedelta(days=365))
     read_account = accounts[1 % len(accounts)]  # Europe/Berlin
     results["year_read_account"] = f"{read_account.slug} ({read_account.time_zone}), {FIRST_DAY} to {read_last}"
-    results["year_reads"] = year_reads(read_account, FIRST_DAY, read_last, args.repeat)
+    results["year_reads"] = year_reads(read_account, FIRST_DAY, read_last, args.repeat, cpu_seconds=cpu_seconds)
 
     # Incremental: new calls in the hour after the data (noon to 12:55 UTC), then the sweep over them.
     mark = data_end
