@@ -160,7 +160,7 @@ def event_values(per_call: bool = False) -> str:
     is estimated at 40 times its calls (the range estimate of a bucket knows no bounds), so the
     planner otherwise hashes the events table whole, once per statement: a backfill in weekly
     chunks then read every event of the table 52 times for a year."""
-    columns = f"""SELECT bc.account_id, bc.bucket_interval, bc.bucket_start, bc.bucket_end, bc.media, bc.agent_id,
+    columns = """SELECT bc.account_id, bc.bucket_interval, bc.bucket_start, bc.bucket_end, bc.media, bc.agent_id,
                bc.id AS call_id, e.kind, e.actor, e.rtt_us AS rtt, e.packet_loss_mpct AS loss, e.bitrate_bps AS bitrate"""
     wanted = "e.kind IN ('stats', 'connected')"
     if per_call and connection.vendor == "postgresql":
