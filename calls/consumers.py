@@ -31,9 +31,17 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from accounts.models import User
+from consoleproj.client_address import client_address_of_scope
 
 from . import layerwatch, presence, services
-from .events import account_agents_group, account_live_group, agent_group, consumer_group, user_access_group
+from .events import (
+    account_agents_group,
+    account_consumers_group,
+    account_live_group,
+    agent_group,
+    consumer_group,
+    user_access_group,
+)
 from .models import Call, Conversation
 from .relaybus import layer_redis_url, publish_to_group
 from .schemas import AGENT_FRAMES, CONSUMER_FRAMES, Frame, describe
@@ -255,7 +263,7 @@ async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
         await socket.send(text_data=RATE_LIMITED)
         return
     if socket.refused_in_a_row == settings.WS_FLOOD_CLOSE_AFTER:
-        logger.warning("closing a flooding %s", what)
+        logger.warning("closing a flooding %s from %s", what, client_address_of_scope(socket.scope))
         socket.refused = True  # the frames still buffered are not handled
         key = getattr(socket, "slot_key", None)
         if key is not None:
@@ -733,13 +741,25 @@ class ConsumerConsumer(CallSocket):
             await self.refuse(refusal)
             return
         try:
-            await self.begin([consumer_group(conversation.pk)])
+            await self.begin([consumer_group(conversation.pk), account_consumers_group(conversation.account_id)])
             hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
         except Exception:
             await self.fail_handshake()
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
+
+    async def access_recheck(self, event: dict) -> None:
+        """The account changed: close with 4403 if it was paused (its conversations are paused), as
+        the agent sockets of the account are."""
+        if getattr(self, "refused", True):
+            return
+        active = await database_sync_to_async(
+            Conversation.objects.filter(pk=self.conversation.pk, account__active=True).exists
+        )()
+        if not active:
+            self.refused = True
+            await self.close(code=CLOSE_FORBIDDEN)
 
     def party_kwargs(self) -> dict:
         return {"conversation_id": self.conversation.pk}

@@ -14,9 +14,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from calls.routing import websocket_urlpatterns  # noqa: E402
 
+from .bodylimit import BodyLimitMiddleware, limit_daphne_bodies  # noqa: E402
+from .logscrub import scrub_daphne_access_log  # noqa: E402
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
@@ -81,3 +84,5 @@ def _abort_floods_in_daphne() -> None:
 
 _quiet_autobahn_debug_formatting()
 _abort_floods_in_daphne()
+limit_daphne_bodies()
+scrub_daphne_access_log()

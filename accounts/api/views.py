@@ -10,11 +10,11 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
 from accounts.models import User
 from accounts.selectors import account_users
 from accounts.services import user_create, user_rename, user_set_active
+from consoleproj.throttling import AddressRateThrottle
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.services import profile_assign
 
@@ -105,7 +105,7 @@ class AgentDetailView(AccountUsersMixin, generics.RetrieveAPIView):
         return self.agent_response(target)
 
 
-class TokenObtainThrottle(AnonRateThrottle):
+class TokenObtainThrottle(AddressRateThrottle):
     """Slows password guessing against the token endpoint (per client address)."""
 
     rate = "20/min"

@@ -1,0 +1,26 @@
+"""DRF throttles keyed on the client address from `consoleproj.client_address` (never on a header the
+client chose). Every throttle of the API derives from these."""
+
+from __future__ import annotations
+
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from .client_address import client_address_of
+
+
+class ClientAddressMixin:
+    def get_ident(self, request) -> str:
+        return client_address_of(request)
+
+
+class AddressRateThrottle(ClientAddressMixin, AnonRateThrottle):
+    """Per client address, for anonymous endpoints; set `rate` on the subclass."""
+
+
+class UserOrAddressRateThrottle(ClientAddressMixin, UserRateThrottle):
+    """Per user when authenticated, per client address otherwise."""
+
+
+def throttle_keys_on_client_address(throttle: SimpleRateThrottle) -> bool:
+    """For the test that every throttle in use resolves the address here."""
+    return isinstance(throttle, ClientAddressMixin)
