@@ -14,7 +14,15 @@ class ClientAddressMixin:
 
 
 class AddressRateThrottle(ClientAddressMixin, AnonRateThrottle):
-    """Per client address, for anonymous endpoints; set `rate` on the subclass."""
+    """Per client address, for anonymous endpoints; set `rate` on the subclass.
+
+    Each subclass counts on its own: DRF's AnonRateThrottle keys every subclass on the one scope
+    "anon", so one endpoint's requests would spend another's budget."""
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None  # only anonymous requests are throttled here, as with DRF's AnonRateThrottle
+        return self.cache_format % {"scope": type(self).__name__, "ident": self.get_ident(request)}
 
 
 class UserOrAddressRateThrottle(ClientAddressMixin, UserRateThrottle):
