@@ -113,7 +113,7 @@ def limit_daphne_bodies() -> None:
         logger.warning(
             "refused a request body over %s bytes from %s",
             settings.MAX_REQUEST_BODY_BYTES,
-            client_address(getattr(peer, "host", None), forwarded or None),
+            client_address(getattr(peer, "host", None), forwarded or None) or "unknown",
         )
         body = too_large_body()
         head = (

@@ -50,11 +50,12 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: I
     return any(address.version == net.version and address in net for net in networks)
 
 
-def client_address(peer: str | None, forwarded_for: str | None) -> str:
-    """The client's address from the TCP peer and the X-Forwarded-For header(s) (comma-joined)."""
+def client_address(peer: str | None, forwarded_for: str | None) -> str | None:
+    """The client's address from the TCP peer and the X-Forwarded-For header(s) (comma-joined); None
+    when the peer is not an IP address (a request made inside the process, a Unix socket)."""
     current = _parse(peer)
     if current is None:
-        return peer or UNKNOWN
+        return None
     networks = trusted_networks()
     if not networks or not forwarded_for:
         return str(current)
@@ -68,8 +69,8 @@ def client_address(peer: str | None, forwarded_for: str | None) -> str:
     return str(current)
 
 
-def client_address_of(request: HttpRequest) -> str:
-    """The client's address of a Django (or DRF) request."""
+def client_address_of(request: HttpRequest) -> str | None:
+    """The client's address of a Django (or DRF) request (django-axes calls this too)."""
     meta = request.META
     return client_address(meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR"))
 
@@ -80,4 +81,4 @@ def client_address_of_scope(scope: dict) -> str:
     forwarded = [
         value.decode("latin1") for name, value in scope.get("headers", ()) if name.lower() == b"x-forwarded-for"
     ]
-    return client_address(client[0], ",".join(forwarded) or None)
+    return client_address(client[0], ",".join(forwarded) or None) or UNKNOWN

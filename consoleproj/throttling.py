@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
-from .client_address import client_address_of
+from .client_address import UNKNOWN, client_address_of
 
 
 class ClientAddressMixin:
     def get_ident(self, request) -> str:
-        return client_address_of(request)
+        return client_address_of(request) or UNKNOWN
 
 
 class AddressRateThrottle(ClientAddressMixin, AnonRateThrottle):

@@ -67,6 +67,7 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_budget(account, settings
 def test_the_address_rules(settings):
     settings.TRUSTED_PROXIES = []
     assert client_address("203.0.113.5", "1.2.3.4") == "203.0.113.5"
+    assert client_address(None, "1.2.3.4") is None  # no peer (a request made in-process): no address
     settings.TRUSTED_PROXIES = ["10.0.0.0/8", "2001:db8::/32"]
     assert client_address("10.0.0.2", "198.51.100.7") == "198.51.100.7"
     # Two trusted hops: the balancer (10.0.0.2) and an inner proxy (10.1.1.1) it forwarded from.
