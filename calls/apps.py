@@ -11,7 +11,7 @@ class CallsConfig(AppConfig):
 
         from accounts.models import Account, User
 
-        from .events import (
+        from .push import (
             account_agents_group,
             account_consumers_group,
             account_live_group,
