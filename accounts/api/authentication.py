@@ -4,9 +4,10 @@ and are not affected."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular import authentication as spectacular_auth
-from rest_framework import authentication, exceptions
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+from knox import auth as knox_auth
+from rest_framework import authentication
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
@@ -19,16 +20,13 @@ def refuse_if_paused(user: User) -> None:
         raise PermissionDenied(PAUSED_MESSAGE)
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    def authenticate_credentials(self, key):
-        # DRF's own lookup, with the account in the same query.
-        token = self.get_model().objects.select_related("user__account").filter(key=key).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        refuse_if_paused(token.user)
-        return token.user, token
+class TokenAuthentication(knox_auth.TokenAuthentication):
+    """knox's hashed, expiring tokens; a paused account's users are refused."""
+
+    def validate_user(self, auth_token):
+        user, token = super().validate_user(auth_token)
+        refuse_if_paused(user)
+        return user, token
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -43,3 +41,9 @@ class SessionScheme(spectacular_auth.SessionScheme):
     """The OpenAPI description of our session authentication: Django's session cookie, as DRF's."""
 
     target_class = "accounts.api.authentication.SessionAuthentication"
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The OpenAPI description of our token authentication: knox's."""
+
+    target_class = "accounts.api.authentication.TokenAuthentication"

@@ -6,7 +6,6 @@ account with `account=SLUG`; agents are refused. Views only parse and call repor
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
@@ -23,6 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Account
+from consoleproj.csv_export import csv_lines
 from consoleproj.pagination import BoundedLimitOffsetPagination
 from reporting import queries
 from reporting.buckets import local_day, zone
@@ -64,11 +64,6 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - see the view
         return JSONRenderer().render(data)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 class ReportPagination(BoundedLimitOffsetPagination):
@@ -144,16 +139,14 @@ class CollaborationSessionReportView(APIView):
         header = ["bucket", "bucket_start", "bucket_end", *dimension, *queries.METRIC_FIELDS]
         tz = zone(period.zone_name)
 
-        def lines() -> Iterator[str]:
-            writer = csv.writer(_Echo())
-            yield writer.writerow(header)
+        def rows() -> Iterator[list[object]]:
             for row in queries.iter_report_rows(account=account, period=period, interval=interval, group_by=group_by):
                 row["bucket_start"] = row["bucket_start"].astimezone(tz).isoformat()
                 row["bucket_end"] = row["bucket_end"].astimezone(tz).isoformat()
-                yield writer.writerow(["" if row.get(name) is None else row.get(name) for name in header])
+                yield [row.get(name) for name in header]
 
         name = f"collaboration-sessions-{account.slug}-{period.first}-{period.last}-{interval}-by-{group_by}.csv"
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(header, rows()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from tests.test_foundation import PRODUCTION_ENV, ROOT
 
@@ -51,7 +51,7 @@ def test_the_api_docs_need_a_login_in_production(path, settings, agent, login):
     anonymous = Client().get(path)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
     assert login(agent).get(path).status_code == 200
-    token = Token.objects.create(user=agent).key
+    token = AuthToken.objects.create(user=agent)[1]
     assert Client().get(path, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     assert Client().get(path, HTTP_AUTHORIZATION="Token not-a-token").status_code == 302
 

@@ -8,7 +8,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from tests.factories import PASSWORD, UserFactory
 
@@ -82,7 +82,7 @@ def test_the_token_endpoint_locks_with_a_json_refusal(admin_user):
     assert refused.status_code == 429
     assert "Too many failed logins" in refused.json()["detail"]
     assert int(refused["Retry-After"]) > 0
-    assert not Token.objects.filter(user=admin_user).exists()
+    assert not AuthToken.objects.filter(user=admin_user).exists()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import Account, User
@@ -29,7 +29,7 @@ def pause(account: Account) -> None:
 
 def token_client(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     return client
 
 
@@ -75,7 +75,7 @@ def test_no_new_token_for_a_paused_account(admin_user):
     pause(admin_user.account)
     response = APIClient().post("/api/v1/auth/token/", {"email": admin_user.email, "password": PASSWORD}, format="json")
     assert response.status_code == 403 and PAUSED in response.json()["detail"]
-    assert not Token.objects.filter(user=admin_user).exists()
+    assert not AuthToken.objects.filter(user=admin_user).exists()
 
 
 @pytest.mark.django_db
