@@ -24,6 +24,11 @@ def account_agents_group(account_id: int) -> str:
     return f"account.{account_id}.agents"
 
 
+def account_consumers_group(account_id: int) -> str:
+    """Every consumer socket of an account: told to re-check when the account is paused."""
+    return f"account.{account_id}.consumers"
+
+
 def account_live_group(account_id: int) -> str:
     return f"account.{account_id}.live"
 

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "settings_profiles",
     "calls",
     "reporting",
+    # Login throttling and lockout; its AccessAttempt rows are listed in the support admin.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Turns a login refused by the lockout into its 429 page (last, so it sees the final response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "consoleproj.urls"
@@ -175,6 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# The lockout check (django-axes) first; it authenticates nobody, ModelBackend does.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "accounts.backends.AccountModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -205,10 +211,17 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: anonymous and bad-token requests then get 401 with WWW-Authenticate.
-        "knox.auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Both refuse the users of a paused account (403), as the console does.
+        "accounts.api.authentication.TokenAuthentication",
+        "accounts.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded reads (413) and deep JSON refused with 400 (consoleproj/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "consoleproj.parsers.JSONParser",
+        "consoleproj.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "consoleproj.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -300,6 +313,41 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- The client address (consoleproj/client_address.py) -------------------------------------
+# The proxies (CIDRs) whose X-Forwarded-For entries are believed, e.g. the load balancer's subnet.
+# Default: none, so the TCP peer is the client and a forged header changes nothing. Every throttle,
+# the login lockout, the socket limits and the logs use the address resolved with this list.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Login throttling and lockout (django-axes, accounts/lockout.py) ---------------------------
+# Failed logins are counted per login name and per client address, each on its own; at the limit
+# that name (or address) is refused on every login path for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "consoleproj.client_address.client_address_of"
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are not journaled (the AccessLog table would grow with every login); failures
+# and lockouts are (AccessAttempt, AccessFailureLog-free).
+AXES_DISABLE_ACCESS_LOG = True
+
+# --- Request bodies (consoleproj/bodylimit.py) ----------------------------------------------
+# Larger bodies are refused with 413 before anything is parsed, by Content-Length or by counting a
+# streamed body; Django's own limits say the same for form and body() reads.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON nested deeper than this answers 400 (consoleproj/parsers.py), never a RecursionError.
+MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=64)
+
+# --- Exposure of development pages ------------------------------------------------------------
+# The demo brand page (/engage/demo/): on for the embedded demo and development, off in production.
+ENGAGE_DEMO_ENABLED = env.bool("ENGAGE_DEMO_ENABLED", default=not PRODUCTION)
+# The OpenAPI schema and Swagger UI (/api/schema/, /api/docs/) need a login in production.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
+
 # --- Logging: never SDP, candidates or credentials (see calls/ for the relay path) -----------
 # LOG_FORMAT=json: one JSON object a line with request_id and call_id (consoleproj/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
@@ -308,7 +356,11 @@ if LOG_FORMAT not in {"plain", "json"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "consoleproj.logs.ContextFilter"}},
+    # Credentials (consumer tokens, API tokens) are scrubbed from every line (consoleproj/logscrub.py).
+    "filters": {
+        "context": {"()": "consoleproj.logs.ContextFilter"},
+        "scrub_credentials": {"()": "consoleproj.logscrub.ScrubCredentials"},
+    },
     "formatters": {
         "plain": {
             "()": "consoleproj.logs.PlainFormatter",
@@ -316,7 +368,13 @@ LOGGING = {
         },
         "json": {"()": "consoleproj.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["scrub_credentials", "context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from calls import services
 from calls.models import Conversation
-from calls.push import agent_group, consumer_group
+from calls.push import account_consumers_group, agent_group, consumer_group
 from calls.schemas import CallAccept, CallHangup, CallMedia, CallRef, CallSignal, CallStats, ConsumerMessage
 from calls.selectors import consumer_hello
 from calls.tokens import conversation_id_from_token
@@ -46,13 +46,26 @@ class ConsumerSocket(PartySocket):
             await self.refuse(refusal)
             return
         try:
-            await self.begin([consumer_group(conversation.pk)])
+            # The account's group too: a pause closes the account's consumer sockets (access_recheck).
+            await self.begin([consumer_group(conversation.pk), account_consumers_group(conversation.account_id)])
             hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
         except Exception:
             await self.fail_handshake()
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
+
+    async def access_recheck(self, event: dict) -> None:
+        """The account changed: close with 4403 if it was paused (its conversations are paused), as
+        the account's agent sockets are."""
+        if getattr(self, "refused", True):
+            return
+        active = await database_sync_to_async(
+            Conversation.objects.filter(pk=self.conversation.pk, account__active=True).exists
+        )()
+        if not active:
+            self.refused = True
+            await self.close(code=CLOSE_FORBIDDEN)
 
     def party_kwargs(self) -> dict:
         return {"conversation_id": self.conversation.pk}
