@@ -32,7 +32,8 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 
-from . import layerwatch, presence, services
+from . import commands, layerwatch, presence, services
+from .clock import ensure_process_sweeper
 from .events import account_agents_group, account_live_group, agent_group, consumer_group, user_access_group
 from .models import Call, Conversation
 from .relaybus import layer_redis_url, publish_to_group
@@ -68,8 +69,6 @@ class TokenBucket:
     def is_full(self) -> bool:
         return self.tokens + (time.monotonic() - self.stamp) * self.rate >= self.capacity
 
-
-_sweepers: dict[int, asyncio.Task] = {}
 
 # Returned by a handler that answered the frame itself (with `re`), so no `ok` follows.
 ANSWERED = object()
@@ -184,25 +183,6 @@ _background: set[asyncio.Task] = set()
 PROCESS_ORIGIN = uuid.uuid4().hex
 
 
-def ensure_process_sweeper() -> None:
-    """Embedded default (eager Celery, no beat): this process fires call timers itself."""
-    if not settings.CALL_TIMERS_IN_PROCESS:
-        return
-    loop = asyncio.get_running_loop()
-    task = _sweepers.get(id(loop))
-    if task is None or task.done():
-        _sweepers[id(loop)] = loop.create_task(_sweep_forever())
-
-
-async def _sweep_forever() -> None:
-    while True:
-        await asyncio.sleep(settings.CALL_SWEEP_INTERVAL_S)
-        try:
-            await database_sync_to_async(services.call_sweep)()
-        except Exception:
-            logger.exception("in-process call sweep failed")
-
-
 async def dispatch_in_turn(dispatch, *sources) -> None:
     """What Channels' `await_many_dispatch` does, for less per message: each source (the socket,
     the channel layer) is read by its own task, and `dispatch` handles one message at a time (a
@@ -244,6 +224,18 @@ async def dispatch_in_turn(dispatch, *sources) -> None:
         await asyncio.gather(*pumps, return_exceptions=True)
 
 
+async def refuse_handshake_unavailable(what: str, receive, send) -> None:
+    """The channel layer is down before the socket has a channel (Redis restarting): the handshake
+    is accepted and closed with 4503 (unavailable, reconnect with backoff), as protocol.md says, not
+    answered with an HTTP 500 and a traceback."""
+    logger.warning("a %s socket was refused with 4503: the channel layer is unavailable", what)
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return  # the client went before its handshake completed
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": layerwatch.CLOSE_UNAVAILABLE})
+
+
 async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
     """A frame over the client's rate limit: answered `rate_limited`; after WS_FLOOD_CLOSE_AFTER
     such frames in a row (a client that does not slow down), the socket is closed with 4008 and the
@@ -280,7 +272,11 @@ class CallSocket(AsyncWebsocketConsumer):
         `disconnect`."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception:
+            await refuse_handshake_unavailable(self.party, receive, send)
+            return
         self.base_send = send
         try:
             await dispatch_in_turn(
@@ -488,6 +484,15 @@ class CallSocket(AsyncWebsocketConsumer):
             raise services.CallError("invalid_state", f"The call is {call['state']}.")
         return call
 
+    principal: str  # who sends the commands of this socket, for their idempotency keys
+
+    async def once(self, frame, run) -> dict:
+        """Apply a command that writes at most once per its `key` (calls/commands.py): `run`, in the
+        database thread, makes the service calls and returns the `ok` fields (or a refusal)."""
+        return await database_sync_to_async(commands.command_once)(
+            principal=self.principal, key=getattr(frame, "key", None), command=frame.type, run=run
+        )
+
     async def relay(self, call: dict, frame: dict, *, acknowledged: bool = True) -> None:
         """To the peer's sockets: directly to those in this process (serialised once), and through the
         channel layer to other processes. Frames of one sender stay in order on both paths.
@@ -546,41 +551,53 @@ class CallSocket(AsyncWebsocketConsumer):
             acknowledged=frame.id is not None,
         )
 
-    async def on_media(self, frame, raw) -> None:
+    async def on_media(self, frame, raw) -> dict:
         call = self.media_call(frame.call_id)
-        await database_sync_to_async(services.call_media_change)(
-            call_id=frame.call_id,
-            party=self.party,
-            audio=frame.audio,
-            video=frame.video,
-            camera=frame.camera,
-            **self.party_kwargs(),
-        )
-        await self.relay(
-            call,
-            {
-                "type": "call.media",
-                "call_id": frame.call_id,
-                "from": self.party,
-                "audio": frame.audio,
-                "video": frame.video,
-                "camera": frame.camera,
-            },
-        )
 
-    async def on_stats(self, frame, raw) -> None:
+        def run() -> dict:
+            services.call_media_change(
+                call_id=frame.call_id,
+                party=self.party,
+                audio=frame.audio,
+                video=frame.video,
+                camera=frame.camera,
+                **self.party_kwargs(),
+            )
+            return {}
+
+        answer = await self.once(frame, run)
+        relayed = {
+            "type": "call.media",
+            "call_id": frame.call_id,
+            "from": self.party,
+            "audio": frame.audio,
+            "video": frame.video,
+            "camera": frame.camera,
+        }
+        try:
+            await self.relay(call, relayed)
+        except RedisError as exc:
+            # The change is written: not `unavailable` (a resend would be a second change). The peer
+            # misses this relay as it would any frame of an outage; its next `call.media` carries all.
+            logger.warning("relaying a written call.media failed: %s", type(exc).__name__)
+        return answer
+
+    async def on_stats(self, frame, raw) -> dict:
         self.media_call(frame.call_id)
-        await database_sync_to_async(services.call_stats_sample)(
-            call_id=frame.call_id,
-            party=self.party,
-            stats=frame.stats.model_dump(exclude_none=True),
-            **self.party_kwargs(),
-        )
+        stats = frame.stats.model_dump(exclude_none=True)
 
-    async def on_connected(self, frame, raw) -> None:
-        await database_sync_to_async(services.call_connected)(
-            call_id=frame.call_id, party=self.party, **self.party_kwargs()
-        )
+        def run() -> dict:
+            services.call_stats_sample(call_id=frame.call_id, party=self.party, stats=stats, **self.party_kwargs())
+            return {}
+
+        return await self.once(frame, run)
+
+    async def on_connected(self, frame, raw) -> dict:
+        def run() -> dict:
+            services.call_connected(call_id=frame.call_id, party=self.party, **self.party_kwargs())
+            return {}
+
+        return await self.once(frame, run)
 
     async def on_ice(self, frame, raw) -> object:
         ice = await database_sync_to_async(services.call_ice_refresh)(
@@ -596,10 +613,14 @@ class CallSocket(AsyncWebsocketConsumer):
         )
         return ANSWERED
 
-    async def on_hangup(self, frame, raw) -> None:
-        await database_sync_to_async(services.call_hangup)(
-            call_id=frame.call_id, party=self.party, reason=frame.reason or "", **self.party_kwargs()
-        )
+    async def on_hangup(self, frame, raw) -> dict:
+        def run() -> dict:
+            services.call_hangup(
+                call_id=frame.call_id, party=self.party, reason=frame.reason or "", **self.party_kwargs()
+            )
+            return {}
+
+        return await self.once(frame, run)
 
 
 class AgentConsumer(CallSocket):
@@ -631,6 +652,7 @@ class AgentConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
+        self.principal = agent_group(user.pk)
         refusal = self.reserve(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT)
         if refusal is not None:
             await self.refuse(refusal)
@@ -670,28 +692,44 @@ class AgentConsumer(CallSocket):
         return [consumer_group(call["conversation_id"])]
 
     async def on_take(self, frame, raw) -> dict:
-        conversation = await database_sync_to_async(services.conversation_take)(
-            agent=self.user, conversation_id=frame.conversation_id
+        return await self.once(
+            frame,
+            lambda: {
+                "conversation_id": services.conversation_take(
+                    agent=self.user, conversation_id=frame.conversation_id
+                ).pk
+            },
         )
-        return {"conversation_id": conversation.pk}
 
     async def on_close(self, frame, raw) -> dict:
-        conversation = await database_sync_to_async(services.conversation_close)(
-            agent=self.user, conversation_id=frame.conversation_id
+        return await self.once(
+            frame,
+            lambda: {
+                "conversation_id": services.conversation_close(
+                    agent=self.user, conversation_id=frame.conversation_id
+                ).pk
+            },
         )
-        return {"conversation_id": conversation.pk}
 
     async def on_message(self, frame, raw) -> dict:
-        message = await database_sync_to_async(services.message_send)(
-            conversation_id=frame.conversation_id, party="agent", text=frame.text, agent=self.user
+        return await self.once(
+            frame,
+            lambda: {
+                "message_id": services.message_send(
+                    conversation_id=frame.conversation_id, party="agent", text=frame.text, agent=self.user
+                ).pk
+            },
         )
-        return {"message_id": message.pk}
 
     async def on_invite(self, frame, raw) -> dict:
-        call = await database_sync_to_async(services.call_invite)(
-            agent=self.user, conversation_id=frame.conversation_id, media=frame.media
+        return await self.once(
+            frame,
+            lambda: {
+                "call_id": services.call_invite(
+                    agent=self.user, conversation_id=frame.conversation_id, media=frame.media
+                ).pk
+            },
         )
-        return {"call_id": call.pk}
 
 
 class ConsumerConsumer(CallSocket):
@@ -728,6 +766,7 @@ class ConsumerConsumer(CallSocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.conversation = conversation
+        self.principal = consumer_group(conversation.pk)
         refusal = self.reserve(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION)
         if refusal is not None:
             await self.refuse(refusal)
@@ -748,23 +787,39 @@ class ConsumerConsumer(CallSocket):
         return [agent_group(call["agent_id"])] if call.get("agent_id") else []
 
     async def on_message(self, frame, raw) -> dict:
-        message = await database_sync_to_async(services.message_send)(
-            conversation_id=self.conversation.pk, party="consumer", text=frame.text
+        return await self.once(
+            frame,
+            lambda: {
+                "message_id": services.message_send(
+                    conversation_id=self.conversation.pk, party="consumer", text=frame.text
+                ).pk
+            },
         )
-        return {"message_id": message.pk}
 
     async def on_accept(self, frame, raw) -> dict:
         client = services.ClientInfo(**frame.client.model_dump())
-        call = await database_sync_to_async(services.call_accept)(
-            conversation_id=self.conversation.pk, call_id=frame.call_id, client=client
+        return await self.once(
+            frame,
+            lambda: answer_unless_expired(
+                services.call_accept(conversation_id=self.conversation.pk, call_id=frame.call_id, client=client)
+            ),
         )
-        return {"call_id": call.pk}
 
     async def on_reject(self, frame, raw) -> dict:
-        call = await database_sync_to_async(services.call_reject)(
-            conversation_id=self.conversation.pk, call_id=frame.call_id
+        return await self.once(
+            frame,
+            lambda: answer_unless_expired(
+                services.call_reject(conversation_id=self.conversation.pk, call_id=frame.call_id)
+            ),
         )
-        return {"call_id": call.pk}
+
+
+def answer_unless_expired(call: Call) -> dict:
+    """`ok` {call_id}, or `expired` for an invitation the command found past its deadline (and ended
+    as missed in the same transaction: no timer needed)."""
+    if call.state == Call.State.EXPIRED:
+        return commands.refusal("expired", "The invitation expired before it was answered.")
+    return {"call_id": call.pk}
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -779,6 +834,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.group = self.slot_key = self.user_id = None
         try:
             await super().__call__(scope, receive, send)
+        except Exception:
+            if hasattr(self, "channel_name"):
+                raise
+            # Channels' __call__ failed to make the socket's channel (the layer is down).
+            await refuse_handshake_unavailable("live panel", receive, send)
         finally:  # also when daphne cancels it (see CallSocket.__call__)
             await self._release()
 

@@ -28,7 +28,15 @@ from settings_profiles.services import media_decision
 from settings_profiles.texts import render_text
 
 from .browsers import check_client
-from .events import account_agents_group, account_live_group, agent_group, consumer_group, publish, publish_built
+from .events import (
+    account_agents_group,
+    account_live_group,
+    after_commit,
+    agent_group,
+    consumer_group,
+    publish,
+    publish_built,
+)
 from .models import AgentConnection, Call, CallEvent, Conversation, Message
 from .payloads import call_payload, conversation_payload, format_duration, message_payload
 
@@ -439,10 +447,23 @@ class ClientInfo:
     microphone: bool
 
 
+def _expire_if_due(call: Call, now: datetime | None = None) -> bool:
+    """A ringing call past its `ring_deadline` is ended as missed here and now, by the command that
+    found it, whatever the timers did (they may be down: docs/reliability.md)."""
+    now = now or timezone.now()
+    if call.state == State.RINGING and call.ring_deadline and call.ring_deadline <= now:
+        _transition(call, State.EXPIRED, actor="system", reason="no_answer", now=now)
+        return True
+    return False
+
+
 @transaction.atomic
 def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Call:
-    """The consumer accepts: an unsupported client fails the call, a supported one starts connecting."""
+    """The consumer accepts: an unsupported client fails the call, a supported one starts connecting.
+    An invitation past its deadline is ended as missed instead (returned `expired`)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
+    if _expire_if_due(call):
+        return call
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
     check = check_client(
@@ -462,7 +483,10 @@ def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Ca
 
 @transaction.atomic
 def call_reject(*, conversation_id: int, call_id: int) -> Call:
+    """The consumer declines the invitation (one past its deadline is ended as missed instead)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
+    if _expire_if_due(call):
+        return call
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
     return _transition(call, State.REJECTED, actor="consumer")
@@ -481,6 +505,8 @@ def call_hangup(
     reported by the client (no devices, permission denied, ICE failure) fails it; otherwise a call that
     was active completes and one still connecting is cancelled."""
     call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
+    if _expire_if_due(call):
+        return call  # it ended (missed) before this hang-up: the truth is what the timer would have written
     if not call.is_live:
         raise CallError("invalid_state", f"The call has already ended ({call.state}).")
     if reason in FAILURE_REASONS and call.state != State.ACTIVE:
@@ -618,15 +644,23 @@ def _schedule_timer(call_id: int, when: datetime | None) -> None:
         return  # eager mode: the in-process ticker sweeps instead of a countdown that would run now
     from .tasks import call_timer_task
 
-    transaction.on_commit(lambda: call_timer_task.apply_async((call_id,), eta=when + timedelta(milliseconds=200)))
+    # A broker that is down loses the countdown, not the deadline: the sweeps fire it (docs/reliability.md).
+    after_commit(
+        lambda: call_timer_task.apply_async((call_id,), eta=when + timedelta(milliseconds=200), retry=False),
+        "queueing a call timer",
+    )
 
 
 @transaction.atomic
-def call_fire_timers(*, call_id: int, now: datetime | None = None) -> Call | None:
-    """Apply whichever deadline of one call has passed: expire, fail to connect, or drop."""
+def call_fire_timers(*, call_id: int, now: datetime | None = None, skip_locked: bool = False) -> Call | None:
+    """Apply whichever deadline of one call has passed: expire, fail to connect, or drop.
+    `skip_locked`: a call another sweeper (or a command) holds is left to it (nothing waits)."""
     now = now or timezone.now()
     call = (
-        Call.objects.select_for_update(of=("self",)).select_related("conversation", "agent").filter(pk=call_id).first()
+        Call.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("conversation", "agent")
+        .filter(pk=call_id)
+        .first()
     )
     if call is None or not call.is_live:
         return None
@@ -643,7 +677,9 @@ def call_fire_timers(*, call_id: int, now: datetime | None = None) -> Call | Non
 
 
 def call_sweep(*, now: datetime | None = None) -> int:
-    """Fire every passed deadline of every live call; returns how many calls changed state."""
+    """Fire every passed deadline of every live call; returns how many calls changed state.
+    Beat and every daphne process sweep (calls/clock.py): each due call is taken with SKIP LOCKED,
+    so concurrent sweepers share the work instead of queueing on the same rows."""
     now = now or timezone.now()
     due = Call.objects.filter(
         Q(state=State.RINGING, ring_deadline__lte=now)
@@ -653,7 +689,7 @@ def call_sweep(*, now: datetime | None = None) -> int:
     changed = 0
     for call_id in list(due):
         try:
-            if call_fire_timers(call_id=call_id, now=now) is not None:
+            if call_fire_timers(call_id=call_id, now=now, skip_locked=True) is not None:
                 changed += 1
         except Exception:  # one broken call must not stop the sweep of the others
             logger.exception("sweeping call %s failed", call_id)

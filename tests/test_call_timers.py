@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from calls import consumers, services
+from calls import clock, services
 from calls.models import AgentConnection, Call, Conversation
 
 from .factories import UserFactory
@@ -35,7 +35,7 @@ async def test_embedded_default_expires_calls_in_process(agent, settings):
         assert expired["call"]["id"] == call_id
         await agent_ws.until("call.state", state="expired")
     finally:
-        consumers._sweepers.pop(id(asyncio.get_running_loop())).cancel()
+        clock._sweepers.pop(id(asyncio.get_running_loop())).cancel()
         await agent_ws.close()
         await consumer_ws.close()
 
