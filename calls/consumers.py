@@ -695,9 +695,7 @@ class AgentConsumer(CallSocket):
         return await self.once(
             frame,
             lambda: {
-                "conversation_id": services.conversation_take(
-                    agent=self.user, conversation_id=frame.conversation_id
-                ).pk
+                "conversation_id": services.conversation_take(agent=self.user, conversation_id=frame.conversation_id).pk
             },
         )
 

@@ -462,8 +462,8 @@ def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Ca
     """The consumer accepts: an unsupported client fails the call, a supported one starts connecting.
     An invitation past its deadline is ended as missed instead (returned `expired`)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
-    if _expire_if_due(call):
-        return call
+    if _expire_if_due(call) or call.state == State.EXPIRED:
+        return call  # answered `expired`, whoever ended it
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
     check = check_client(

@@ -175,7 +175,9 @@ async def test_a_key_used_for_another_command_is_refused_and_writes_nothing(agen
         before = await snapshot()
         call_id = await ring(agent_ws, consumer_ws, conversation_id)
         after_ring = await snapshot()
-        refused = await consumer_ws.request({"type": "call.accept", "call_id": call_id, "client": CLIENT, "key": "same"})
+        refused = await consumer_ws.request(
+            {"type": "call.accept", "call_id": call_id, "client": CLIENT, "key": "same"}
+        )
         assert refused["type"] == "error" and refused["code"] == "bad_request"
         assert await snapshot() == after_ring != before
     finally:
@@ -237,7 +239,9 @@ async def test_an_expired_invitation_is_refused_at_accept_without_any_timer(agen
         await agent_ws.until("call.state", state="expired")
         again = await consumer_ws.request(frame, "2")
         assert _answer(again) == _answer(refused)
-        system = await sync_to_async(lambda: list(Message.objects.filter(call_id=call_id).values_list("text", flat=True)))()
+        system = await sync_to_async(
+            lambda: list(Message.objects.filter(call_id=call_id).values_list("text", flat=True))
+        )()
         assert len(system) == 2  # invited, missed: once
     finally:
         await agent_ws.close()
