@@ -485,8 +485,8 @@ def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Ca
 def call_reject(*, conversation_id: int, call_id: int) -> Call:
     """The consumer declines the invitation (one past its deadline is ended as missed instead)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
-    if _expire_if_due(call):
-        return call
+    if _expire_if_due(call) or call.state == State.EXPIRED:
+        return call  # answered `expired`, whoever ended it
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
     return _transition(call, State.REJECTED, actor="consumer")

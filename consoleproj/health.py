@@ -68,7 +68,8 @@ async def _clock() -> dict[str, dict]:
 
 async def healthz(request):
     """200 when every service answers and the worker's and beat's heartbeats are fresh, 503 (with
-    the failing one named) otherwise. A heartbeat never seen (`unknown`: a fresh database) does not
+    the failing one named) otherwise (`?local=1`: the heartbeats are reported but do not fail it).
+    A heartbeat never seen (`unknown`: a fresh database) does not
     fail the check; one older than CLOCK_HEARTBEAT_MAX_AGE_S (`stale`) does."""
     database, channel_layer, broker, clock = await asyncio.gather(
         _run(_check_database, is_async=False),
@@ -77,7 +78,10 @@ async def healthz(request):
         _clock(),
     )
     checks = {"database": database, "channel_layer": channel_layer, "broker": broker}
-    healthy = all(not value.startswith("down") for value in checks.values()) and all(
-        part["status"] != "stale" for part in clock.values()
+    # `?local=1` (the load balancer's probe): only what this process needs to serve. A stopped worker
+    # must page someone, not take every daphne out of rotation (the daphne sweeps keep the clock).
+    clock_counts = request.GET.get("local") != "1"
+    healthy = all(not value.startswith("down") for value in checks.values()) and not (
+        clock_counts and any(part["status"] == "stale" for part in clock.values())
     )
     return JsonResponse({"status": "ok" if healthy else "down", **checks, **clock}, status=200 if healthy else 503)
