@@ -13,6 +13,7 @@ import asyncio
 import functools
 import json
 import logging
+import sys
 import time
 import uuid
 from collections import defaultdict
@@ -328,6 +329,7 @@ class CallSocket(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.accepted = True
         for group in groups:
             _local_members[group].add(self)
         layerwatch.watch(self.channel_layer, self)
@@ -338,10 +340,19 @@ class CallSocket(AsyncWebsocketConsumer):
     async def fail_handshake(self) -> None:
         """Something broke after `begin` (the database, the layer): log it, undo what was set up and
         close with 4503 (try again), so nothing stays counted or subscribed for a socket that is gone.
-        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)"""
-        logger.exception("a %s socket failed while connecting", self.party)
+        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)
+        A close before the accept would reach the client as a refused handshake (HTTP 403), so the
+        socket is accepted first, as `refuse` does."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (RedisError, OSError, OperationalError, InterfaceError)):
+            # An outage: every reconnect meets it, one line each, no traceback flood.
+            logger.warning("a %s socket failed while connecting: %s", self.party, type(exc).__name__)
+        else:
+            logger.exception("a %s socket failed while connecting", self.party)
         self.refused = True
         await self.clean_up()
+        if not getattr(self, "accepted", False):
+            await self.accept()
         await self.close(code=layerwatch.CLOSE_UNAVAILABLE)
 
     async def clean_up(self) -> None:
@@ -864,8 +875,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(self.group, self.channel_name)
             await self.channel_layer.group_add(user_access_group(user.pk), self.channel_name)
         except Exception:
-            logger.exception("a live panel socket failed while connecting")
+            logger.warning("a live panel socket failed while connecting", exc_info=True)
             await self._release()
+            await self.accept()  # a close before the accept would be a refused handshake (HTTP 403)
             await self.close(code=layerwatch.CLOSE_UNAVAILABLE)
             return
         await self.accept()
