@@ -279,3 +279,33 @@ async def test_a_publish_failing_after_commit_is_not_unavailable_and_skips_nothi
     finally:
         await agent_ws.close()
         await consumer_ws.close()
+
+
+def test_receipts_are_forgotten_after_their_time_and_heartbeats_age(settings, db):
+    """Receipts older than COMMAND_RECEIPT_TTL_S go; the clock heartbeats report their ages."""
+    from calls import clock
+    from calls.commands import receipts_purge
+
+    now = timezone.now()
+    old = CommandReceipt.objects.create(principal="agent.1", key="old", command="message.send")
+    CommandReceipt.objects.filter(pk=old.pk).update(
+        created_at=now - timedelta(seconds=settings.COMMAND_RECEIPT_TTL_S + 1)
+    )
+    CommandReceipt.objects.create(principal="agent.1", key="new", command="message.send")
+    assert receipts_purge(now=now) == 1
+    assert list(CommandReceipt.objects.values_list("key", flat=True)) == ["new"]
+
+    assert clock.clock_heartbeats()["worker"]["status"] == "eager"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert clock.clock_heartbeats(now=now) == {
+        "worker": {"age_s": None, "status": "unknown"},
+        "beat": {"age_s": None, "status": "unknown"},
+    }
+    clock.heartbeat_record(name=clock.WORKER)
+    clock.heartbeat_record(name=clock.BEAT)
+    clock.ClockHeartbeat.objects.filter(name=clock.BEAT).update(
+        beat_at=now - timedelta(seconds=settings.CLOCK_HEARTBEAT_MAX_AGE_S + 5)
+    )
+    report = clock.clock_heartbeats(now=now + timedelta(seconds=1))
+    assert report["worker"]["status"] == "ok" and report["worker"]["age_s"] < 5
+    assert report["beat"] == {"age_s": settings.CLOCK_HEARTBEAT_MAX_AGE_S + 6, "status": "stale"}

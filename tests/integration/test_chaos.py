@@ -152,7 +152,9 @@ class Peer:
 
     async def signal(self, call_id: int, number: int) -> None:
         """Fire and forget (no id, no key), as the browsers send candidates: lost in an outage."""
-        candidate = {"candidate": {"candidate": f"candidate:{call_id}-{number} 1 udp 1 192.0.2.1 9 typ host", "sdpMid": "0"}}
+        candidate = {
+            "candidate": {"candidate": f"candidate:{call_id}-{number} 1 udp 1 192.0.2.1 9 typ host", "sdpMid": "0"}
+        }
         with contextlib.suppress(Exception):
             await self.ws.send(json.dumps({"type": "call.signal", "call_id": call_id, "signal": candidate}))
 
@@ -242,9 +244,9 @@ class Pair:
         raise AssertionError(f"call {call_id} still live {within_s} s on")
 
 
-def healthz(port: int) -> tuple[int, dict]:
+def healthz(port: int, query: str = "") -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz{query}", timeout=10) as response:  # noqa: S310
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -353,10 +355,14 @@ async def test_chaos_nothing_doubled_nothing_lost_nothing_stuck(account, agent, 
         # 2. The worker and beat stopped: the daphne processes' sweeps fire the deadlines.
         shape["worker"].stop()
         shape["beat"].stop()
-        status, body = await wait_for(
-            lambda: (lambda r: r if r[0] == 503 else None)(healthz(port_a)), within_s=30, what="a stale worker"
-        )
+
+        def both_stale():
+            status, body = healthz(port_a)
+            return (status, body) if body["worker"]["status"] == body["beat"]["status"] == "stale" else None
+
+        status, body = await wait_for(both_stale, within_s=30, what="stale worker and beat heartbeats")
         observed["healthz_with_worker_stopped"] = (status, body["worker"]["status"], body["beat"]["status"])
+        observed["healthz_local_with_worker_stopped"] = (await asyncio.to_thread(healthz, port_a, "?local=1"))[0]
         await asyncio.sleep(8)
         shape["worker"] = shape["started"](start_celery_worker(env, "chaos-worker-2"))
         shape["beat"] = shape["started"](start_celery_beat(env, "chaos-beat-2"))
@@ -422,8 +428,8 @@ async def test_chaos_nothing_doubled_nothing_lost_nothing_stuck(account, agent, 
 
     # The processes: the worker outlived Redis; /healthz saw the clock stop and start again.
     assert observed["worker_outlived_redis"]
-    assert observed["healthz_with_worker_stopped"][0] == 503
-    assert "stale" in observed["healthz_with_worker_stopped"][1:]
+    assert observed["healthz_with_worker_stopped"] == (503, "stale", "stale")
+    assert observed["healthz_local_with_worker_stopped"] == 200  # the load balancer keeps the daphnes
     assert observed["healthz_after_restart"] == 200
     assert observed["terminated"] > 0
     logs = "".join(p.output() for p in shape["processes"] if "daphne" in p.name)
