@@ -4,9 +4,10 @@ Deadlines live in the Call rows (ring timeout, connect timeout, presence leases)
 fire them, any one of which is enough:
 
 - the command that meets a passed deadline (`call.accept` of an expired invitation ends it as
-  missed: `services._expire_if_due`);
+  missed: `services.transitions._expire_if_due`);
 - Celery: a countdown per deadline and beat's sweep every CALL_SWEEP_INTERVAL_S;
-- every daphne process: a sweep of its own every CALL_SWEEP_INTERVAL_S (`ensure_process_sweeper`),
+- every daphne process: a sweep of its own every CALL_SWEEP_INTERVAL_S
+  (`calls.sockets.presence.ensure_process_sweeper`),
   taking each due call with `SELECT ... FOR UPDATE SKIP LOCKED`, so the sweepers of N processes
   and beat never wait on each other and each due call is ended once.
 
@@ -17,49 +18,17 @@ one sweep's duration (docs/reliability.md, "The clock"). The worker and beat als
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 
 from celery.beat import PersistentScheduler
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.utils import timezone
 
-from . import services
 from .models import ClockHeartbeat
 
 logger = logging.getLogger(__name__)
-
-_sweepers: dict[int, asyncio.Task] = {}
-
-
-def ensure_process_sweeper() -> None:
-    """Start this event loop's sweeper (once; again if it ever stopped)."""
-    if not settings.CALL_TIMERS_IN_PROCESS:
-        return
-    loop = asyncio.get_running_loop()
-    task = _sweepers.get(id(loop))
-    if task is None or task.done():
-        _sweepers[id(loop)] = loop.create_task(_sweep_forever(), name="calls-sweeper")
-
-
-async def _sweep_forever() -> None:
-    while True:
-        await asyncio.sleep(settings.CALL_SWEEP_INTERVAL_S)
-        try:
-            await database_sync_to_async(services.call_sweep)()
-        except (OperationalError, InterfaceError) as exc:
-            # The database is away (restarted, backends terminated): one line, not a traceback every
-            # interval; the next sweep catches up on everything that fell due meanwhile.
-            logger.warning("in-process call sweep failed: %s", type(exc).__name__)
-            with contextlib.suppress(Exception):
-                await database_sync_to_async(connections.close_all)()
-        except Exception:
-            logger.exception("in-process call sweep failed")
-
 
 # --- heartbeats -------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import pytest
 import redis
 from asgiref.sync import sync_to_async
 
-from calls import relaybus
+from calls.sockets import relay as relaybus
 from tests.ws import HOST, ORIGIN, refused_code, session_cookie
 
 from ..test_calls_protocol import start_conversation
@@ -63,8 +63,8 @@ def test_an_idle_probe_failing_after_a_restart_is_not_logged_as_a_lost_relay(cap
             await asyncio.gather(publisher.task, return_exceptions=True)
             private.process.stop()
 
-    with caplog.at_level(logging.DEBUG, logger="calls.relaybus"):
+    with caplog.at_level(logging.DEBUG, logger="calls.sockets.relay"):
         assert asyncio.run(scenario()) == b"after"
-    relaybus_lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "calls.relaybus"]
+    relaybus_lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "calls.sockets.relay"]
     assert not [line for line in relaybus_lines if line[0] == "WARNING"], relaybus_lines
     assert any("idle relay connection dropped" in message for _, message in relaybus_lines), relaybus_lines
