@@ -308,8 +308,9 @@ SUPPORTED_BROWSERS = json.loads(
     )
 )
 # Timers: a sweep fires every deadline kept in the Call rows (ring timeout, connect timeout,
-# presence leases). Beat runs it, and so does every daphne process (SKIP LOCKED, calls/clock.py), so
-# no single process's death stops the clock: deadlines fire within CALL_SWEEP_INTERVAL_S + a sweep.
+# presence leases). Beat runs it, and so does every daphne process (SKIP LOCKED; calls/clock.py,
+# calls/sockets/presence.py), so no single process's death stops the clock: deadlines fire within
+# CALL_SWEEP_INTERVAL_S + a sweep.
 CALL_SWEEP_INTERVAL_S = env.float("CALL_SWEEP_INTERVAL_S", default=2.0)
 CALL_TIMERS_IN_PROCESS = env.bool("CALL_TIMERS_IN_PROCESS", default=True)
 # The worker and beat leave a heartbeat this often; /healthz answers 503 when one is older than
