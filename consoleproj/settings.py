@@ -169,6 +169,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A lost broker connection: tasks still running that were acknowledged late are cancelled and
+# redelivered (every task here is idempotent), instead of celery's deprecated default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
 # Periodic work; apps register their entries here (see each app's tasks.py).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -419,9 +422,23 @@ SUPPORTED_BROWSERS = json.loads(
     )
 )
 # Timers: a sweep fires every deadline kept in the Call rows (ring timeout, connect timeout,
-# presence leases). Beat runs it in production; in eager mode each daphne process runs it itself.
+# presence leases). Beat runs it, and so does every daphne process (SKIP LOCKED; calls/clock.py,
+# calls/sockets/presence.py), so no single process's death stops the clock: deadlines fire within
+# CALL_SWEEP_INTERVAL_S + a sweep.
 CALL_SWEEP_INTERVAL_S = env.float("CALL_SWEEP_INTERVAL_S", default=2.0)
-CALL_TIMERS_IN_PROCESS = env.bool("CALL_TIMERS_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
+CALL_TIMERS_IN_PROCESS = env.bool("CALL_TIMERS_IN_PROCESS", default=True)
+# The worker and beat leave a heartbeat this often; /healthz answers 503 when one is older than
+# CLOCK_HEARTBEAT_MAX_AGE_S.
+CLOCK_HEARTBEAT_S = env.float("CLOCK_HEARTBEAT_S", default=5.0)
+CLOCK_HEARTBEAT_MAX_AGE_S = env.float("CLOCK_HEARTBEAT_MAX_AGE_S", default=60.0)
+CELERY_BEAT_SCHEDULER = "calls.clock:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULE["clock-heartbeat"] = {
+    "task": "calls.tasks.clock_heartbeat_task",
+    "schedule": CLOCK_HEARTBEAT_S,
+    "options": {"expires": CLOCK_HEARTBEAT_S * 2},
+}
+# Idempotency receipts of socket commands are kept this long (a resend comes within minutes).
+COMMAND_RECEIPT_TTL_S = env.int("COMMAND_RECEIPT_TTL_S", default=24 * 3600)
 CALL_HEARTBEAT_S = env.float("CALL_HEARTBEAT_S", default=2.0)
 CALL_CONNECT_TIMEOUT_S = env.int("CALL_CONNECT_TIMEOUT_S", default=45)
 AGENT_LEASE_S = env.int("AGENT_LEASE_S", default=60)

@@ -45,6 +45,24 @@ def test_metrics_are_open_to_loopback_and_list_calls_by_state():
 
 
 @pytest.mark.django_db
+def test_metrics_show_the_worker_and_beat_heartbeat_ages(settings):
+    """GIVEN a worker that beat 30 s ago and a beat never seen (a fresh database)
+    WHEN /metrics is scraped
+    THEN the worker's age is there and the beat, unknown, is left out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.models import ClockHeartbeat
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a deployment with a real worker and beat
+    ClockHeartbeat.objects.create(name="worker", beat_at=timezone.now() - timedelta(seconds=30))
+    values = samples(Client().get("/metrics"))
+    assert 29 <= values[("vvc_heartbeat_age_seconds", (("process", "worker"),))] <= 60
+    assert ("vvc_heartbeat_age_seconds", (("process", "beat"),)) not in values
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("remote", "forwarded"),
     [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 
 from channels.consumer import get_handler_name
@@ -78,6 +79,18 @@ async def leave_groups(socket: AsyncWebsocketConsumer, groups: list[str]) -> Non
             logger.warning("leaving group %s failed", group, exc_info=True)
 
 
+async def refuse_handshake_unavailable(what: str, receive, send) -> None:
+    """The channel layer is down before the socket has a channel (Redis restarting): the handshake
+    is accepted and closed with 4503 (unavailable, reconnect with backoff), as protocol.md says, not
+    answered with an HTTP 500 and a traceback."""
+    logger.warning("a %s socket was refused with 4503: the channel layer is unavailable", what)
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return  # the client went before its handshake completed
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+
+
 class Socket(AsyncWebsocketConsumer):
     """What every socket shares: its loop and clean-up, refusal codes, slots and the rate limit,
     frame parsing against `frames`, delivery of frames pushed by the services."""
@@ -93,7 +106,11 @@ class Socket(AsyncWebsocketConsumer):
         `disconnect`."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception:
+            await refuse_handshake_unavailable(self.party, receive, send)
+            return
         self.base_send = send
         logs.bind_request(logs.scope_request_id(scope))  # before the pumps start: they inherit it
         try:
@@ -145,6 +162,7 @@ class Socket(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.metered = metrics.socket_opened(self.party)
+        self.handshake_accepted = True
         self.accepted()
         presence.watch(self.channel_layer, self)
 
@@ -157,10 +175,19 @@ class Socket(AsyncWebsocketConsumer):
     async def fail_handshake(self) -> None:
         """Something broke after `begin` (the database, the layer): log it, undo what was set up and
         close with 4503 (try again), so nothing stays counted or subscribed for a socket that is gone.
-        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)"""
-        logger.exception("a %s socket failed while connecting", self.party)
+        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)
+        A close before the accept would reach the client as a refused handshake (HTTP 403), so the
+        socket is accepted first, as `refuse` does."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (RedisError, OSError, OperationalError, InterfaceError)):
+            # An outage: every reconnect meets it, one line each, no traceback flood.
+            logger.warning("a %s socket failed while connecting: %s", self.party, type(exc).__name__)
+        else:
+            logger.exception("a %s socket failed while connecting", self.party)
         self.refused = True
         await self.clean_up()
+        if not getattr(self, "handshake_accepted", False):
+            await self.accept()
         await self.close(code=CLOSE_UNAVAILABLE)
 
     async def clean_up(self) -> None:

@@ -71,6 +71,8 @@ class _Link:
         self.replies_owed = asyncio.Event()
         self.failure: BaseException | None = None
         self.reader: asyncio.Task | None = None
+        # The idle probes' PINGs among `owed`: no relay is lost when only they fail.
+        self.probes: set[asyncio.Future] = set()
 
     async def write(self, commands: list[tuple], futures: list[asyncio.Future]) -> None:
         if self.reader is None:
@@ -108,9 +110,14 @@ class _Link:
         exc = as_redis_error(exc)
         if self.failure is None:
             self.failure = exc
-            # An idle connection that closed owes nothing: not worth a warning, it is replaced.
-            log = logger.warning if self.owed else logger.debug
-            log("relay publish of %d frames failed: %s", len(self.owed), type(exc).__name__)
+            # An idle connection that closed owes nothing, and a failed idle probe (a PING after a
+            # quiet second, typically on a connection Redis dropped when it restarted) loses no
+            # relay: neither is worth a warning, the connection is replaced.
+            frames = sum(1 for done in self.owed if done not in self.probes)
+            if frames:
+                logger.warning("relay publish of %d frames failed: %s", frames, type(exc).__name__)
+            else:
+                logger.debug("idle relay connection dropped (%s); a new one is opened", type(exc).__name__)
         while self.owed:
             done = self.owed.popleft()
             if not done.done():
@@ -200,6 +207,8 @@ class _Publisher:
             return  # no link, or one already failed: the batch goes out on a fresh connection
         probe = asyncio.get_running_loop().create_future()
         probe.add_done_callback(_retrieve)
+        link.probes.add(probe)
+        probe.add_done_callback(link.probes.discard)
         try:
             await link.write([("PING",)], [probe])
             await probe  # answered, or failed by the reader (Redis gone, or late past socket_timeout)
