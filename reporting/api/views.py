@@ -73,7 +73,7 @@ class ReportPagination(BoundedLimitOffsetPagination):
 
 @extend_schema(tags=["reports"])
 class CollaborationSessionReportView(APIView):
-    """Collaboration-session metrics per bucket (local hour or day of the account) and media or agent."""
+    """Collaboration-session metrics per bucket (local hour, day, week or month of the account) and media or agent."""
 
     permission_classes = [IsAuthenticated, ReportAccess]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
@@ -84,7 +84,8 @@ class CollaborationSessionReportView(APIView):
             "One row per bucket with sessions, and media (`group_by=media`) or agent (`group_by=agent`), "
             "in time order, paginated with `limit`/`offset`; `totals` covers the whole range. "
             "`?format=csv` answers every row as a CSV file instead. Buckets are local hours or days of the "
-            "account's time zone (DST days have 23 or 25 hour buckets). Bad parameters answer 400 naming the "
+            "account's time zone (DST days have 23 or 25 hour buckets), or its weeks (from Monday) and calendar "
+            "months, the first and last cut to the range. Bad parameters answer 400 naming the "
             "parameter; ranges over 366 days are refused. Definitions: docs/metrics.md."
         ),
         parameters=[ReportQuerySerializer],

@@ -150,7 +150,7 @@ export class CallController extends EventTarget {
     try {
       const client = await clientCapabilities();
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
-      await this.socket.request({ type: "call.accept", call_id: call.id, client, audio_only });
+      await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
       this.onError(error?.message ?? String(error));
@@ -167,7 +167,7 @@ export class CallController extends EventTarget {
     this.#setInvitationBusy(true);
     this.rejectedHere = call.id;
     try {
-      await this.socket.request({ type: "call.reject", call_id: call.id });
+      await this.socket.command({ type: "call.reject", call_id: call.id });
       this.report("invitation_rejected", call);
     } catch (error) {
       this.rejectedHere = null;
@@ -185,7 +185,7 @@ export class CallController extends EventTarget {
       await this.session.hangup(reason);
     } else {
       try {
-        await this.socket.request({ type: "call.hangup", call_id: call.id, reason });
+        await this.socket.command({ type: "call.hangup", call_id: call.id, reason });
       } catch {
         /* it already ended: the call.state frame says how */
       }

@@ -87,7 +87,7 @@ window.addEventListener("pagehide", () => {
   const call = controller.call;
   if (!call || !LIVE.has(call.state) || state.closedByPage) return;
   state.closedByPage = true;
-  socket.send({ type: "call.hangup", call_id: call.id, reason: "webview_closed" });
+  socket.sendCommand({ type: "call.hangup", call_id: call.id, reason: "webview_closed" });
   controller.session?.close();
 });
 
@@ -145,7 +145,7 @@ async function sendMessage() {
   if (!text) return;
   $("engage-send").disabled = true;
   try {
-    await socket.request({ type: "message.send", text });
+    await socket.command({ type: "message.send", text });
     input.value = "";
     $("engage-error").hidden = true;
   } catch (error) {

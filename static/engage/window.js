@@ -314,7 +314,7 @@ async function send() {
   $("engage-send").disabled = true;
   try {
     if (socket) {
-      await socket.request({ type: "message.send", text });
+      await socket.command({ type: "message.send", text });
     } else {
       input.disabled = true;
       connect(await startConversation(text)); // the hello brings the message back in the transcript
