@@ -469,3 +469,34 @@ def test_transfer_dialog_on_a_phone(tabs, account, agent, viewport):
     page.locator("#ws-transfer-confirm").click()
     consumer.wait_for("f.type === 'conversation' && f.conversation.state === 'queued'")
     agent_tab.assert_no_console_errors("transfer on a phone")
+
+
+def test_the_agent_sees_a_consumer_who_answered_with_audio_only(tabs, account, agent):
+    """
+    GIVEN an agent's video invitation
+    WHEN the consumer answers with audio only
+    THEN the call connects, and the agent's stage says the consumer joined without video (no camera was
+         captured on that side: the agent receives no video track from them)
+    """
+    agent_tab, consumer_tab = tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    page = agent_tab.page
+    consumer = Consumer.start(consumer_tab, account, "Dana Smith")
+    row(agent_tab, consumer.conversation_id).locator(".ws-conv-item").click()
+    page.locator("#ws-call-video").click()
+    call_id = consumer.ringing_call_id()
+    consumer_tab.page.evaluate(
+        """async (callId) => {
+             const client = await window.__consumer.clientCapabilities();
+             return window.__consumer.socket.request({type: "call.accept", call_id: callId, client, audio_only: true});
+           }""",
+        call_id,
+    )
+    page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
+    page.locator("#ws-consumer-audio-only").filter(has_text="joined without video").wait_for()
+    assert consumer_tab.page.evaluate("() => window.__consumer.session.localStream.getVideoTracks().length") == 0
+    assert Call.objects.get(pk=call_id).consumer_audio_only is True
+    agent_tab.screenshot("workspace-consumer-audio-only")
+    page.locator("#ws-hangup").click()
+    page.locator("#ws-consumer-audio-only").wait_for(state="hidden")
+    agent_tab.assert_no_console_errors("audio only, agent side")
