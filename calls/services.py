@@ -20,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-import reporting.services
 from accounts.models import Account, User
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings
@@ -31,6 +30,7 @@ from .browsers import check_client
 from .events import account_agents_group, account_live_group, agent_group, consumer_group, publish, publish_built
 from .models import AgentConnection, Call, CallEvent, Conversation, Message
 from .payloads import call_payload, conversation_payload, format_duration, message_payload
+from .signals import call_ended_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def _transition(
         call.ended_at = now
         call.duration_s = int((now - call.started_at).total_seconds()) if call.started_at else 0
         call.ring_deadline = call.connect_deadline = call.agent_deadline = call.consumer_deadline = None
-        reporting.services.rollup_enqueue_for_call(call)
+        call_ended_on_commit(call)  # reporting listens (calls.signals): calls does not know who
     call.save()
     CallEvent.objects.create(
         call=call,

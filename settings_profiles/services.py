@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Account, User
-
 from .models import AccountCallSettings, Profile, SettingsChange
+
+if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/architecture.md, Layers)
+    from accounts.models import Account, User
 
 Media = Literal["voice", "video"]
 MEDIA: tuple[Media, ...] = ("voice", "video")

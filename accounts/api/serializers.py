@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
 
 from django.contrib.auth import authenticate
@@ -11,22 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, User
+from consoleproj.restapi.fields import StrictFieldsMixin
 from settings_profiles.models import Profile
 from settings_profiles.services import MEDIA, media_decision
-
-
-class StrictFieldsMixin:
-    """Refuse names the serializer does not know (a typo must not be silently ignored).
-
-    Read-only fields are accepted and ignored, so a client may send back what it read.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -15,11 +15,11 @@ from rest_framework.throttling import AnonRateThrottle
 from accounts.models import User
 from accounts.selectors import account_users
 from accounts.services import user_create, user_rename, user_set_active
+from consoleproj.restapi.errors import service_errors
+from consoleproj.restapi.permissions import IsAccountAdmin
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.services import profile_assign
 
-from .errors import service_errors
-from .permissions import IsAccountAdmin
 from .serializers import (
     AgentCreateSerializer,
     AgentSerializer,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from calls.models import Call, CallEvent
-from consoleproj.pagination import MAX_OFFSET
+from consoleproj.restapi.pagination import MAX_OFFSET
 from reporting.models import Interval
 from reporting.queries import COUNT_FIELDS, DERIVED_FIELDS, GROUP_BY, range_errors
 

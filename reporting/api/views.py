@@ -23,7 +23,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Account
-from consoleproj.pagination import BoundedLimitOffsetPagination
+from consoleproj.restapi.pagination import BoundedLimitOffsetPagination
 from reporting import queries
 from reporting.buckets import local_day, zone
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictFieldsMixin
+from consoleproj.restapi.fields import StrictFieldsMixin
 from settings_profiles.models import AccountCallSettings, Profile
 from settings_profiles.services import MASK
 from settings_profiles.texts import TEXT_KEYS

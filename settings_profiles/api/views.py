@@ -13,11 +13,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.errors import service_errors, service_refusals
-from accounts.api.permissions import CallSettingsAccess, IsAccountAdmin
+from consoleproj.restapi.errors import service_errors, service_refusals
+from consoleproj.restapi.permissions import IsAccountAdmin
 from settings_profiles.models import AccountCallSettings, Profile, SettingsChange
 from settings_profiles.services import call_settings_update, profile_create, profile_delete, profile_update
 
+from .permissions import CallSettingsAccess
 from .serializers import CALL_SETTINGS_ERROR_FIELDS, CallSettingsSerializer, ProfileSerializer
 
 
