@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models.functions import ExtractMinute, TruncHour
 
 from accounts.models import Account
-from calls.models import Call, CallEvent
+from calls.models import Call, CallEvent, Conversation
 
 from .buckets import Bucket, buckets_for_days, buckets_of
 from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
@@ -43,7 +43,7 @@ _LOCK_CLASS = 0x5250  # "RP"
 ROLLUP_TABLE = SessionRollup._meta.db_table
 CALL_TABLE = Call._meta.db_table
 EVENT_TABLE = CallEvent._meta.db_table
-CONVERSATION_TABLE = Call._meta.get_field("conversation").related_model._meta.db_table
+CONVERSATION_TABLE = Conversation._meta.db_table
 
 OUTPUT_COLUMNS = (
     "account_id",
@@ -248,7 +248,7 @@ def rollup_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
 
 # The longest bucket of each interval (a 25-hour day; a 90-minute hour in the one zone with a
 # 30-minute DST shift), with room to spare: bounds the stale-row scan.
-LONGEST = {Interval.HOUR: timedelta(hours=2), Interval.DAY: timedelta(hours=26)}
+LONGEST: dict[str, timedelta] = {Interval.HOUR: timedelta(hours=2), Interval.DAY: timedelta(hours=26)}
 
 
 def _stale_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:

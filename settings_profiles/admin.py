@@ -23,9 +23,11 @@ from .models import AccountCallSettings, Profile, SettingsChange
 from .services import call_settings_save, profile_delete
 
 if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/architecture.md, Layers)
+    from django.contrib.admin.options import _FieldsetSpec
+
     from accounts.models import Account
 
-CALL_SETTINGS_FIELDSETS = (
+CALL_SETTINGS_FIELDSETS: _FieldsetSpec = (
     (
         "Kill switches",
         {

@@ -39,7 +39,9 @@ class CallPermissionsSerializer(serializers.Serializer):
 class AgentSerializer(serializers.ModelSerializer):
     """One admin or agent of the account, as the account's admins see them."""
 
-    profiles = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    profiles: serializers.PrimaryKeyRelatedField[Profile] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     permissions = serializers.SerializerMethodField()
 
     class Meta:

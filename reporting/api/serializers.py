@@ -154,7 +154,10 @@ class EventSerializer(serializers.Serializer):
     state = serializers.CharField()
     created_at = serializers.DateTimeField()
     offset_s = serializers.FloatField(help_text="Seconds since the invitation.")
-    data = serializers.DictField(help_text="Only the event's known keys: reason, browser, audio/video/camera, stats.")
+    # DRF's metaclass moves declared fields off the class, so this does not shadow Serializer.data.
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text="Only the event's known keys: reason, browser, audio/video/camera, stats."
+    )
 
 
 class SampleSerializer(serializers.Serializer):

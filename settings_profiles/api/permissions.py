@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
-from rest_framework.exceptions import NotFound
+from typing import TYPE_CHECKING
+
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/architecture.md, Layers)
+    from accounts.models import Account, User
+
+
+def requesting_account(request: Request) -> Account:
+    """The account of the requesting admin (IsAccountAdmin let only an account's admins in)."""
+    account = getattr(request.user, "account", None)
+    if account is None:
+        raise PermissionDenied()
+    return account
+
+
+def acting_user(request: Request) -> User:
+    """The authenticated user making the request (IsAuthenticated let only those in)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied()
+    return user
 
 
 class CallSettingsAccess(BasePermission):
@@ -26,6 +47,6 @@ class CallSettingsAccess(BasePermission):
         if not user.is_account_admin:
             self.message = "Only an account's admins and support staff may read call settings."
             return False
-        if user.account.slug != view.kwargs.get("slug"):
+        if user.account is None or user.account.slug != view.kwargs.get("slug"):
             raise NotFound()
         return request.method in SAFE_METHODS

@@ -120,11 +120,11 @@ def _text_field() -> serializers.CharField:
     return serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-_STYLE_SCHEMA = {
+_STYLE_SCHEMA: dict[str, object] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        key: {"type": "integer"} if isinstance(default, int) else {"type": "string", "example": default}
+        key: {"type": "integer"} if isinstance(default, int) else {"type": "string", "example": str(default)}
         for key, default in SDK_STYLE_DEFAULTS.items()
     },
 }
