@@ -40,7 +40,7 @@ class Decision:
 def media_decision(
     *, user: User, call_settings: AccountCallSettings, profiles: Iterable[Profile], media: Media
 ) -> Decision:
-    """The account-level half of DESIGN.md's permission rule: kill switch AND some profile grants it.
+    """The account-level half of the permission rule (docs/architecture.md): kill switch AND some profile grants it.
 
     `profiles` is passed in so list pages can prefetch them once for every agent.
     """
