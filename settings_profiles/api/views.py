@@ -19,7 +19,7 @@ from consoleproj.restapi.permissions import IsAccountAdmin
 from settings_profiles.models import AccountCallSettings, Profile, SettingsChange
 from settings_profiles.services import call_settings_update, profile_create, profile_delete, profile_update
 
-from .permissions import CallSettingsAccess, acting_user, requesting_account
+from .permissions import CallSettingsAccess, acting_user, requesting_account, requesting_account_id
 from .serializers import CALL_SETTINGS_ERROR_FIELDS, CallSettingsSerializer, ProfileSerializer
 
 
@@ -31,7 +31,7 @@ class AccountProfilesMixin(generics.GenericAPIView):
 
     def get_queryset(self) -> QuerySet[Profile]:
         return (
-            Profile.objects.filter(account=requesting_account(self.request))
+            Profile.objects.filter(account_id=requesting_account_id(self.request))
             .annotate(user_count=Count("users"))
             .order_by("-is_default", "name")
         )
