@@ -69,11 +69,14 @@ class Socket:
 
 
 async def app_finished(communicator: WebsocketCommunicator, timeout: float = 3) -> None:
-    """Fail unless the socket's application has returned (cleanly) within `timeout`.
+    """After the application closed its socket, the server answers with `websocket.disconnect` (as
+    daphne does); fail unless the application then returns, cleanly, within `timeout`.
 
     `communicator.wait()` is not enough: on a timeout it cancels the application and returns
     without raising (asgiref swallows the cancellation, and with it its own timeout).
     """
+    if not communicator.future.done():
+        await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
     done, _ = await asyncio.wait({communicator.future}, timeout=timeout)
     assert done, f"the socket's application was still running after {timeout}s"
     communicator.future.result()  # re-raises what the application raised, if anything
