@@ -162,7 +162,7 @@ def test_the_modules_import_the_shared_call_modules_and_never_write_html():
     # The call itself and the states the window shows are the shared modules, not copies.
     assert {"calls/signaling.js", "calls/callclient.js", "calls/callstates.js"} <= imports
     for name, source in modules.items():
-        assert "new Set([\"ringing\", \"connecting\", \"active\"])" not in source, f"{name} re-declares LIVE"
+        assert 'new Set(["ringing", "connecting", "active"])' not in source, f"{name} re-declares LIVE"
 
 
 # --- Home -----------------------------------------------------------------------------------------

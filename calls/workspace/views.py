@@ -18,7 +18,7 @@ from calls.browsers import check_client
 from .selectors import workspace_transcript
 
 AGENT_SOCKET_PATH = "/ws/agent/"
-# Shown when the agent's browser is not one the product supports (DESIGN.md: the agent's browser is
+# Shown when the agent's browser is not one the product supports (docs/product.md: the agent's browser is
 # checked too). The server's check_client decides; the page only says it in words.
 SUPPORTED_BROWSERS_TEXT = "the latest Chrome, Firefox, Safari or Edge"
 
