@@ -28,7 +28,7 @@ from .texts import SYSTEM_TEXT, _system_text, error_text, side_extras
 logger = logging.getLogger(__name__)
 
 TERMINAL = {State.REJECTED, State.CANCELLED, State.EXPIRED, State.FAILED, State.COMPLETED, State.DROPPED}
-ALLOWED = {
+ALLOWED: dict[str, set[str]] = {
     State.RINGING: {State.CONNECTING, State.REJECTED, State.CANCELLED, State.EXPIRED, State.FAILED},
     State.CONNECTING: {State.ACTIVE, State.CANCELLED, State.FAILED, State.DROPPED, State.COMPLETED},
     State.ACTIVE: {State.COMPLETED, State.DROPPED, State.FAILED},

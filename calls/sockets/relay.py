@@ -34,7 +34,7 @@ import math
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -237,7 +237,8 @@ def layer_redis_url() -> str | None:
     """The Redis the channel layer publishes to, when it is exactly one plain address (our settings
     make it so); otherwise None, and relays go through the layer's own group_send (sharded or
     sentinel set-ups pick the host per channel, which this module does not try to copy)."""
-    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    hosts = layer.get("CONFIG", {}).get("hosts", [])
     if len(hosts) != 1:
         return None
     host = hosts[0]
@@ -255,7 +256,10 @@ class Publishing(NamedTuple):
 
 def _start_publisher() -> _Publisher:
     layer = get_channel_layer()
-    return _Publisher(layer_redis_url(), layer._get_layer()._get_group_channel_name(""), layer.serialize)
+    url = layer_redis_url()
+    if url is None:  # publish_to_group's callers check layer_redis_url() first
+        raise RuntimeError("the relay publisher needs the channel layer on one plain Redis address")
+    return _Publisher(url, layer._get_layer()._get_group_channel_name(""), layer.serialize)
 
 
 def publish_to_group(group: str, message: dict) -> Publishing:
@@ -263,7 +267,9 @@ def publish_to_group(group: str, message: dict) -> Publishing:
     address (callers check `layer_redis_url()` once), batched; see the module's docstring for when
     to await the result."""
     publisher = running_in_this_loop(_publishers, _start_publisher)
-    sent = publisher.publish(publisher.group_prefix + group, publisher.serialize(message))
+    serialize = publisher.serialize
+    assert serialize is not None  # _start_publisher always passes the layer's own
+    sent = publisher.publish(publisher.group_prefix + group, serialize(message))
     return Publishing(sent, publisher.pending() > MAX_QUEUED)
 
 
