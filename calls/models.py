@@ -169,12 +169,12 @@ class JSONNumber(Func):
         ),
     }
 
-    def as_sql(self, compiler, connection, **extra_context):
-        template = self.TEMPLATES.get(connection.vendor)
-        if template is None:
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
+        sql = self.TEMPLATES.get(connection.vendor)
+        if sql is None:
             raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}.")
         column, params = compiler.compile(self.source_expressions[0])
-        return template.format(c=column, k=self.key, s=self.scale), params
+        return sql.format(c=column, k=self.key, s=self.scale), params
 
 
 def _sample_value(key: str, unit: str) -> models.GeneratedField:

@@ -161,7 +161,8 @@ class AccountCallSettingsForm(forms.ModelForm):
         return unmask_ice_servers(self.cleaned_data.get("ice_servers"), stored=self._stored_ice_servers)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("clear_turn_rest_shared_secret"):
             if cleaned.get("turn_rest_shared_secret"):
                 self.add_error("turn_rest_shared_secret", "Type a new secret or clear it, not both.")
@@ -179,7 +180,8 @@ class ProfileAdminForm(forms.ModelForm):
         fields = ["account", "name", "description", "can_voice", "can_video"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         name = (cleaned.get("name") or "").strip()
         account = cleaned.get("account") or getattr(self.instance, "account", None)
         if name and account is not None:

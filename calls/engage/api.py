@@ -57,7 +57,8 @@ class SdkConfigSerializer(serializers.Serializer):
         help_text="Every customisable text, defaults filled in: invitation_*, call_*, error_*, system_call_*, "
         "media_*. Plain text with {agent_name}/{brand_name} placeholders; render it escaped.",
     )
-    style = SdkStyleSerializer()
+    # DRF's metaclass moves declared fields off the class: this does not replace Field.style.
+    style = SdkStyleSerializer()  # type: ignore[assignment]
     # Named as in the call-settings API, so both share one enum in the schema.
     analytics_tracker = serializers.ChoiceField(
         choices=AccountCallSettings.Tracker.choices,
