@@ -10,14 +10,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from calls.origins import SocketOriginGuard  # noqa: E402
 from calls.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The Origin rule (calls/origins.py): the platform's own pages, exact scheme, host and port
+        # (https only in production); on the consumer socket also the account's allowed_origins.
+        "websocket": SocketOriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account, User
 
 from .models import AccountCallSettings, Profile, SettingsChange
+from .origins import ANY_ACCOUNT_CACHE_KEY
 
 Media = Literal["voice", "video"]
 MEDIA: tuple[Media, ...] = ("voice", "video")
@@ -183,6 +185,9 @@ def call_settings_save(
     if changes:
         call_settings.save()
         SettingsChange.objects.bulk_create(changes)
+        if any(change.field == "allowed_origins" for change in changes):
+            # CORS preflights read a cached union of every account's origins: a new one works at once.
+            transaction.on_commit(lambda: cache.delete(ANY_ACCOUNT_CACHE_KEY), robust=True)
     return changes
 
 

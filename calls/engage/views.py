@@ -7,8 +7,7 @@ change goes through calls.services behind that socket.
 
 from __future__ import annotations
 
-from csp.decorators import csp_exempt, csp_replace
-from django.conf import settings
+from csp.decorators import csp_exempt
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from ..origins import frame_ancestors
 from .selectors import active_account, conversation_for_token, engagement_config
 from .words import UNAVAILABLE, words_for
 
@@ -44,9 +44,11 @@ def engagement_script(request: HttpRequest) -> FileResponse:
 @require_GET
 @never_cache
 @xframe_options_exempt  # framed on the brand's pages by engagement.js: that is its whole purpose
-@csp_replace({"frame-ancestors": settings.ENGAGE_FRAME_ANCESTORS})  # brand sites on HTTPS (+ localhost in dev)
 def window_page(request: HttpRequest) -> HttpResponse:
-    """The messaging window inside the brand page's iframe: the account's texts, style and tracker."""
+    """The messaging window inside the brand page's iframe: the account's texts, style and tracker.
+
+    Only our own pages and the account's allowed origins may frame it (frame-ancestors, exact scheme,
+    host and port; https only in production)."""
     account = active_account(slug=request.GET.get("account", ""))
     if account is None:
         return _unavailable(request, "account", status=404)
@@ -56,7 +58,31 @@ def window_page(request: HttpRequest) -> HttpResponse:
         conversations_url=reverse("conversation-create"),
         socket_path=CONSUMER_SOCKET_PATH,
     )
-    return render(request, "engage/window.html", {"config": config})
+    response = render(request, "engage/window.html", {"config": config})
+    response._csp_replace = {"frame-ancestors": frame_ancestors(account.call_settings)}
+    return response
+
+
+# The public call client, version 1: ES modules brands import from their own pages, so they are
+# served with CORS (public code, no credentials). The product's own window imports the same URLs.
+SDK_FILES = {
+    "callclient.js": "engage/sdk/v1/callclient.js",
+    "session.js": "calls/callclient.js",
+    "signaling.js": "calls/signaling.js",
+}
+
+
+@require_GET
+def sdk_module(request: HttpRequest, name: str) -> FileResponse:
+    """`/engage/sdk/v1/<name>`: one module of the public call client (docs/engagement.md)."""
+    static_path = SDK_FILES.get(name)
+    path = finders.find(static_path) if static_path else None
+    if not path:
+        raise Http404("No such module of the call client.")
+    response = FileResponse(open(path, "rb"), content_type="text/javascript; charset=utf-8")  # noqa: SIM115
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @require_GET
