@@ -740,6 +740,28 @@ class ConsumerConsumer(CallSocket):
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
+        await self.tell_agent_connection(hello["call"], "back")
+
+    async def clean_up(self) -> None:
+        registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
+        await super().clean_up()
+        if not registered or _local_members.get(consumer_group(self.conversation.pk)):
+            return  # another socket of this consumer (a tab) is still here
+        for call_id, call in list(self.calls.items()):
+            if call["state"] in MEDIA_STATES:
+                await self.tell_agent_connection({"id": call_id, **call}, "reconnecting")
+
+    async def tell_agent_connection(self, call: dict | None, connection: str) -> None:
+        """`call.peer` to the agent: the consumer's socket went during the call (`reconnecting`: a
+        reload, a network change; the call lives on for the reconnect grace) or came back (`back`).
+        Best effort: a lost frame only leaves the workspace's note as it was."""
+        if call is None or call.get("state") not in MEDIA_STATES or not call.get("agent_id"):
+            return
+        frame = {"type": "call.peer", "call_id": call["id"], "party": "consumer", "connection": connection}
+        try:
+            await self.relay(call, frame)
+        except Exception:
+            logger.info("telling the agent that the consumer is %s failed", connection, exc_info=True)
 
     def party_kwargs(self) -> dict:
         return {"conversation_id": self.conversation.pk}

@@ -287,3 +287,44 @@ def test_the_public_call_client_is_served_with_cors(client):
     assert client.get("/engage/sdk/v1/session.js").status_code == 200
     assert client.get("/engage/sdk/v1/../settings.py").status_code == 404
     assert client.get("/engage/sdk/v1/nope.js").status_code == 404
+
+
+# --- The agent hears that the consumer is reconnecting --------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_agent_is_told_when_the_consumer_reconnects_during_a_call(agent):
+    """GIVEN a video call in `connecting` between an agent and a consumer
+    WHEN the consumer's only socket goes (a reload), and then a new one opens
+    THEN the agent gets call.peer `reconnecting`, then `back`; the call is still connecting"""
+    from .test_calls_protocol import accept, online_agent_with_conversation, ring, start_conversation_token
+    from .ws import consumer_socket
+
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await accept(consumer_ws, call_id)
+    await agent_ws.until("call.state", state="connecting")
+    await consumer_ws.until("call.state", state="connecting")
+    await consumer_ws.close()
+    gone = await agent_ws.until("call.peer")
+    assert gone == {"type": "call.peer", "call_id": call_id, "party": "consumer", "connection": "reconnecting"}
+    token = await sync_to_async(start_conversation_token)(conversation_id)
+    again, hello = await consumer_socket(token)
+    assert hello["call"]["id"] == call_id and hello["call"]["state"] == "connecting"
+    back = await agent_ws.until("call.peer")
+    assert back["connection"] == "back" and back["call_id"] == call_id
+    # A second socket of the consumer leaving while another stays says nothing.
+    third, _ = await consumer_socket(token)
+    await agent_ws.until("call.peer")  # `back` again for the new tab
+    await third.close()
+    assert await agent_ws.nothing()
+    await again.close()
+    await agent_ws.close()
+
+
+@pytest.mark.django_db
+def test_support_sees_allowed_origins_in_the_admin(account, support_client):
+    page = support_client.get(f"/admin/settings_profiles/accountcallsettings/{account.call_settings.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Own messaging window" in html and 'name="allowed_origins"' in html

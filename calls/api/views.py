@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -59,6 +60,20 @@ class AccountApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return "Bearer"
+
+
+class AccountApiKeyScheme(OpenApiAuthenticationExtension):
+    """The API key as the OpenAPI schema shows it (a bearer token)."""
+
+    target_class = AccountApiKeyAuthentication
+    name = "accountApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An account API key (vvck_…) for brand backends; support creates it. Never in a web page.",
+        }
 
 
 def _api_key(request) -> AccountApiKey | None:

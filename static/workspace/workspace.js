@@ -49,6 +49,7 @@ const state = {
   inviting: false,
   ended: null, // {callId, state, title, detail}
   consumerMedia: null, // {audio, video, camera} from the consumer's call.media frames
+  consumerReconnecting: false, // the consumer's socket went during the call (call.peer), until it is back
   peerState: "", // RTCPeerConnection.connectionState
   quality: null,
   cameraCount: 0,
@@ -639,6 +640,7 @@ function renderCall() {
     const peerCameraOff = video && peer !== null && peer.video === false;
     $("ws-remote-off").hidden = !peerCameraOff;
     const chips = [];
+    if (state.consumerReconnecting) chips.push(el("li", { className: "ws-peer-chip ws-peer-reconnecting" }, [icon("alert"), el("span", { text: "Consumer reconnecting…" })]));
     if (peer && peer.audio === false) chips.push(el("li", { className: "ws-peer-chip" }, [icon("micOff"), el("span", { text: "Consumer muted" })]));
     if (peerCameraOff) chips.push(el("li", { className: "ws-peer-chip" }, [icon("videoOff"), el("span", { text: "Consumer camera off" })]));
     const list = $("ws-consumer-media");
@@ -847,6 +849,7 @@ function stopSession() {
   state.peerState = "";
   state.quality = null;
   state.consumerMedia = null;
+  state.consumerReconnecting = false;
 }
 
 /** Apply a call as the server says it is now: from `call.state`, or `hello.call` on a (re)connect. */
@@ -1024,6 +1027,17 @@ socket.addEventListener("call.signal", ({ detail }) => {
     earlySignals.push(detail);
     if (earlySignals.length > MAX_EARLY_SIGNALS) earlySignals.shift();
   }
+});
+
+// The consumer's connection to us went during the call (`reconnecting`: its page reloads, its network
+// changed) or came back (`back`); the call survives for the account's reconnect grace.
+socket.addEventListener("call.peer", ({ detail }) => {
+  if (detail.party !== "consumer" || state.call?.id !== detail.call_id) return;
+  const reconnecting = detail.connection === "reconnecting";
+  if (reconnecting === state.consumerReconnecting) return;
+  state.consumerReconnecting = reconnecting;
+  announce(reconnecting ? "The consumer is reconnecting." : "The consumer is back.");
+  renderCall();
 });
 
 socket.addEventListener("call.media", ({ detail }) => {

@@ -77,3 +77,17 @@ async def test_outside_production_the_scheme_and_port_must_still_match_the_reque
     assert not await _handshake("/ws/agent/", f"http://{HOST}:9999")
     assert not await _handshake("/ws/agent/", f"https://{HOST}")  # the request came as ws, not wss
     assert await _handshake("/ws/agent/", f"https://{HOST}", scheme="wss")
+
+
+@pytest.mark.django_db
+def test_production_gives_cors_to_https_account_origins_only(production, account):
+    from django.test import Client
+
+    type(account.call_settings).objects.filter(pk=account.call_settings.pk).update(
+        allowed_origins=["http://localhost:5173", "https://www.acme.example"]
+    )
+    client = Client(HTTP_HOST=HOST)
+    for origin, allowed in [("https://www.acme.example", True), ("http://localhost:5173", False)]:
+        response = client.get("/api/v1/sdk/config", {"account": account.slug}, HTTP_ORIGIN=origin, secure=True)
+        assert response.status_code == 200
+        assert (response.get("Access-Control-Allow-Origin") == origin) is allowed, origin
