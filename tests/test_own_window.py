@@ -281,7 +281,7 @@ def test_the_public_call_client_is_served_with_cors(client):
     entry = client.get("/engage/sdk/v1/callclient.js")
     assert entry.status_code == 200 and entry["Access-Control-Allow-Origin"] == "*"
     assert entry["Content-Type"].startswith("text/javascript")
-    source = b"".join(entry.streaming_content).decode()
+    source = entry.content.decode()
     for export in ("export class Platform", "export function checkBrowser", "export const VERSION"):
         assert export in source
     assert client.get("/engage/sdk/v1/session.js").status_code == 200

@@ -71,7 +71,8 @@ def test_example_own_window_makes_a_video_call_from_a_second_origin(tabs, asgi_s
     """
     GIVEN the example window on the brand's own origin (another port), listed in the account's allowed origins
     WHEN the visitor writes, the agent invites them to a video call in the workspace and they accept
-    THEN video flows both ways, and the agent's hang-up ends the call as completed on both sides
+    THEN video flows both ways, also after the visitor reloads the page mid-call, and the agent's
+         hang-up ends the call as completed on both sides
     """
     assert brand_site != asgi_server.url
     _allow(account, [brand_site])
@@ -108,6 +109,14 @@ def test_example_own_window_makes_a_video_call_from_a_second_origin(tabs, asgi_s
     wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__ownWindow") > 0, "the visitor to see the agent")
     assert asgi_server.run(_call_of, conversation_id=conversation_id).state == "active"
     visitor_tab.screenshot("own-window-call")
+
+    # A reload rejoins the call: the rejoining window offers, video flows again, the agent's note clears.
+    page.reload(wait_until="networkidle")
+    page.wait_for_selector("#call[data-state='active']", timeout=CALL_TIMEOUT_MS)
+    wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__ownWindow") > 0, "the visitor to see the agent again")
+    agent_tab.page.locator(".ws-peer-reconnecting").wait_for(state="detached")
+    assert asgi_server.run(_call_of, conversation_id=conversation_id).state == "active"
+    agent_tab.screenshot("own-window-agent-call")
 
     agent_tab.page.locator("#ws-hangup").click()
     page.wait_for_selector("#call[data-state='completed']", state="attached")
