@@ -11,7 +11,7 @@ class CallsConfig(AppConfig):
 
         from accounts.models import Account, User
 
-        from .events import account_agents_group, account_live_group, recheck_access, user_access_group
+        from .push import account_agents_group, account_live_group, recheck_access, user_access_group
 
         def user_saved(sender, instance: User, created: bool, **kwargs) -> None:
             if not created:

@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from . import consumers
+from .sockets.agent import AgentSocket
+from .sockets.consumer import ConsumerSocket
+from .sockets.live import LivePanelSocket
 
 websocket_urlpatterns = [
-    path("ws/agent/", consumers.AgentConsumer.as_asgi()),
-    path("ws/consumer/", consumers.ConsumerConsumer.as_asgi()),
-    path("ws/live/", consumers.LiveConsumer.as_asgi()),
+    path("ws/agent/", AgentSocket.as_asgi()),
+    path("ws/consumer/", ConsumerSocket.as_asgi()),
+    path("ws/live/", LivePanelSocket.as_asgi()),
 ]

@@ -134,31 +134,6 @@ class CallHangup(Frame):
     reason: HangupReason | None = None
 
 
-AGENT_FRAMES: dict[str, type[Frame]] = {
-    "conversation.take": ConversationRef,
-    "conversation.close": ConversationRef,
-    "message.send": AgentMessage,
-    "call.invite": CallInvite,
-    "call.signal": CallSignal,
-    "call.connected": CallRef,
-    "call.media": CallMedia,
-    "call.stats": CallStats,
-    "call.ice": CallRef,
-    "call.hangup": CallHangup,
-}
-CONSUMER_FRAMES: dict[str, type[Frame]] = {
-    "message.send": ConsumerMessage,
-    "call.accept": CallAccept,
-    "call.reject": CallRef,
-    "call.signal": CallSignal,
-    "call.connected": CallRef,
-    "call.media": CallMedia,
-    "call.stats": CallStats,
-    "call.ice": CallRef,
-    "call.hangup": CallHangup,
-}
-
-
 def describe(exc: ValidationError) -> str:
     """A short, client-facing account of what is wrong (field paths and reasons, never input values)."""
     parts = []

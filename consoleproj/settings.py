@@ -335,7 +335,7 @@ WS_MAX_SOCKETS_PER_AGENT = env.int("WS_MAX_SOCKETS_PER_AGENT", default=10)
 WS_MAX_SOCKETS_PER_CONVERSATION = env.int("WS_MAX_SOCKETS_PER_CONVERSATION", default=5)
 # Every WS_LAYER_WATCH_S a process checks that the channel layer still delivers (a ping through
 # Redis to itself); no answer within WS_LAYER_WATCH_TIMEOUT_S closes its sockets with 4503 so the
-# clients reconnect and resubscribe (calls/layerwatch.py). 0 turns the watch off.
+# clients reconnect and resubscribe (calls/sockets/presence.py). 0 turns the watch off.
 WS_LAYER_WATCH_S = env.float("WS_LAYER_WATCH_S", default=1.0)
 WS_LAYER_WATCH_TIMEOUT_S = env.float("WS_LAYER_WATCH_TIMEOUT_S", default=5.0)
 # The reports page's live panel is pushed over /ws/live/; this poll is its fallback and keeps the

@@ -24,7 +24,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/reports/", include("reporting.console.urls")),
     path("console/", include("accounts.console.urls")),
-    path("workspace/", include("calls.web.urls")),
+    path("workspace/", include("calls.workspace.urls")),
     path("engage/", include("calls.engage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -101,7 +101,7 @@ def _empty_cache():
 @pytest.fixture(autouse=True)
 def _fresh_socket_limits():
     """Rate buckets and flood bans live in the process, per client: a test's must not reach the next."""
-    from calls.consumers import reset_limits
+    from calls.sockets.limits import reset_limits
 
     reset_limits()
     yield

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from calls import consumers, services
+from calls import services
 from calls.models import AgentConnection, Call, Conversation
+from calls.sockets import presence
 
 from .factories import UserFactory
 from .test_calls_protocol import accept, online_agent_with_conversation, ring
@@ -35,7 +36,7 @@ async def test_embedded_default_expires_calls_in_process(agent, settings):
         assert expired["call"]["id"] == call_id
         await agent_ws.until("call.state", state="expired")
     finally:
-        consumers._sweepers.pop(id(asyncio.get_running_loop())).cancel()
+        presence._sweepers.pop(id(asyncio.get_running_loop())).cancel()
         await agent_ws.close()
         await consumer_ws.close()
 
@@ -211,8 +212,6 @@ async def test_a_reconnect_renews_its_sides_lease_at_once(agent, settings):
 async def test_a_beat_that_stopped_is_replaced_and_renews_every_socket_again(agent, settings):
     """GIVEN a call whose process beat stopped (its task gone) WHEN another socket of the process
     joins THEN the new beat renews the leases of the sockets that were already open too."""
-    from calls import presence
-
     settings.CALL_HEARTBEAT_S = 0.1
     agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
     call_id = await ring(agent_ws, consumer_ws, conversation_id)

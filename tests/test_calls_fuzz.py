@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from calls.models import Call, CallEvent, Conversation, Message
-from calls.schemas import AGENT_FRAMES, CONSUMER_FRAMES
+from calls.sockets.agent import AGENT_FRAMES
+from calls.sockets.consumer import CONSUMER_FRAMES
 
 from .factories import UserFactory
 from .ws import HOST, ORIGIN, Socket, agent_socket, consumer_socket, refused_code
@@ -564,7 +565,7 @@ async def test_rate_limit_answers_rate_limited_and_keeps_the_socket(agent, setti
     settings.WS_RATE_BURST = 3
     settings.WS_RATE_PER_S = 2.0
     clock = Clock()
-    monkeypatch.setattr("calls.consumers.time", SimpleNamespace(monotonic=clock.monotonic))
+    monkeypatch.setattr("calls.sockets.limits.time", SimpleNamespace(monotonic=clock.monotonic))
     created = await sync_to_async(start_conversation)(agent.account.slug)
     consumer, _ = await consumer_socket(created["consumer_token"])
     for n in range(5):
@@ -594,7 +595,7 @@ async def test_a_client_that_keeps_flooding_is_closed_and_kept_out_for_a_while(a
     settings.WS_RATE_BURST, settings.WS_RATE_PER_S = 2, 1.0
     settings.WS_FLOOD_CLOSE_AFTER, settings.WS_FLOOD_BAN_S = 3, 30.0
     clock = Clock()
-    monkeypatch.setattr("calls.consumers.time", SimpleNamespace(monotonic=clock.monotonic))
+    monkeypatch.setattr("calls.sockets.limits.time", SimpleNamespace(monotonic=clock.monotonic))
     created = await sync_to_async(start_conversation)(agent.account.slug)
     token = created["consumer_token"]
     consumer, _ = await consumer_socket(token)
@@ -626,7 +627,7 @@ async def test_binary_and_oversized_frames_spend_rate_tokens_too(agent, settings
     settings.WS_RATE_BURST = 2
     settings.WS_RATE_PER_S = 1.0
     clock = Clock()
-    monkeypatch.setattr("calls.consumers.time", SimpleNamespace(monotonic=clock.monotonic))
+    monkeypatch.setattr("calls.sockets.limits.time", SimpleNamespace(monotonic=clock.monotonic))
     created = await sync_to_async(start_conversation)(agent.account.slug)
     consumer, _ = await consumer_socket(created["consumer_token"])
     await consumer.communicator.send_to(bytes_data=b"\x00" * 10)

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from calls import consumers, services
-from calls.events import agent_group, consumer_group
+from calls import services
 from calls.models import AgentConnection, Call, CallEvent, Conversation, Message
+from calls.push import agent_group, consumer_group
+from calls.sockets import limits, relay
 from consoleproj.asgi import application
 from settings_profiles.models import AccountCallSettings
 
@@ -512,9 +513,9 @@ async def test_sockets_per_consumer_token_and_per_agent_are_capped(agent, settin
     for socket in (second, third, *(tab for tab, _ in tabs)):
         await socket.close()
     # Nothing of them stays behind in the process's table of local sockets.
-    assert consumer_group(created["id"]) not in consumers._local_members
-    assert agent_group(agent.pk) not in consumers._local_members
-    assert consumer_group(created["id"]) not in consumers._slots and agent_group(agent.pk) not in consumers._slots
+    assert consumer_group(created["id"]) not in relay._local_members
+    assert agent_group(agent.pk) not in relay._local_members
+    assert consumer_group(created["id"]) not in limits._slots and agent_group(agent.pk) not in limits._slots
 
 
 async def live_socket(user) -> WebsocketCommunicator:
@@ -586,7 +587,7 @@ async def test_live_panel_sockets_are_capped_and_rate_limited(agent, settings):
         codes.append((await panel.receive_json_from())["code"])
     assert codes == ["unknown_type", "unknown_type", "rate_limited"]
     await panel.disconnect()
-    assert f"live.{admin.pk}" not in consumers._slots
+    assert f"live.{admin.pk}" not in limits._slots
 
 
 async def test_open_sockets_close_when_their_user_loses_access(agent):

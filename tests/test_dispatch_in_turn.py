@@ -1,4 +1,4 @@
-"""The sockets' message loop (`calls.consumers.dispatch_in_turn`, in place of Channels'
+"""The sockets' message loop (`calls.sockets.dispatch.dispatch_in_turn`, in place of Channels'
 `await_many_dispatch`): one handler at a time, each source in order, and it ends as Channels' does."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from channels.exceptions import StopConsumer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calls.consumers import dispatch_in_turn
+from calls.sockets.dispatch import dispatch_in_turn
 
 
 def source_of(name: str, count: int, pauses: list[float]):

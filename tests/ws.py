@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from calls.events import as_json
+from calls.push import as_json
 from consoleproj.asgi import application
 
 from .factories import PASSWORD

@@ -19,8 +19,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from ..origins import frame_ancestors
+from .chrome_texts import UNAVAILABLE, words_for
 from .selectors import active_account, conversation_for_token, engagement_config
-from .words import UNAVAILABLE, words_for
 
 CONSUMER_SOCKET_PATH = "/ws/consumer/"
 SCRIPT = "engage/engagement.js"

@@ -21,7 +21,7 @@ import redis
 from channels.layers import channel_layers
 from redis.exceptions import RedisError
 
-from calls import relaybus
+from calls.sockets import relay
 
 from ..test_calls_protocol import CANDIDATES, accept, online_agent_with_conversation, ring
 from .servers import require_real_services
@@ -47,7 +47,7 @@ def private_layer(settings):
         yield private
     finally:
         channel_layers.backends.clear()
-        relaybus._publishers.clear()
+        relay._publishers.clear()
         if private.process is not None:
             private.process.stop()
 
@@ -111,7 +111,7 @@ def test_a_redis_that_stops_answering_fails_the_frames_instead_of_holding_them()
 
         server = await asyncio.start_server(swallow, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        publisher = relaybus._Publisher(f"redis://127.0.0.1:{port}/0?socket_timeout=0.5")
+        publisher = relay._Publisher(f"redis://127.0.0.1:{port}/0?socket_timeout=0.5")
         try:
             sent = [publisher.publish("asgi__group__x", b"frame") for _ in range(3)]
             done, pending = await asyncio.wait(sent, timeout=10)
@@ -136,7 +136,7 @@ def test_after_a_redis_restart_the_first_relay_goes_out_at_once_on_a_fresh_conne
     private.start()
 
     async def scenario() -> tuple[BaseException | None, bytes]:
-        publisher = relaybus._Publisher(f"redis://127.0.0.1:{private.port}/0")
+        publisher = relay._Publisher(f"redis://127.0.0.1:{private.port}/0")
         try:
             await asyncio.wait_for(publisher.publish("asgi__group__x", b"before"), 5)
             private.kill()
@@ -147,7 +147,7 @@ def test_after_a_redis_restart_the_first_relay_goes_out_at_once_on_a_fresh_conne
             listener = redis.Redis(port=private.port).pubsub()
             listener.subscribe("asgi__group__x")
             assert listener.get_message(timeout=2)["type"] == "subscribe"
-            await asyncio.sleep(relaybus.IDLE_PROBE_S + 0.2)
+            await asyncio.sleep(relay.IDLE_PROBE_S + 0.2)
             await asyncio.wait_for(publisher.publish("asgi__group__x", b"after"), 1)
             arrived = listener.get_message(timeout=2)
             listener.close()

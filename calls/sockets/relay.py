@@ -1,4 +1,11 @@
-"""Cross-process relays without waiting in line.
+"""Relays of `call.signal` and `call.media` to the peer's sockets: in this process directly, to the
+others through Redis without waiting in line.
+
+A relay goes straight to the peer's sockets of this process (`_local_members`, serialised once), and
+to other processes through the channel layer, tagged with this process's origin so that the copy this
+process receives back is ignored.
+
+Cross-process relays without waiting in line:
 
 channels_redis's pub/sub layer publishes under one per-process lock held across a Redis round trip,
 so a daphne process relays at most one frame per round trip however many calls it carries (measured:
@@ -21,13 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
-from collections import deque
+import uuid
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from redis.asyncio.connection import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -255,3 +265,79 @@ def publish_to_group(group: str, message: dict) -> Publishing:
     publisher = running_in_this_loop(_publishers, _start_publisher)
     sent = publisher.publish(publisher.group_prefix + group, publisher.serialize(message))
     return Publishing(sent, publisher.pending() > MAX_QUEUED)
+
+
+# --- the sockets' side: local delivery and the choice of path ---------------------------------------
+
+# Sockets of this process by group, for relays that skip the channel layer when the peer is here.
+# A socket is listed only once accepted (a relay must never reach a socket still handshaking).
+_local_members: dict[str, set] = defaultdict(set)
+
+# Tags relays published to a cross-process layer, so this process ignores its own copy.
+PROCESS_ORIGIN = uuid.uuid4().hex
+
+# Tasks started from callbacks, kept referenced until they finish.
+_background: set[asyncio.Task] = set()
+
+
+def keep_until_done(task: asyncio.Task) -> None:
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def layer_is_local(layer) -> bool:
+    """With the in-memory layer every socket lives in this process, so local delivery is complete."""
+    return isinstance(layer, InMemoryChannelLayer)
+
+
+def relays_via_bus(layer) -> bool:
+    """Relays to other processes go through the batched publisher when it can publish where the
+    layer subscribes (one plain Redis address); otherwise through the layer's group_send."""
+    return isinstance(layer, RedisPubSubChannelLayer) and layer_redis_url() is not None
+
+
+def join_local(socket, groups: list[str]) -> None:
+    for group in groups:
+        _local_members[group].add(socket)
+
+
+def local_members(group: str) -> frozenset:
+    """The accepted sockets of `group` in this process."""
+    return frozenset(_local_members.get(group, ()))
+
+
+def leave_local(socket, groups: list[str]) -> None:
+    for group in groups:
+        members = _local_members.get(group)
+        if members is not None:
+            members.discard(socket)
+            if not members:
+                del _local_members[group]
+
+
+async def relay(sender, groups: list[str], frame: dict, *, acknowledged: bool = True) -> None:
+    """To the sockets of `groups`: directly to those in this process (serialised once), and through
+    the channel layer to other processes. Frames of one sender stay in order on both paths.
+
+    `acknowledged`: the sender gets `ok` for this frame, so return only once Redis has it; a
+    fire-and-forget frame returns once queued (the socket's next frame need not wait for Redis),
+    and a failed publish reaches the sender (`sender.relay_failed`) as an `unavailable` error all the
+    same."""
+    text = json.dumps(frame, separators=(",", ":"))
+    for group in groups:
+        for member in tuple(_local_members.get(group, ())):
+            try:
+                await member.send(text_data=text)
+            except Exception:  # one closing peer socket must not stop the others' delivery
+                logger.warning("relay to a %s socket failed", member.party, exc_info=True)
+        if sender.layer_is_local:
+            continue
+        message = {"type": "deliver", "text": text, "origin": PROCESS_ORIGIN}
+        if sender.relay_via_bus:
+            publishing = publish_to_group(group, message)  # batched with every other relay in flight
+            if acknowledged or publishing.backlogged:
+                await publishing.sent
+            else:
+                publishing.sent.add_done_callback(sender.relay_failed)
+        else:
+            await sender.channel_layer.group_send(group, message)

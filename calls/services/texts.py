@@ -1,0 +1,90 @@
+"""The words and per-side extras of calls: system lines of the transcript, failure texts, the
+invitation the consumer sees, and the per-side parts of `call.state` frames (ICE, camera defaults)."""
+
+from __future__ import annotations
+
+from calls.models import Call
+from calls.payloads import format_duration
+from settings_profiles.ice import ice_config_for
+from settings_profiles.models import AccountCallSettings
+from settings_profiles.texts import render_text
+
+from .common import Party, State
+
+# Client-reported reasons to hang up that mean the call could not work, and the text shown for each.
+FAILURE_REASONS = {
+    "unsupported_browser": "error_unsupported_browser",
+    "no_webrtc": "error_unsupported_browser",
+    "no_camera": "error_no_devices",
+    "no_microphone": "error_no_devices",
+    "no_devices": "error_no_devices",
+    "permission_denied": "error_permission_denied",
+    "ice_failed": "error_connection_failed",
+    "connect_timeout": "error_connection_failed",
+}
+SYSTEM_TEXT = {
+    State.RINGING: "system_call_invited",
+    State.CONNECTING: "system_call_accepted",
+    State.REJECTED: "system_call_rejected",
+    State.CANCELLED: "system_call_cancelled",
+    State.EXPIRED: "system_call_missed",
+    State.FAILED: "system_call_failed",
+    State.COMPLETED: "system_call_completed",
+    State.DROPPED: "system_call_dropped",
+}
+
+
+def _system_text(call: Call, call_settings: AccountCallSettings, key: str, *, reason: str = "") -> str:
+    texts = call_settings.resolved_texts(call.conversation.locale)
+    agent_name = call.agent.display_name if call.agent else ""
+    return render_text(
+        texts[key],
+        agent_name=agent_name,
+        brand_name=call_settings.account.name,
+        media=texts[f"media_{call.media}"],
+        duration=format_duration(call.duration_s),
+        reason=reason,
+    )
+
+
+def error_text(call_settings: AccountCallSettings, reason: str, locale: str) -> str:
+    key = FAILURE_REASONS.get(reason, "error_connection_failed")
+    return call_settings.resolved_texts(locale)[key]
+
+
+def invitation_for(call: Call, call_settings: AccountCallSettings) -> dict:
+    """What the consumer's window shows while a call rings: the account's texts and style."""
+    texts = call_settings.resolved_texts(call.conversation.locale)
+    values = {"agent_name": call.agent.display_name if call.agent else "", "brand_name": call_settings.account.name}
+    return {
+        "media": call.media,
+        "title": render_text(texts[f"invitation_title_{call.media}"], **values),
+        "body": render_text(texts[f"invitation_body_{call.media}"], **values),
+        "accept": texts["invitation_accept"],
+        "reject": texts["invitation_reject"],
+        "style": call_settings.resolved_style(),
+        "expires_at": call.ring_deadline,
+    }
+
+
+def participant_name(call: Call, party: Party) -> str:
+    """The TURN REST user part: identifies a call side in coturn's logs without personal data."""
+    return f"call{call.pk}-{party}"
+
+
+def side_extras(call: Call, call_settings: AccountCallSettings, party: Party) -> dict:
+    """The per-side parts of a `call.state` frame (and of `hello` when a live call is rejoined)."""
+    extras: dict = {}
+    if call.state == State.RINGING and party == "consumer":
+        extras["invitation"] = invitation_for(call, call_settings)
+    if call.state in Call.MEDIA_STATES:
+        extras["ice"] = ice_config_for(call_settings=call_settings, participant=participant_name(call, party))
+        video = call.media == Call.Media.VIDEO
+        extras["media"] = {
+            "agent_camera_on": video and not call_settings.agent_camera_off_at_start,
+            "consumer_camera_on": video and not call_settings.consumer_camera_off_at_start,
+        }
+    if call.state == State.FAILED:
+        locale = call.conversation.locale if party == "consumer" else call_settings.locale
+        extras["error"] = {"code": call.end_reason, "text": error_text(call_settings, call.end_reason, locale)}
+    return extras
