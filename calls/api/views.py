@@ -11,6 +11,7 @@ Three callers, three rules:
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -105,7 +106,12 @@ class ApiKeyVisitorThrottle(SimpleRateThrottle):
         if not isinstance(visitor, str) or not visitor:
             return None  # the serializer answers 400
         kind = "id" if data.get("visitor_id") else "ip"
-        digest = hashlib.sha256(f"{kind}:{visitor.strip().lower()}".encode()).hexdigest()[:32]
+        if kind == "ip":
+            try:  # one visitor, one key: 2001:DB8::1 and 2001:db8:0::1 are the same address
+                visitor = ipaddress.ip_address(visitor.strip()).compressed
+            except ValueError:
+                return None  # the serializer answers 400
+        digest = hashlib.sha256(f"{kind}:{visitor.strip()}".encode()).hexdigest()[:32]
         return f"throttle_visitor_{api_key.pk}_{digest}"
 
 
