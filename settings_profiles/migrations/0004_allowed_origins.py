@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settings_profiles', '0002_encrypt_turn_rest_secret'),
+        ('settings_profiles', '0003_encrypt_ice_server_credentials'),
     ]
 
     operations = [
