@@ -14,10 +14,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from calls.origins import SocketOriginGuard  # noqa: E402
 from calls.routing import websocket_urlpatterns  # noqa: E402
 from consoleproj import daphne_patches  # noqa: E402
+from consoleproj.bodylimit import BodyLimitMiddleware, limit_daphne_bodies  # noqa: E402
+from consoleproj.logscrub import scrub_daphne_access_log  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over MAX_REQUEST_BODY_BYTES get 413 before Django reads them (consoleproj/bodylimit.py).
+        "http": BodyLimitMiddleware(django_asgi_app),
         # The Origin rule (calls/origins.py): the platform's own pages, exact scheme, host and port
         # (https only in production); on the consumer socket also the account's allowed_origins.
         "websocket": SocketOriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
@@ -27,3 +30,7 @@ application = ProtocolTypeRouter(
 
 # daphne and autobahn changed at start-up (a flood guard, no eager debug formatting): see that module.
 daphne_patches.apply()
+# And two of daphne's HTTP side: oversized bodies refused before they are buffered, and credentials
+# scrubbed from its access log (tests/security/test_request_bodies.py, test_credentials_in_logs.py).
+limit_daphne_bodies()
+scrub_daphne_access_log()

@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from calls import services
@@ -28,6 +28,7 @@ from calls.api_keys import KEY_PREFIX, api_key_check
 from calls.engage.cors import decide_window_origin, is_cross_origin
 from calls.models import AccountApiKey
 from calls.tokens import consumer_token_for
+from consoleproj.throttling import AddressRateThrottle
 
 from .serializers import ConversationCreatedSerializer, ConversationCreateSerializer
 
@@ -81,7 +82,7 @@ def _api_key(request) -> AccountApiKey | None:
     return request.auth if isinstance(request.auth, AccountApiKey) else None
 
 
-class ConversationStartThrottle(AnonRateThrottle):
+class ConversationStartThrottle(AddressRateThrottle):
     """Browsers and apps: 30 a minute per client address. Backends with a key are limited per visitor instead."""
 
     rate = "30/min"
