@@ -236,6 +236,34 @@ class AgentConnection(models.Model):
         return f"{self.agent_id} on {self.channel_name}"
 
 
+class AccountApiKey(models.Model):
+    """A brand backend's credential for creating conversations server to server (stored hashed)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. “shop backend”.")
+    # The key is `vvck_<prefix>_<secret>`: the prefix finds the row, the SHA-256 of the whole key
+    # proves it. The key itself is shown once, when it is created, and never stored.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["account", "-created_at"]
+        verbose_name = "account API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (vvck_{self.prefix}_…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 class CommandReceipt(models.Model):
     """The answer to a socket command that wrote, kept under the client's idempotency key, so a
     resend of a command already applied (its answer lost to a dropped socket or an `unavailable`)

@@ -50,6 +50,14 @@ CALL_SETTINGS_FIELDSETS: _FieldsetSpec = (
             "description": "Stored secrets are never shown: ICE credentials appear as ••••••, the shared secret field stays empty.",
         },
     ),
+    (
+        "Own messaging window",
+        {
+            "fields": ("allowed_origins",),
+            "description": "Brand pages that may run the account's own window: they open its consumer sockets, "
+            "call the window's endpoints (CORS) and frame the hosted window. Exact scheme, host and port.",
+        },
+    ),
     ("Texts", {"fields": ("locale", "texts", "texts_by_locale")}),
     ("Analytics", {"fields": ("analytics_tracker", "analytics_config")}),
     ("Mobile SDK style", {"fields": ("sdk_style",)}),

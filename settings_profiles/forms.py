@@ -93,6 +93,15 @@ class AccountCallSettingsForm(forms.ModelForm):
     clear_turn_rest_shared_secret = forms.BooleanField(
         label="Clear the secret", required=False, help_text="Removes the stored shared secret on save."
     )
+    allowed_origins = PrettyJSONField(
+        empty_value=list,
+        label="Allowed origins",
+        help_text=_example(
+            "Brand pages that may run the account's own messaging window, exactly as browsers send them: "
+            "https://host[:port], no path (http only for localhost). Anything else is refused, scheme and port included.",
+            ["https://www.example.com", "https://shop.example.com:8443"],
+        ),
+    )
     texts = PrettyJSONField(
         empty_value=dict,
         help_text=_example(

@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F
 
 from .models import AccountCallSettings, Profile, SettingsChange
+from .origins import ANY_ACCOUNT_CACHE_KEY
 from .secrecy import audit_repr, can_decrypt, stored_ciphertexts
 
 if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/architecture.md, Layers)
@@ -172,6 +174,9 @@ def call_settings_save(
     if changes:
         call_settings.save()
         SettingsChange.objects.bulk_create(changes)
+        if any(change.field == "allowed_origins" for change in changes):
+            # CORS preflights read a cached union of every account's origins: a new one works at once.
+            transaction.on_commit(lambda: cache.delete(ANY_ACCOUNT_CACHE_KEY), robust=True)
     return changes
 
 

@@ -353,6 +353,11 @@ def join_local(socket, groups: list[str]) -> None:
         _local_members[group].add(socket)
 
 
+def local_members(group: str) -> frozenset:
+    """The accepted sockets of `group` in this process."""
+    return frozenset(_local_members.get(group, ()))
+
+
 def leave_local(socket, groups: list[str]) -> None:
     for group in groups:
         members = _local_members.get(group)

@@ -162,6 +162,14 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         + "; ".join(f"{tracker}: {', '.join(fields) or '-'}" for tracker, fields in ANALYTICS_CONFIG_FIELDS.items()),
     )
     sdk_style = SdkStyleField(required=False, help_text="Overrides of the invitation and webview bar style.")
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, max_length=300),
+        required=False,
+        max_length=20,
+        help_text="Brand pages that may run the account's own messaging window, exactly as browsers send them "
+        '(scheme, host, port; no path), e.g. ["https://www.example.com"]. https only (http for localhost). '
+        "They open the account's consumer sockets, read the window's endpoints with CORS and frame the hosted window.",
+    )
     resolved_texts = serializers.DictField(
         child=serializers.CharField(),
         read_only=True,
@@ -186,6 +194,7 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "analytics_tracker",
             "analytics_config",
             "sdk_style",
+            "allowed_origins",
             "ring_timeout_s",
             "reconnect_grace_s",
             "resolved_texts",

@@ -7,7 +7,7 @@
 // call is `connecting` (CallSession.start() calls getUserMedia), that is after the consumer accepted.
 // Every text reaches the page through textContent, never as HTML.
 
-import { CallSession, clientCapabilities } from "../calls/callclient.js";
+import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 
 export { formatDuration, LIVE, MEDIA_STATES };

@@ -2,7 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { applyClose, applyConsumerMedia, applyConversation, applyHello, applyMessage, createState, inboxLists, unreadTotal } from "../workspace/state.js";
+import {
+  applyClose,
+  applyConsumerMedia,
+  applyConversation,
+  applyHello,
+  applyMessage,
+  applyPeerConnection,
+  createState,
+  inboxLists,
+  unreadTotal,
+} from "../workspace/state.js";
 
 const AGENT = { id: 7, name: "Andy" };
 const fresh = () => createState({ agent: AGENT, browser: { supported: true } });
@@ -102,4 +112,15 @@ test("the consumer's media changes are announced only when they change", () => {
     "The consumer turned the camera off.",
   ]);
   assert.equal(applyConsumerMedia(state, { from: "consumer", call_id: 5, audio: true, video: true }), null);
+});
+
+test("the consumer reconnecting is announced once, and its return once, for the agent's call only", () => {
+  const state = fresh();
+  state.call = { id: 4, media: "video" };
+  assert.equal(applyPeerConnection(state, { party: "consumer", call_id: 5, connection: "reconnecting" }), null);
+  assert.equal(applyPeerConnection(state, { party: "consumer", call_id: 4, connection: "reconnecting" }), "The consumer is reconnecting.");
+  assert.equal(state.consumerReconnecting, true);
+  assert.equal(applyPeerConnection(state, { party: "consumer", call_id: 4, connection: "reconnecting" }), null);
+  assert.equal(applyPeerConnection(state, { party: "consumer", call_id: 4, connection: "back" }), "The consumer is back.");
+  assert.equal(state.consumerReconnecting, false);
 });

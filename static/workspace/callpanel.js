@@ -73,6 +73,7 @@ function renderStage(call, media, who) {
   const peerCameraOff = video && peer !== null && peer.video === false;
   $("ws-remote-off").hidden = !peerCameraOff;
   const chips = [];
+  if (state.consumerReconnecting) chips.push(el("li", { className: "ws-peer-chip ws-peer-reconnecting" }, [icon("alert"), el("span", { text: "Consumer reconnecting…" })]));
   if (peer && peer.audio === false) chips.push(el("li", { className: "ws-peer-chip" }, [icon("micOff"), el("span", { text: "Consumer muted" })]));
   if (peerCameraOff) chips.push(el("li", { className: "ws-peer-chip" }, [icon("videoOff"), el("span", { text: "Consumer camera off" })]));
   const list = $("ws-consumer-media");
@@ -207,6 +208,7 @@ export function stopSession() {
   state.peerState = "";
   state.quality = null;
   state.consumerMedia = null;
+  state.consumerReconnecting = false;
 }
 
 /** Apply a call as the server says it is now: from `call.state`, or `hello.call` on a (re)connect. */

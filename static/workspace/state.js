@@ -18,6 +18,7 @@ export function createState(config) {
     inviting: false,
     ended: null, // {callId, conversationId, state, media, title, detail, tone}
     consumerMedia: null, // {audio, video, camera} from the consumer's call.media frames
+    consumerReconnecting: false, // the consumer's socket went during the call (call.peer), until it is back
     peerState: "", // RTCPeerConnection.connectionState
     quality: null,
     cameraCount: 0,
@@ -161,4 +162,14 @@ export function applyConsumerMedia(state, frame) {
     said.push(frame.video ? "The consumer turned the camera on." : "The consumer turned the camera off.");
   }
   return said;
+}
+
+/** A `call.peer` frame: the consumer's connection went during the call (`reconnecting`: its page
+ * reloads, its network changed) or came back (`back`). Returns the announcement, or null if nothing changed. */
+export function applyPeerConnection(state, frame) {
+  if (frame.party !== "consumer" || state.call?.id !== frame.call_id) return null;
+  const reconnecting = frame.connection === "reconnecting";
+  if (reconnecting === state.consumerReconnecting) return null;
+  state.consumerReconnecting = reconnecting;
+  return reconnecting ? "The consumer is reconnecting." : "The consumer is back.";
 }

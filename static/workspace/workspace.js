@@ -13,7 +13,15 @@ import { clientCapabilities } from "../calls/callclient.js";
 import { socket, state } from "./context.js";
 import { $, announce, toast, toastError } from "./dom.js";
 import { consumerName } from "./format.js";
-import { applyClose, applyConsumerMedia, applyConversation, applyHello, applyMessage, endedWhileAway } from "./state.js";
+import {
+  applyClose,
+  applyConsumerMedia,
+  applyConversation,
+  applyHello,
+  applyMessage,
+  applyPeerConnection,
+  endedWhileAway,
+} from "./state.js";
 import { applyCall, currentSession, receiveSignal, renderCall, renderTimer, stopSession } from "./callpanel.js";
 import { renderAll } from "./conversation.js";
 import { renderList } from "./inbox.js";
@@ -84,6 +92,14 @@ socket.addEventListener("call.state", ({ detail }) => {
 });
 
 socket.addEventListener("call.signal", ({ detail }) => receiveSignal(detail));
+
+// The consumer's connection went or came back during the call; the call survives for the reconnect grace.
+socket.addEventListener("call.peer", ({ detail }) => {
+  const said = applyPeerConnection(state, detail);
+  if (said === null) return;
+  announce(said);
+  renderCall();
+});
 
 socket.addEventListener("call.media", ({ detail }) => {
   const said = applyConsumerMedia(state, detail);
