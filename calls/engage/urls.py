@@ -12,4 +12,5 @@ urlpatterns = [
     path("call/", views.webview_page, name="webview"),
     path("demo/", views.demo_page, name="demo"),
     path("demo/page-2/", views.demo_page, {"page": 2}, name="demo-page-2"),
+    path("sdk/v1/<str:name>", views.sdk_module, name="sdk-module"),
 ]

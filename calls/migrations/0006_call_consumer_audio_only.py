@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0004_conversation_start_key'),
+        ('calls', '0005_conversation_start_key'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_hash_api_tokens'),
-        ('calls', '0003_command_receipts_and_clock_heartbeats'),
+        ('calls', '0004_account_api_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
