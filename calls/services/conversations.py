@@ -170,7 +170,7 @@ def conversation_transfer(*, agent: User, conversation_id: int, to_agent_id: int
     if to_agent_id is not None:
         if to_agent_id == agent.pk:
             raise CallError("invalid_state", "The conversation is already yours.")
-        target = User.objects.filter(pk=to_agent_id, account_id=agent.account_id, is_active=True).first()
+        target = User.objects.filter(pk=to_agent_id, account_id=conversation.account_id, is_active=True).first()
         if target is None:
             raise CallError("not_found", "No such agent in your account.")
         if not AgentConnection.objects.filter(agent=target, lease_until__gt=now).exists():

@@ -28,6 +28,8 @@ def workspace_transcript(*, agent: User, conversation_id: int) -> list[dict] | N
 def transfer_targets(*, agent: User) -> list[dict]:
     """The colleagues of the agent's account who are online now (a fresh lease), for the transfer
     dialog: id, name, and whether they are in a live call (they may still take a conversation)."""
+    if agent.account_id is None:  # support staff: no account, no colleagues
+        return []
     online = AgentConnection.objects.filter(agent_id=OuterRef("pk"), lease_until__gt=timezone.now())
     in_call = Call.objects.filter(agent_id=OuterRef("pk"), state__in=Call.LIVE_STATES)
     colleagues = (
