@@ -9,10 +9,9 @@ class CallsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from . import checks  # noqa: F401  (registers the deploy checks)
-
         from accounts.models import Account, User
 
+        from . import checks  # noqa: F401  (registers the deploy checks)
         from .push import account_agents_group, account_live_group, recheck_access, user_access_group
 
         def user_saved(sender, instance: User, created: bool, **kwargs) -> None:

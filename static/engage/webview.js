@@ -7,6 +7,7 @@
 // Test hook: window.__engage = {session, socket, state, controller}.
 
 import { SignalingSocket, socketUrl } from "../calls/signaling.js";
+import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
@@ -22,7 +23,9 @@ if (COLOR.test(config.style.webview_bar_background)) root.style.setProperty("--b
 if (COLOR.test(config.style.webview_bar_text_color)) root.style.setProperty("--bar-text", config.style.webview_bar_text_color);
 
 const socket = new SignalingSocket(socketUrl(`${config.socket_path}?token=${encodeURIComponent(token)}`));
-const controller = new CallController({ socket, texts, words });
+// Analytics go to the app through its bridge (analytics.js); this page loads no tracker library, so its
+// Content-Security-Policy stays our own scripts only.
+const controller = new CallController({ socket, texts, words, report: createAppBridgeReporter(config.analytics) });
 const hook = { socket, state, controller };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;

@@ -1,0 +1,136 @@
+"""Call settings doing in the call what the product page promises, in real Chromium on both sides (the
+agent workspace and the consumer's embedded window): camera off at start opens no camera at all, and the
+senders carry the page's bandwidth caps.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Account
+from calls.models import Call
+from settings_profiles.models import AccountCallSettings
+from tests.e2e.test_engagement_window import (
+    conversation_of,
+    new_web,
+    open_window,
+    wait_for,
+)
+from tests.e2e.test_workspace_page import FRAMES_DECODED_JS, open_workspace, row
+from tests.factories import AccountFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+# In every frame of a context (the brand page, our iframe, the workspace): record what getUserMedia is
+# asked for and keep the tracks it hands out, so a test can see whether a camera was ever opened and
+# whether a closed camera's track really ended.
+GUM_SPY = """
+(() => {
+  const devices = navigator.mediaDevices;
+  if (!devices || !devices.getUserMedia) return;
+  const original = devices.getUserMedia.bind(devices);
+  window.__gum = [];
+  devices.getUserMedia = async (constraints) => {
+    const entry = { audio: !!(constraints && constraints.audio), video: !!(constraints && constraints.video), tracks: [] };
+    window.__gum.push(entry);
+    const stream = await original(constraints);
+    entry.tracks = stream.getTracks();
+    return stream;
+  };
+})();
+"""
+GUM_LOG = """() => (window.__gum || []).map((e) => ({
+  audio: e.audio, video: e.video,
+  videoStates: e.tracks.filter((t) => t.kind === "video").map((t) => t.readyState),
+}))"""
+SENDER_CAPS = """(hook) => {
+  const pc = window[hook]?.session?.pc;
+  if (!pc) return null;
+  const caps = {};
+  for (const sender of pc.getSenders()) {
+    if (!sender.track) continue;
+    caps[sender.track.kind] = sender.getParameters().encodings?.[0]?.maxBitrate ?? null;
+  }
+  return caps;
+}"""
+
+
+@pytest.fixture
+def account(transactional_db) -> Account:
+    return AccountFactory(slug="demo", name="Acme Telecom")
+
+
+def _video_frames(page, hook: str, frame=None) -> int:
+    return (frame or page).evaluate(FRAMES_DECODED_JS, hook)
+
+
+def test_camera_off_at_start_opens_no_camera_until_the_person_turns_it_on(browser, asgi_server, account, artifacts_dir):
+    """
+    GIVEN an account whose video calls start with both cameras off
+    WHEN the agent starts a video call from the workspace and the consumer accepts in the window
+    THEN neither browser asks getUserMedia for video; the consumer turning the camera on opens it and
+         the agent decodes its frames (and the other way round); turning it off again ends the track
+    """
+    AccountCallSettings.objects.filter(account=account).update(
+        agent_camera_off_at_start=True, consumer_camera_off_at_start=True
+    )
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir)
+    try:
+        for web in (agent_web, consumer):
+            web.page.context.add_init_script(GUM_SPY)
+        open_workspace(agent_web, agent)
+        window = open_window(consumer, "/engage/demo/")
+        conversation = conversation_of(asgi_server, account)
+        window.locator("#engage-input").fill("Can you see my modem?")
+        window.locator("#engage-send").click()
+        agent_page = agent_web.page
+        row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+        agent_page.locator("#ws-call-video").click()
+        window.locator("#engage-accept").click()
+        call_id = wait_for(lambda: Call.objects.filter(conversation=conversation).values_list("pk", flat=True).first())
+        wait_for(lambda: Call.objects.get(pk=call_id).state == "active", timeout=30, message="the call to connect")
+        window.locator("#engage-call[data-state='active']").wait_for()
+        agent_page.wait_for_selector("#ws-call[data-call-state='active']")
+
+        # Started: microphones only, on both sides.
+        assert agent_page.evaluate(GUM_LOG) == [{"audio": True, "video": False, "videoStates": []}]
+        assert window.frame.evaluate(GUM_LOG) == [{"audio": True, "video": False, "videoStates": []}]
+        assert window.locator("#engage-camera .call-btn-label").text_content() == "Camera on"
+        assert agent_page.locator("#ws-camera .ws-ctl-label").text_content() == "Camera on"
+        assert _video_frames(agent_page, "__workspace") == 0
+
+        # The consumer turns the camera on: now (and only now) the camera opens; the agent sees it.
+        window.locator("#engage-camera").click()
+        window.locator("#engage-self[data-camera='on']").wait_for()
+        wait_for(lambda: _video_frames(agent_page, "__workspace") > 0, timeout=30, message="the agent to decode video")
+        assert window.frame.evaluate(GUM_LOG)[1] == {"audio": False, "video": True, "videoStates": ["live"]}
+        assert agent_page.evaluate(GUM_LOG) == [{"audio": True, "video": False, "videoStates": []}]
+
+        # The agent turns theirs on: the consumer sees it.
+        agent_page.locator("#ws-camera").click()
+        wait_for(
+            lambda: _video_frames(None, "__engage", window.frame) > 0,
+            timeout=30,
+            message="the consumer to decode video",
+        )
+        assert agent_page.evaluate(GUM_LOG)[1] == {"audio": False, "video": True, "videoStates": ["live"]}
+        agent_web.screenshot("camera-off-at-start-both-on")
+
+        # Camera off stops the capture, not just the picture: the track has ended (the light goes out).
+        window.locator("#engage-camera").click()
+        window.locator("#engage-self[data-camera='off']").wait_for()
+        wait_for(lambda: window.frame.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
+        agent_page.locator("#ws-camera").click()
+        wait_for(lambda: agent_page.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
+        # ...and on again opens a new capture that reaches the agent without a new call.
+        window.locator("#engage-camera").click()
+        wait_for(lambda: len(window.frame.evaluate(GUM_LOG)) == 3, message="the camera to reopen")
+        assert window.frame.evaluate(GUM_LOG)[2]["videoStates"] == ["live"]
+        assert Call.objects.get(pk=call_id).state == "active"
+        consumer.assert_no_console_errors("camera off at start")
+        agent_web.assert_no_console_errors("camera off at start")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
