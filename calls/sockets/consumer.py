@@ -9,9 +9,9 @@ from django.conf import settings
 
 from calls import services
 from calls.models import Conversation
-from calls.push import agent_group, consumer_group
+from calls.push import account_consumers_group, agent_group, consumer_group
 from calls.schemas import CallAccept, CallHangup, CallMedia, CallRef, CallSignal, CallStats, ConsumerMessage
-from calls.selectors import consumer_hello
+from calls.selectors import consumer_hello, consumer_settings
 from calls.tokens import conversation_id_from_token
 
 from .base import CLOSE_FLOODING, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
@@ -46,7 +46,7 @@ class ConsumerSocket(PartySocket):
             await self.refuse(refusal)
             return
         try:
-            await self.begin([consumer_group(conversation.pk)])
+            await self.begin([consumer_group(conversation.pk), account_consumers_group(conversation.account_id)])
             hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
         except Exception:
             await self.fail_handshake()
@@ -56,6 +56,12 @@ class ConsumerSocket(PartySocket):
 
     def party_kwargs(self) -> dict:
         return {"conversation_id": self.conversation.pk}
+
+    async def settings_changed(self, event: dict) -> None:
+        """Support changed the account's settings: the kill switches, texts and style, in this locale."""
+        if getattr(self, "refused", True):
+            return
+        await self.send_frame(await database_sync_to_async(consumer_settings)(conversation_id=self.conversation.pk))
 
     def peer_groups(self, call: dict) -> list[str]:
         return [agent_group(call["agent_id"])] if call.get("agent_id") else []
