@@ -74,6 +74,7 @@ socket.addEventListener("hello", ({ detail }) => {
 socket.addEventListener("call.state", ({ detail }) => controller.applyCall(fromStateFrame(detail)));
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
 socket.addEventListener("call.media", ({ detail }) => controller.handleRemoteMedia(detail));
+socket.addEventListener("settings", ({ detail }) => controller.applyTexts(detail.texts));
 
 // The webview is closing (or navigating away): end the call on the socket that is still open. A
 // plain send, not a request: there is no time left to wait for the answer.

@@ -740,6 +740,7 @@ function describeEnd(call, error, hungUpHere) {
     case "cancelled": {
       let detail = call.answered_at ? "The call ended before it connected" : "The invitation was withdrawn";
       if (call.reason === "conversation_closed") detail += ": the conversation was closed.";
+      else if (call.reason === "media_disabled") detail += `: ${media} calls were switched off for you.`;
       else if (call.reason === "consumer_hangup") detail = "The consumer hung up before the call connected.";
       else detail += hungUpHere || call.reason === "agent_hangup" ? " by you." : ".";
       return { ...base, title: "Call cancelled", detail, tone: "neutral" };
@@ -967,6 +968,14 @@ socket.addEventListener("hello", ({ detail: hello }) => {
   }
   renderAll();
   renderTranscript();
+});
+
+// Support changed the kill switches, profiles, grants or texts: the call buttons follow, no reload.
+socket.addEventListener("settings", ({ detail }) => {
+  state.permissions = detail.permissions ?? state.permissions;
+  state.reasons = detail.permission_reasons ?? {};
+  state.texts = detail.texts ?? state.texts;
+  renderAll();
 });
 
 socket.addEventListener("conversation", ({ detail }) => {

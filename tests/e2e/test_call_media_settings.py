@@ -134,3 +134,60 @@ def test_camera_off_at_start_opens_no_camera_until_the_person_turns_it_on(browse
     finally:
         for web in (agent_web, consumer):
             web.page.context.close()
+
+
+def _support_switches_video(account_id: int, on: bool) -> None:
+    from settings_profiles.services import call_settings_update
+
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
+    call_settings_update(call_settings=call_settings, data={"video_enabled": on}, changed_by=None, source="admin")
+
+
+def test_support_switching_video_off_reaches_the_open_workspace_and_window(
+    browser, asgi_server, account, artifacts_dir
+):
+    """
+    GIVEN an agent's open workspace and a consumer's window, a video invitation ringing
+    WHEN support switches video calls off for the account
+    THEN without a reload the workspace hides its Video call button and says why, the invitation is
+         cancelled on both sides (the window's invitation goes, both transcripts say so, the workspace
+         names the reason); switched on again, the button comes back
+    """
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir)
+    try:
+        open_workspace(agent_web, agent)
+        window = open_window(consumer, "/engage/demo/")
+        conversation = conversation_of(asgi_server, account)
+        window.locator("#engage-input").fill("Hello?")
+        window.locator("#engage-send").click()
+        page = agent_web.page
+        row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+        page.evaluate("() => { window.__sameDocument = true; }")
+        page.locator("#ws-call-video").click()
+        window.locator("#engage-invitation").wait_for()
+
+        asgi_server.run(_support_switches_video, account_id=account.pk, on=False)
+
+        page.locator("#ws-call-video").wait_for(state="hidden")
+        page.locator("#ws-video-off").get_by_text("switched off for the account by support").wait_for()
+        assert page.locator("#ws-call-voice").is_visible()
+        page.locator("#ws-ended-detail").filter(has_text="video calls were switched off for you").wait_for()
+        window.locator("#engage-invitation").wait_for(state="hidden")
+        window.locator(".msg-system .msg-text").filter(has_text="invitation was cancelled").wait_for()
+        page.locator("#ws-transcript .ws-msg-system").filter(has_text="invitation was cancelled").wait_for()
+        call = Call.objects.get(conversation=conversation)
+        assert (call.state, call.end_reason) == ("cancelled", "media_disabled")
+        assert page.evaluate("() => window.__sameDocument === true"), "the workspace was not reloaded"
+        agent_web.screenshot("workspace-video-switched-off-live")
+
+        asgi_server.run(_support_switches_video, account_id=account.pk, on=True)
+        page.locator("#ws-ended-dismiss").click()
+        page.locator("#ws-call-video").wait_for(state="visible")
+        assert page.evaluate("() => window.__sameDocument === true")
+        agent_web.assert_no_console_errors("settings pushed")
+        consumer.assert_no_console_errors("settings pushed")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
