@@ -14,7 +14,8 @@ export const BITRATE = {
 };
 
 /**
- * The degradation policy: when the sender's available-bitrate estimate falls under the full rate, the
+ * The degradation policy: when the network limits the video encoder (see #sampleStats) and the sender's
+ * available-bitrate estimate is under the full rate, the
  * video cap follows it (90 % of the estimate, never under 1,100 kbit/s) and resolution and frame rate
  * step down with it, so a thin uplink gets a smaller, smooth picture rather than a large, stuttering one.
  * Ordered from the full rate down; the first step whose `from` the cap reaches applies.
@@ -470,8 +471,10 @@ export class CallSession extends EventTarget {
     let fps;
     let width;
     let height;
+    let limitedByBandwidth = false;
     report.forEach((s) => {
       if (s.type === "outbound-rtp") bytesSent += s.bytesSent ?? 0;
+      if (s.type === "outbound-rtp" && s.kind === "video" && s.qualityLimitationReason === "bandwidth") limitedByBandwidth = true;
       if (s.type !== "inbound-rtp") return;
       packetsLost += s.packetsLost ?? 0;
       packetsReceived += s.packetsReceived ?? 0;
@@ -507,8 +510,15 @@ export class CallSession extends EventTarget {
     this.socket.send({ type: "call.stats", call_id: this.callId, stats });
 
     // Follow the estimated uplink down the degradation steps (and back up when it recovers).
+    // Degraded when the encoder itself says the network limits it (qualityLimitationReason "bandwidth")
+    // and the estimate is under the full rate, two samples in a row (10 s): not the estimate's ramp-up at
+    // the start of a call, nor a simple picture that needs little (the estimate stays low then too).
     const available = pair?.availableOutgoingBitrate;
-    if (this.video && available !== undefined) this.videoEncoding = videoEncodingFor(available);
+    if (this.video && available !== undefined) {
+      const low = available < BITRATE.video && limitedByBandwidth;
+      this.lowSamples = low ? (this.lowSamples ?? 0) + 1 : 0;
+      if (!low || this.lowSamples >= 2) this.videoEncoding = videoEncodingFor(available);
+    }
     this.degraded = this.video && this.videoEncoding.degraded;
     await this.#applyBitrateCaps();
     this.#emit("stats", {

@@ -667,10 +667,17 @@ function renderCall() {
     const q = state.quality;
     quality.hidden = !q || call.state !== "active";
     if (q) {
+      // Send and receive rates of this browser, and whether the video is degraded (callclient.js VIDEO_STEPS).
       const parts = [q.candidate_type === "relay" ? "Relayed" : q.candidate_type ? "Peer-to-peer" : ""];
       if (q.rtt_ms !== undefined) parts.push(`${q.rtt_ms} ms`);
-      if (q.bitrate_kbps !== undefined) parts.push(`${q.bitrate_kbps} kbit/s`);
+      if (q.send_kbps !== undefined) parts.push(`↑ ${q.send_kbps} kbit/s`);
+      if (q.receive_kbps !== undefined) parts.push(`↓ ${q.receive_kbps} kbit/s`);
+      if (q.degraded) parts.push(`Degraded (video ${q.video_cap_kbps} kbit/s)`);
       quality.textContent = parts.filter(Boolean).join(" · ");
+      quality.dataset.degraded = String(!!q.degraded);
+      quality.title = q.degraded
+        ? "Your upload cannot carry the full 2,600 kbit/s: the video is sent at a lower resolution and frame rate."
+        : "Connection path, round trip, and what you send and receive.";
     }
   }
   if (ended) {
@@ -810,7 +817,7 @@ function startSession(call, extras) {
   });
   current.addEventListener("stats", ({ detail }) => {
     if (!ours()) return;
-    state.quality = detail.stats;
+    state.quality = { ...detail.stats, ...(detail.local ?? {}) };
     renderCall();
   });
   current.addEventListener("media-error", ({ detail }) => {

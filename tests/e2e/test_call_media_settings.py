@@ -191,3 +191,70 @@ def test_support_switching_video_off_reaches_the_open_workspace_and_window(
     finally:
         for web in (agent_web, consumer):
             web.page.context.close()
+
+
+def _start_call(browser, asgi_server, account, artifacts_dir, media: str):
+    """The agent's workspace calls the consumer's window; both accept; returns (agent_web, consumer, window)."""
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir)
+    open_workspace(agent_web, agent)
+    window = open_window(consumer, "/engage/demo/")
+    conversation = conversation_of(asgi_server, account)
+    window.locator("#engage-input").fill("Hello?")
+    window.locator("#engage-send").click()
+    row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+    agent_web.page.locator(f"#ws-call-{media}").click()
+    window.locator("#engage-accept").click()
+    window.locator("#engage-call[data-state='active']").wait_for(timeout=30_000)
+    agent_web.page.wait_for_selector("#ws-call[data-call-state='active']", timeout=30_000)
+    return agent_web, consumer, window
+
+
+@pytest.mark.parametrize(
+    ("media", "caps"),
+    [("voice", {"audio": 600_000}), ("video", {"audio": 100_000, "video": 2_600_000})],
+)
+def test_senders_carry_the_product_page_rates(browser, asgi_server, account, artifacts_dir, media, caps):
+    """A voice call sends at most 600 kbit/s; a video call's video sender 2,600 kbit/s (audio 100), both sides."""
+    agent_web, consumer, window = _start_call(browser, asgi_server, account, artifacts_dir, media)
+    try:
+        wait_for(lambda: agent_web.page.evaluate(SENDER_CAPS, "__workspace") == caps, message="the agent's caps")
+        wait_for(lambda: window.frame.evaluate(SENDER_CAPS, "__engage") == caps, message="the consumer's caps")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
+
+
+def test_a_thin_relay_degrades_the_video_and_the_agent_sees_it(
+    browser, asgi_server, account, artifacts_dir, coturn_thin
+):
+    """
+    GIVEN an account whose calls are relayed through a coturn that lets each session carry 200 kbit/s
+    WHEN the agent and the consumer are in a video call
+    THEN the video senders step down (cap under 2,600 kbit/s, never under 1,100, a smaller resolution)
+         and the agent's quality chip shows what it sends and receives and "Degraded"
+    """
+    call_settings = AccountCallSettings.objects.get(account=account)
+    call_settings.force_relay = True
+    call_settings.turn_rest_urls = [coturn_thin.url]
+    call_settings.turn_rest_shared_secret = coturn_thin.secret
+    call_settings.full_clean()
+    call_settings.save()
+    agent_web, consumer, window = _start_call(browser, asgi_server, account, artifacts_dir, "video")
+    try:
+        page = agent_web.page
+        quality = page.locator("#ws-quality[data-degraded='true']")
+        quality.wait_for(timeout=60_000)
+        text = quality.text_content()
+        assert "Relayed" in text and "↑" in text and "↓" in text and "Degraded" in text, text
+        encoding = page.evaluate(
+            """() => window.__workspace.session.pc.getSenders().find((s) => s.track?.kind === "video")
+                 .getParameters().encodings[0]"""
+        )
+        assert 1_100_000 <= encoding["maxBitrate"] < 2_600_000, encoding
+        assert encoding["scaleResolutionDownBy"] > 1, encoding
+        agent_web.screenshot("workspace-call-degraded")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
