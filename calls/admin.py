@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Call, CallEvent, Conversation
+from .models import BrowserFloor, Call, CallEvent, Conversation
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -73,3 +73,11 @@ class ConversationAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "account__slug", "agent__email", "consumer_ref")
     date_hierarchy = "created_at"
     exclude = ("consumer_name",)  # personal data; the brand's agents see it, support does not need it
+
+
+@admin.register(BrowserFloor)
+class BrowserFloorAdmin(ReadOnlyAdmin):
+    """The supported browsers and their floors, with their dates; raised with `manage.py browser_floors`."""
+
+    list_display = ("family", "min_version", "set_on", "set_by")
+    ordering = ("family",)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account, User
 from accounts.selectors import account_users
 from accounts.services import user_create, user_set_active
+from calls.browsers import browser_floors
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings, Profile
 from settings_profiles.services import (
@@ -119,6 +120,7 @@ def overview(request: HttpRequest, *, account: Account) -> HttpResponse:
         "account": account,
         "call_settings": call_settings,
         "has_relay": call_settings.has_turn_server(),
+        "browser_floors": browser_floors(),
         "agents_active": len(active_agents),
         "agents_inactive": len(agents) - len(active_agents),
         "admins": sum(1 for r in rows if r.user.role == User.Role.ADMIN and r.user.is_active),
