@@ -258,3 +258,57 @@ def test_a_thin_relay_degrades_the_video_and_the_agent_sees_it(
     finally:
         for web in (agent_web, consumer):
             web.page.context.close()
+
+
+OLD_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:90.0) Gecko/20100101 Firefox/90.0"
+GERMAN_DECLINED = "Kunde möchte gerade nicht ({media})."
+GERMAN_UNSUPPORTED = "Dieser Browser kann leider nicht telefonieren. Bitte Chrome, Firefox, Safari oder Edge nehmen."
+
+
+def test_custom_german_transcript_text_and_error_appear_in_both_uis(browser, asgi_server, account, artifacts_dir):
+    """
+    GIVEN a German account with its own text for a declined call and for an unsupported browser
+    WHEN a consumer on an old Firefox declines one invitation and accepts the next
+    THEN the workspace and the window both show the custom transcript line, and both show the custom error
+    """
+    AccountCallSettings.objects.filter(account=account).update(
+        locale="de", texts={"system_call_rejected": GERMAN_DECLINED, "error_unsupported_browser": GERMAN_UNSUPPORTED}
+    )
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir, user_agent=OLD_FIREFOX)
+    try:
+        open_workspace(agent_web, agent)
+        consumer.page.route(
+            f"{asgi_server.url}/__brand__/de/",
+            lambda route: route.fulfill(
+                content_type="text/html",
+                body='<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Marke</title>'
+                '<script src="/static/engage/engagement.js" data-account="demo" async></script></head>'
+                "<body><h1>Markenseite</h1></body></html>",
+            ),
+        )
+        window = open_window(consumer, "/__brand__/de/")
+        conversation = conversation_of(asgi_server, account)
+        assert conversation.locale == "de"
+        window.locator("#engage-input").fill("Hallo")
+        window.locator("#engage-send").click()
+        page = agent_web.page
+        row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+
+        page.locator("#ws-call-video").click()
+        window.locator("#engage-reject").click()
+        declined = "Kunde möchte gerade nicht (Videoanruf)."
+        window.locator(".msg-system .msg-text").filter(has_text=declined).wait_for()
+        page.locator("#ws-transcript .ws-msg-system").filter(has_text=declined).wait_for()
+        page.locator("#ws-ended-dismiss").click()
+
+        page.locator("#ws-call-video").click()
+        window.locator("#engage-accept").click()
+        window.locator("#engage-call-error").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
+        page.locator("#ws-ended-title").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
+        consumer.screenshot("engage-german-custom-error")
+        agent_web.screenshot("workspace-german-custom-error")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
