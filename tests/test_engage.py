@@ -209,7 +209,7 @@ def test_webview_page_with_a_valid_token(client, conversation):
     assert config["style"]["webview_bar_background"] == "#0F766E"
     assert config["style"]["webview_bar_text_color"] == "#F0FDFA"
     # The app's bridge gets the tracker and its public ids only (docs/engagement.md, "Analytics").
-    assert config["analytics"] == {"tracker": "none", "config": {}}
+    assert config["analytics"] == {"tracker": "google_analytics", "config": {"measurement_id": "G-ACME1234"}}
     # The URL holds the token: it is never passed on as a referrer, and the page is not cached.
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-cache" in response["Cache-Control"]

@@ -253,3 +253,50 @@ def test_tracker_gets_every_call_event_with_the_account_ids(
         if tracker == "webtrekk":
             assert query["url"] == [f"{asgi_server.url}/__brand__/analytics/"]
     consumer.assert_no_console_errors(f"{tracker} {how}")
+
+
+ANDROID_BRIDGE = """
+window.__bridged = [];
+window.VvcAnalytics = { postMessage: (json) => window.__bridged.push(JSON.parse(json)) };
+"""
+
+
+@pytest.mark.parametrize("tracker", ["tealium", "none"])
+def test_the_webview_reports_through_the_apps_bridge(asgi_server, demo_account, open_contexts, tracker):  # noqa: F811
+    """
+    GIVEN an app's webview with the Android bridge (`VvcAnalytics`), the account's tracker Tealium (or none)
+    WHEN the consumer declines an invitation there
+    THEN the app got the shown and declined events with the call's media and id and the tracker's ids,
+         and the page loaded no tracker library (with none: the bridge got nothing)
+    """
+    from calls import services
+    from calls.models import Conversation
+    from calls.tokens import consumer_token_for
+    from tests.e2e.test_engagement_window import ANDROID_WEBVIEW_UA, PHONE
+
+    config = CASES["tealium"][0] if tracker == "tealium" else {}
+    _customise(demo_account, analytics_tracker=tracker, analytics_config=config)
+    agent = UserFactory(account=demo_account, name="Alex Agent")
+    conversation = asgi_server.run(
+        services.conversation_create, account=demo_account, channel=Conversation.Channel.WEB_MESSAGING
+    )
+    token = consumer_token_for(conversation_id=conversation.pk, account_id=demo_account.pk)
+    call_id = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
+    phone = open_contexts(user_agent=ANDROID_WEBVIEW_UA, viewport=PHONE)
+    phone.page.context.add_init_script(ANDROID_BRIDGE)
+    outside: list[str] = []
+    phone.page.context.route("https://**/*", lambda route: (outside.append(route.request.url), route.abort()))
+    phone.open(f"/engage/call/?token={token}")
+    phone.page.locator("#engage-reject").click()
+    call_state(asgi_server, call_id, "rejected")
+    if tracker == "none":
+        time.sleep(1)
+        assert phone.page.evaluate("() => window.__bridged") == []
+        return
+    got = wait_for(lambda: (b := phone.page.evaluate("() => window.__bridged")) and len(b) >= 2 and b)
+    base = {"source": "vvc", "kind": "analytics", "media": "video", "call_id": call_id, "tracker": "tealium"}
+    assert got == [
+        {**base, "event": "vvc_invitation_shown", "config": config},
+        {**base, "event": "vvc_invitation_rejected", "config": config},
+    ]
+    assert outside == []
