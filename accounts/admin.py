@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
+from knox.models import AuthToken
+from rest_framework.authtoken.models import TokenProxy
 
 from settings_profiles.admin import (
     AccountCallSettingsInline,
@@ -20,6 +22,7 @@ from settings_profiles.models import AccountCallSettings, Profile
 from settings_profiles.services import account_settings_initialize, profile_assign
 
 from .models import Account, User
+from .services import api_tokens_revoke
 
 PRODUCT_TITLE = "Voice & Video — Support"
 admin.site.site_header = PRODUCT_TITLE
@@ -245,3 +248,46 @@ class UserAdmin(BaseUserAdmin):
             defaults = list(Profile.objects.filter(account_id=user.account_id, is_default=True))
             if defaults:
                 profile_assign(user=user, profiles=defaults)
+
+    @admin.action(description="Revoke the API tokens of the selected users")
+    def revoke_api_tokens(self, request, queryset) -> None:
+        revoked = sum(api_tokens_revoke(user=user) for user in queryset)
+        self.message_user(request, f"{revoked} API token(s) revoked.", messages.SUCCESS)
+
+    actions = ["revoke_api_tokens"]
+
+
+# --- API tokens: support sees who holds tokens and revokes them; nobody sees a token ----------------
+
+# DRF's clear-text token admin (its table is emptied by accounts' migration 0002) and knox's own admin
+# (which lists digests and lets staff mint tokens for anyone) give way to the list below.
+for _model in (TokenProxy, AuthToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every user's API tokens by prefix, issue and expiry time; deleting one revokes it at once."""
+
+    list_display = ("prefix", "user", "account", "created", "expiry")
+    list_select_related = ("user__account",)
+    list_filter = (("user__account", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("user__email", "token_key")
+    fields = ("prefix", "user", "created", "expiry")
+    readonly_fields = fields
+    ordering = ("-created",)
+
+    @admin.display(description="Token starts with")
+    def prefix(self, obj: AuthToken) -> str:
+        return f"{obj.token_key[:8]}…"
+
+    @admin.display(description="Account", ordering="user__account__slug")
+    def account(self, obj: AuthToken) -> str:
+        return obj.user.account.slug if obj.user.account_id else "— (support)"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # tokens are issued to their owner by POST /api/v1/auth/token/
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

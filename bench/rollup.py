@@ -15,9 +15,15 @@ four accounts in four time zones, `--days` days), then measures, each `--repeat`
 - incremental: `--new-events` more events (new calls in the hour after the data), then the beat
   sweep's run (reporting.services.rollup_recent) over them; and one call's end-of-call rollup.
 
-Both full runs must leave identical rows (checked: the dates avoid DST changes, where date_trunc
-would merge the repeated hour). `--drop` drops the database afterwards. Not a test: no assertion on
-times; tests/test_reporting_bench.py runs it tiny so it does not rot.
+- year read: the reports API (GET /api/v1/reports/collaboration-sessions/, the whole Django and DRF
+  stack through the test client, as the account's admin) over the data's span (at most 366 days),
+  by day, hour, week and month, by media and by agent, and the month CSV.
+
+Both full runs must leave identical rows (checked). The default dates cross the autumn changes of
+Europe/Berlin (2025-10-26) and America/New_York (2025-11-02), and a year crosses the spring ones:
+the bare statement keeps the repeated hour as two buckets (each real hour, by its UTC offset).
+`--drop` drops the database afterwards. Not a test: no assertion on times;
+tests/test_reporting_bench.py runs it tiny so it does not rot.
 """
 
 from __future__ import annotations
@@ -33,9 +39,13 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
+from rollup_data import generate, write  # bench/ is on the path: this file runs as a script
+from rollup_reads import year_reads
+
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
-FIRST_DAY = date(2025, 6, 2)
+# 28 days from here cross the autumn DST changes of Berlin and New York; 365 days the spring ones too.
+FIRST_DAY = date(2025, 10, 13)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -112,130 +122,32 @@ def load_average() -> str:
     return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
-# --- data ------------------------------------------------------------------------------------------
-
-
-def _copy_events(rows: list[tuple]) -> None:
-    """COPY on PostgreSQL (bulk_create is slow for a million rows), bulk_create elsewhere."""
-    from django.db import connection
-
-    from calls.models import CallEvent
-
-    if connection.vendor != "postgresql":
-        CallEvent.objects.bulk_create(
-            (
-                CallEvent(call_id=c, kind=k, actor=a, state=s, data=json.loads(d), created_at=t)
-                for c, k, a, s, d, t in rows
-            ),
-            batch_size=5000,
-        )
-        return
-    with connection.cursor() as cursor:
-        table = CallEvent._meta.db_table
-        with cursor.cursor.copy(f"COPY {table} (call_id, kind, actor, state, data, created_at) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def write(account, planned: list) -> int:
-    """Write planned calls (conversations and calls with bulk_create, events with COPY); returns events."""
-    from django.db import transaction
-
-    from calls.models import Call, Conversation
-
-    with transaction.atomic():
-        conversations = [
-            Conversation(
-                account=account,
-                agent_id=p.agent_id,
-                state="closed" if p.ended_at else "open",
-                consumer_ref=p.consumer_ref,
-                created_at=p.created_at,
-            )
-            for p in planned
-        ]
-        Conversation.objects.bulk_create(conversations, batch_size=5000)
-        calls = [
-            Call(
-                account=account,
-                conversation=conversation,
-                agent_id=p.agent_id,
-                media=p.media,
-                state=p.state,
-                end_reason=p.end_reason,
-                created_at=p.created_at,
-                answered_at=p.answered_at,
-                started_at=p.started_at,
-                ended_at=p.ended_at,
-                duration_s=p.duration_s,
-                consumer_browser=p.consumer_browser,
-            )
-            for p, conversation in zip(planned, conversations, strict=True)
-        ]
-        Call.objects.bulk_create(calls, batch_size=5000)
-        rows = [
-            (call.pk, e.kind, e.actor, e.state, json.dumps(e.data), e.created_at)
-            for call, p in zip(calls, planned, strict=True)
-            for e in p.events
-        ]
-        _copy_events(rows)
-    return len(rows)
-
-
-def generate(accounts: list, agents: dict, *, events: int, days: int, first: date, seed: int, now: datetime) -> int:
-    """Calls over `days` days for every account until there are `events` events, none after `now`
-    (the calls still going at `now` are left in progress)."""
-    from reporting.testing import plan_calls
-
-    per_event = 7.0  # events per call, about; corrected as we go
-    written, round_ = 0, 0
-    while written < events:
-        per_day = max(int((events - written) / per_event / days / len(accounts)) + 1, 1)
-        made = 0
-        for n, account in enumerate(accounts):
-            planned = plan_calls(
-                seed=seed + 1000 * round_ + n,
-                agent_ids=agents[account.pk],
-                zone_name=account.time_zone,
-                first_day=first,
-                days=days,
-                calls_per_day=per_day,
-                now=now,
-            )
-            budget = events - written - made
-            kept, count = [], 0
-            for p in planned:
-                if count >= budget:
-                    break
-                kept.append(p)
-                count += len(p.events)
-            made += write(account, kept)
-            per_event = max(count / max(len(kept), 1), 1.0)
-            if written + made >= events:
-                break
-        written += made
-        round_ += 1
-    return written
-
-
 # --- the two full runs --------------------------------------------------------------------------------
 
 
 def bare_sql() -> str:
     """The same aggregation as the project's statement, with buckets by PostgreSQL's date_trunc in
     each account's zone instead of a list of buckets: no bucket list, no lock, no stale-row delete,
-    no days from hours; both intervals straight from the calls and events in one statement."""
-    from reporting import services
+    no days from hours; both intervals straight from the calls and events in one statement.
 
-    trunc = "date_trunc(i.iv, c.created_at AT TIME ZONE a.time_zone)"
-    step = "CASE i.iv WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END"
+    An hour is the call's instant minus the minutes and seconds its local clock shows past the
+    hour, so each real hour is its own bucket, the repeated one too (truncating the local time and
+    converting it back, `date_trunc(...) AT TIME ZONE`, would merge the two 02:00s of an autumn
+    night into one). Exact for the bench's zones, whose offsets change by whole hours on the hour."""
+    from reporting import rollup_sql
+
+    local = "(c.created_at AT TIME ZONE a.time_zone)"
+    hour_start = f"c.created_at - ({local} - date_trunc('hour', {local}))"
+    day_start = f"date_trunc('day', {local}) AT TIME ZONE a.time_zone"
+    day_end = f"(date_trunc('day', {local}) + interval '1 day') AT TIME ZONE a.time_zone"
     bucketed = f"""
-    SELECT c.*, i.iv AS bucket_interval, {trunc} AT TIME ZONE a.time_zone AS bucket_start,
-           ({trunc} + {step}) AT TIME ZONE a.time_zone AS bucket_end
-    FROM ({services.calls_with_consumer("1 = 1")}) c
+    SELECT c.*, i.iv AS bucket_interval,
+           CASE i.iv WHEN 'hour' THEN {hour_start} ELSE {day_start} END AS bucket_start,
+           CASE i.iv WHEN 'hour' THEN {hour_start} + interval '1 hour' ELSE {day_end} END AS bucket_end
+    FROM ({rollup_sql.calls_with_consumer("1 = 1")}) c
     JOIN accounts_account a ON a.id = c.account_id
     CROSS JOIN (VALUES ('hour'), ('day')) AS i (iv)"""  # noqa: S608 - constants only
-    return services.aggregate_upsert_sql(bucketed)
+    return rollup_sql.aggregate_upsert_sql(bucketed)
 
 
 def snapshot() -> list[tuple]:
@@ -355,6 +267,11 @@ def main(argv: list[str] | None = None) -> dict:
             f"ratio task / bare: {results['ratio']:.2f}x wall, {results['cpu_ratio']:.2f}x CPU (target <= 1.5x); "
             "identical rows: yes"
         )
+
+    read_last = min(last_day, FIRST_DAY + timedelta(days=365))
+    read_account = accounts[1 % len(accounts)]  # Europe/Berlin
+    results["year_read_account"] = f"{read_account.slug} ({read_account.time_zone}), {FIRST_DAY} to {read_last}"
+    results["year_reads"] = year_reads(read_account, FIRST_DAY, read_last, args.repeat, cpu_seconds=cpu_seconds)
 
     # Incremental: new calls in the hour after the data (noon to 12:55 UTC), then the sweep over them.
     mark = data_end

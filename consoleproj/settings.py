@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,10 @@ else:
 # stay valid (comma-separated).
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
+# Email domains no account may give its users (e.g. the platform's own): refused with the same words
+# as an address already in use elsewhere (accounts/services.py).
+RESERVED_EMAIL_DOMAINS = [d.lower() for d in env.list("RESERVED_EMAIL_DOMAINS", default=[])]
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -62,7 +67,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    # DRF's clear-text tokens: kept installed only so accounts' migration 0002 can move them into knox
+    # (hashed); its table stays empty and its admin is hidden (accounts/admin.py).
     "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -192,7 +200,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: anonymous and bad-token requests then get 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -204,6 +212,16 @@ REST_FRAMEWORK = {
         if DEBUG
         else ["rest_framework.renderers.JSONRenderer"]
     ),
+}
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; each expires API_TOKEN_TTL_S after it
+# was issued (default 7 days) and can be revoked (docs/api.md). Same header as before: "Token <token>".
+API_TOKEN_TTL_S = env.int("API_TOKEN_TTL_S", default=7 * 24 * 3600)
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=API_TOKEN_TTL_S),
+    "TOKEN_LIMIT_PER_USER": API_TOKENS_PER_USER,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Voice and video calls for web messaging",
@@ -227,6 +245,22 @@ TURN_REST_TTL_S = env.int("TURN_REST_TTL_S", default=3600)
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# A console or workspace login lasts this long (default 12 hours: one working day), then asks again.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# Password reset links are valid this long (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
+# --- Email: password resets. The embedded default prints them on the console; production sends them
+# through SMTP: EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (django-environ syntax).
+if PRODUCTION or "EMAIL_URL" in env:
+    _email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST", "localhost"), _email.get("EMAIL_PORT", 25)
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER", ""), _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _email.get("EMAIL_USE_TLS", False), _email.get("EMAIL_USE_SSL", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

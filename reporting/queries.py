@@ -1,4 +1,4 @@
-"""Reads of the reporting app: report rows and totals from the rollups, live calls, call details.
+"""Reads of the reporting app: report rows and totals from the rollups (single calls: call_queries).
 
 Every function here runs a fixed number of queries whatever the amount of data (tests hold them to
 it): aggregation happens in the database, names are joined in, nothing is fetched per row.
@@ -10,35 +10,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from accounts.models import Account
-from calls.models import Call, CallEvent
+from calls.models import Call
 
-from .buckets import ONE_DAY, Bucket, buckets_for_days, day_start, label
+from .buckets import (
+    ONE_DAY,
+    WEEK,
+    Bucket,
+    buckets_for_days,
+    day_start,
+    label,
+    period_after,
+    period_buckets,
+    period_first_day,
+    zone,
+)
+from .call_queries import account_call, call_detail, live_calls, recent_calls
 from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
 
+__all__ = ["account_call", "call_detail", "live_calls", "recent_calls"]  # and what is defined here
+
 MAX_RANGE_DAYS = 366
+STORED_INTERVALS = (Interval.HOUR.value, Interval.DAY.value)
 GROUP_BY = ("media", "agent")
-# The keys of a quality sample that reports show (calls.services.STATS_KEYS); nothing else of an
-# event's data is ever shown, so a stray field could never leak session data.
-SAMPLE_KEYS = (
-    "rtt_ms",
-    "packet_loss_pct",
-    "bitrate_kbps",
-    "jitter_ms",
-    "frames_per_second",
-    "frame_width",
-    "frame_height",
-    "candidate_type",
-)
-EVENT_DATA_KEYS = {
-    CallEvent.Kind.STATE: ("reason", "browser"),
-    CallEvent.Kind.MEDIA: ("audio", "video", "camera"),
-    CallEvent.Kind.STATS: SAMPLE_KEYS,
-    CallEvent.Kind.CONNECTED: (),
-    CallEvent.Kind.PRESENCE: ("present", "reason"),
-}
 OUTCOMES = ("completed", "dropped", "failed", "rejected", "expired", "cancelled", "in_progress")
 
 
@@ -64,7 +61,9 @@ class ReportRange:
         return day_start(self.zone_name, self.last + ONE_DAY)
 
     def buckets(self, interval: str) -> list[Bucket]:
-        return buckets_for_days(self.zone_name, self.first, self.last, [interval])
+        if interval in STORED_INTERVALS:
+            return buckets_for_days(self.zone_name, self.first, self.last, [interval])
+        return period_buckets(self.zone_name, interval, self.first, self.last)
 
 
 def range_errors(first: date | None, last: date | None) -> dict[str, str]:
@@ -157,8 +156,10 @@ def _aggregates() -> dict:
 # --- the report --------------------------------------------------------------------------------
 
 
-def report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> QuerySet:
+def report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> QuerySet | list[dict]:
     """One row per bucket and media (or agent) with data, in time order: summed rollup columns."""
+    if interval not in STORED_INTERVALS:
+        return period_rows(account=account, period=period, interval=interval, group_by=group_by)
     dimensions = ["bucket_start", "bucket_end"]
     if group_by == "agent":
         dimensions += ["agent_key", "agent__name", "agent__email"]
@@ -172,6 +173,50 @@ def report_rows(*, account: Account, period: ReportRange, interval: str, group_b
         .annotate(**_aggregates())
         .order_by(*dimensions[:3])
     )
+
+
+def period_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> list[dict]:
+    """Week or month rows (two queries): the sums of their day rows, grouped by the local week or
+    month of each day, and distinct consumers counted from the calls of each week or month (they do
+    not add up across days). The first and last bucket are cut to the range, so rows add up to the
+    totals; their bucket_start and bucket_end say which days they hold."""
+    tz = zone(period.zone_name)
+    trunc = TruncWeek if interval == WEEK else TruncMonth
+    agent = group_by == "agent"
+    dimensions = ["agent_key", "agent__name", "agent__email"] if agent else ["media"]
+    sums = (
+        SessionRollup.objects.filter(
+            account=account, interval=Interval.DAY, bucket_start__gte=period.start, bucket_start__lt=period.end
+        )
+        .annotate(period_start=trunc("bucket_start", tzinfo=tz))
+        .values("period_start", *dimensions)
+        .annotate(**_aggregates())
+        .order_by("period_start", dimensions[0])
+    )
+    anonymous = Q(conversation__consumer_ref="")
+    people = (
+        Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(period_start=trunc("created_at", tzinfo=tz), group=Coalesce("agent_id", 0) if agent else F("media"))
+        .values("period_start", "group")
+        .annotate(
+            known=Count("conversation__consumer_ref", distinct=True, filter=~anonymous),
+            anonymous=Count("conversation_id", distinct=True, filter=anonymous),
+        )
+        .order_by()
+    )
+    consumers = {(p["period_start"].astimezone(tz).date(), p["group"]): p["known"] + p["anonymous"] for p in people}
+    rows = []
+    for row in sums:
+        first = period_first_day(interval, row.pop("period_start").astimezone(tz).date())
+        shown_first = max(first, period.first)
+        after = min(period_after(interval, first), period.last + ONE_DAY)
+        row["bucket_start"], row["bucket_end"] = (
+            day_start(period.zone_name, shown_first),
+            day_start(period.zone_name, after),
+        )
+        row["distinct_consumers"] = consumers.get((first, row["agent_key"] if agent else row["media"]), 0)
+        rows.append(row)
+    return rows
 
 
 def report_row(row: dict, *, zone_name: str, interval: str) -> dict:
@@ -278,98 +323,10 @@ def failure_breakdown(totals: dict) -> list[dict]:
     return [{"key": key, "label": label_, "count": totals.get(key) or 0} for key, label_ in names.items()]
 
 
-# --- calls -------------------------------------------------------------------------------------
-
-
-def live_calls(*, account: Account) -> list[dict]:
-    """The account's calls in progress right now, oldest first (one query)."""
-    calls = (
-        Call.objects.filter(account=account, state__in=Call.LIVE_STATES)
-        .select_related("agent")
-        .order_by("created_at")[:100]
-    )
-    return [
-        {
-            "id": call.pk,
-            "media": call.media,
-            "state": call.state,
-            "agent": call.agent.display_name if call.agent else "Deleted agent",
-            "created_at": call.created_at,
-            "started_at": call.started_at,
-        }
-        for call in calls
-    ]
-
-
-def recent_calls(*, account: Account, period: ReportRange, limit: int = 10) -> list[Call]:
-    """The latest calls invited in the range (one query)."""
-    return list(
-        Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end)
-        .select_related("agent", "conversation")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-
-
-def account_call(*, account: Account, call_id: int) -> Call | None:
-    """One call of the account (None for another account's call: nothing is revealed)."""
-    return Call.objects.filter(account=account, pk=call_id).select_related("agent", "conversation").first()
-
-
-def _event_row(event: CallEvent, invited_at: datetime) -> dict:
-    keys = EVENT_DATA_KEYS.get(event.kind, ())
-    data = event.data if isinstance(event.data, dict) else {}
-    return {
-        "id": event.pk,
-        "kind": event.kind,
-        "actor": event.actor,
-        "state": event.state,
-        "created_at": event.created_at,
-        "offset_s": round((event.created_at - invited_at).total_seconds(), 3),
-        "data": {k: data[k] for k in keys if k in data and isinstance(data[k], str | int | float | bool | None)},
-    }
-
-
-def call_detail(*, call: Call) -> dict:
-    """A call's durations, its events in order and its quality samples (one query for the events)."""
-    events = [_event_row(e, call.created_at) for e in CallEvent.objects.filter(call=call).order_by("created_at", "id")]
-    samples = [
-        {"offset_s": e["offset_s"], "actor": e["actor"], **{k: e["data"].get(k) for k in SAMPLE_KEYS}}
-        for e in events
-        if e["kind"] == CallEvent.Kind.STATS
-    ]
-
-    def between(a: datetime | None, b: datetime | None) -> float | None:
-        return round((b - a).total_seconds(), 3) if a and b else None
-
-    def mean(key: str) -> float | None:
-        values = [s[key] for s in samples if isinstance(s.get(key), int | float) and not isinstance(s[key], bool)]
-        return round(sum(values) / len(values), 3) if values else None
-
-    ended_or_answered = call.answered_at or call.ended_at
-    return {
-        "call": call,
-        "durations": {
-            "ring_s": between(call.created_at, ended_or_answered),
-            "answer_s": between(call.created_at, call.answered_at),
-            "connect_s": between(call.answered_at, call.started_at),
-            "talk_s": call.duration_s if call.started_at and call.ended_at else None,
-            "total_s": between(call.created_at, call.ended_at),
-        },
-        "events": events,
-        "samples": samples,
-        "quality": {
-            "samples": len(samples),
-            "rtt_ms_avg": mean("rtt_ms"),
-            "packet_loss_pct_avg": mean("packet_loss_pct"),
-            "bitrate_kbps_avg": mean("bitrate_kbps"),
-        },
-    }
-
-
 def iter_report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> Iterator[dict]:
     """Every row of a report, fetched in chunks (the CSV download streams these)."""
     rows = report_rows(account=account, period=period, interval=interval, group_by=group_by)
-    for row in rows.iterator(chunk_size=2000):
+    for row in rows.iterator(chunk_size=2000) if isinstance(rows, QuerySet) else rows:
         yield report_row(row, zone_name=period.zone_name, interval=interval)
 
 

@@ -16,7 +16,8 @@ from django import forms
 from django.utils.html import format_html
 
 from .models import AccountCallSettings, Profile
-from .services import AUDITED_FIELDS, MASK
+from .secrecy import MASK, mask_ice_servers, unmask_ice_servers
+from .services import AUDITED_FIELDS
 from .validation import ANALYTICS_CONFIG_FIELDS, SDK_STYLE_DEFAULTS
 
 
@@ -57,19 +58,6 @@ class PrettyJSONField(forms.JSONField):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
-
-
-def mask_ice_credentials(servers: object) -> object:
-    """The ICE servers as shown to staff: every credential replaced by the mask."""
-    if not isinstance(servers, list):
-        return servers
-    return [{**s, "credential": MASK} if isinstance(s, dict) and s.get("credential") else s for s in servers]
-
-
-def _server_key(server: dict) -> tuple[tuple[str, ...], str]:
-    urls = server.get("urls")
-    urls_key = (urls,) if isinstance(urls, str) else tuple(u for u in urls or [] if isinstance(u, str))
-    return urls_key, str(server.get("username") or "")
 
 
 class AccountCallSettingsForm(forms.ModelForm):
@@ -160,7 +148,7 @@ class AccountCallSettingsForm(forms.ModelForm):
         self._stored_secret = self.instance.turn_rest_shared_secret if self.instance.pk else ""
         self._stored_ice_servers = copy.deepcopy(self.instance.ice_servers) if self.instance.pk else []
         self.initial["turn_rest_shared_secret"] = ""
-        self.initial["ice_servers"] = mask_ice_credentials(self._stored_ice_servers)
+        self.initial["ice_servers"] = mask_ice_servers(self._stored_ice_servers)
         secret = self.fields["turn_rest_shared_secret"]
         secret.help_text = (
             "A secret is stored. Leave empty to keep it, type a new one to replace it."
@@ -170,30 +158,7 @@ class AccountCallSettingsForm(forms.ModelForm):
 
     def clean_ice_servers(self) -> object:
         """Put the stored credential back where the mask was submitted for the same urls and username."""
-        servers = self.cleaned_data.get("ice_servers")
-        if not isinstance(servers, list):
-            return servers  # the model's validation reports the shape
-        stored = {
-            _server_key(s): s.get("credential")
-            for s in self._stored_ice_servers
-            if isinstance(s, dict) and s.get("credential")
-        }
-        restored, unknown = [], []
-        for position, server in enumerate(servers, start=1):
-            if isinstance(server, dict) and server.get("credential") == MASK:
-                credential = stored.get(_server_key(server))
-                if credential is None:
-                    unknown.append(position)
-                    continue
-                server = {**server, "credential": credential}
-            restored.append(server)
-        if unknown:
-            raise forms.ValidationError(
-                "server %(servers)s: the urls or username changed, so the hidden credential cannot be kept; "
-                "type the credential again.",
-                params={"servers": ", ".join(map(str, unknown))},
-            )
-        return restored
+        return unmask_ice_servers(self.cleaned_data.get("ice_servers"), stored=self._stored_ice_servers)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from . import validation
-from .fields import EncryptedTextField
+from .fields import EncryptedTextField, IceServersField
 from .texts import DEFAULT_LOCALE, LOCALES, resolve_texts
 
 
@@ -76,7 +76,8 @@ class AccountCallSettings(models.Model):
         default=False,
         help_text="No peer-to-peer: all media is relayed through a TURN server (iceTransportPolicy relay).",
     )
-    ice_servers = models.JSONField(
+    # Credentials encrypted at rest (settings_profiles/secrecy.py); shown masked everywhere.
+    ice_servers = IceServersField(
         default=list,
         blank=True,
         help_text='The account\'s own STUN/TURN servers, e.g. [{"urls": "turn:turn.example.com:3478?transport=udp", '
@@ -87,7 +88,7 @@ class AccountCallSettings(models.Model):
         blank=True,
         help_text="TURN URLs whose credentials are minted per participant (coturn use-auth-secret).",
     )
-    # Encrypted at rest (settings_profiles/fields.py); the forms cap what can be typed at 256.
+    # Encrypted at rest (settings_profiles/secrecy.py); the forms cap what can be typed at 256.
     turn_rest_shared_secret = EncryptedTextField(blank=True)
     turn_rest_ttl_s = models.PositiveIntegerField(
         default=3600,

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import ExpressionWrapper, F
 
 from accounts.models import Account, User
 
 from .models import AccountCallSettings, Profile, SettingsChange
+from .secrecy import audit_repr, can_decrypt, stored_ciphertexts
 
 Media = Literal["voice", "video"]
 MEDIA: tuple[Media, ...] = ("voice", "video")
 PERMISSION_LABELS = {"voice": "Initiate voice conversation", "video": "Initiate live video conversation"}
 DEFAULT_PROFILE_NAME = "Default"
-SECRET_FIELDS = frozenset({"turn_rest_shared_secret"})
-MASK = "••••••"
 AUDITED_FIELDS = [
     f.name for f in AccountCallSettings._meta.concrete_fields if f.name not in {"id", "account", "updated_at"}
 ]
@@ -144,17 +143,6 @@ def profile_assign(*, user: User, profiles: Iterable[Profile]) -> None:
 # --- Call settings and their audit trail ------------------------------------------------------
 
 
-def _audit_repr(field: str, value: object) -> str:
-    """How a value is written into the audit trail: secrets masked, JSON canonical."""
-    if field in SECRET_FIELDS:
-        return MASK if value else ""
-    if field == "ice_servers" and isinstance(value, list):
-        value = [{**s, "credential": MASK} if isinstance(s, dict) and s.get("credential") else s for s in value]
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return str(value)
-
-
 @transaction.atomic
 def call_settings_save(
     *, call_settings: AccountCallSettings, changed_by: User | None, source: str
@@ -176,8 +164,8 @@ def call_settings_save(
                     changed_by=changed_by,
                     source=source,
                     field=field,
-                    old_value=_audit_repr(field, old),
-                    new_value=_audit_repr(field, new),
+                    old_value=audit_repr(field, old),
+                    new_value=audit_repr(field, new),
                 )
             )
     if changes:
@@ -196,3 +184,38 @@ def call_settings_update(
     for field, value in data.items():
         setattr(call_settings, field, value)
     return call_settings_save(call_settings=call_settings, changed_by=changed_by, source=source)
+
+
+@transaction.atomic
+def call_settings_reencrypt_secrets() -> tuple[int, list[str]]:
+    """Re-encrypt every account's stored secrets with the current SECRET_KEY (the end of a key rotation).
+
+    Returns (rows rewritten, slugs of accounts whose secrets no key can decrypt). Those rows are left
+    as they are, so a missing fallback key never turns into lost secrets; values do not change, so
+    no audit row is written.
+    """
+    # The columns as stored: wrapped in plain fields, so the encrypted fields do not decrypt them.
+    raw = (
+        AccountCallSettings.objects.select_for_update()
+        .order_by("pk")
+        .values_list(
+            "pk",
+            ExpressionWrapper(F("ice_servers"), output_field=models.JSONField()),
+            ExpressionWrapper(F("turn_rest_shared_secret"), output_field=models.TextField()),
+        )
+    )
+    rewritten, unreadable = 0, []
+    for pk, ice_servers, secret in raw:
+        if not all(can_decrypt(v) for v in stored_ciphertexts(ice_servers=ice_servers, secret=secret)):
+            unreadable.append(pk)
+            continue
+        row = AccountCallSettings.objects.get(pk=pk)  # decrypted by the fields
+        # update() writes through the fields again: every value encrypted anew with the current key.
+        AccountCallSettings.objects.filter(pk=pk).update(
+            ice_servers=row.ice_servers, turn_rest_shared_secret=row.turn_rest_shared_secret
+        )
+        rewritten += 1
+    slugs = list(
+        Account.objects.filter(call_settings__pk__in=unreadable).order_by("slug").values_list("slug", flat=True)
+    )
+    return rewritten, slugs

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from accounts.models import Account, User
 from settings_profiles.models import AccountCallSettings, Profile, SettingsChange
-from settings_profiles.services import MASK, call_settings_update
+from settings_profiles.secrecy import MASK
+from settings_profiles.services import call_settings_update
 
 from .factories import PASSWORD, AccountFactory, ProfileFactory, UserFactory
 

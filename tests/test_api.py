@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
+from knox.models import AuthToken
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from settings_profiles.models import AccountCallSettings, Profile, SettingsChange
-from settings_profiles.services import MASK, call_settings_update
+from settings_profiles.secrecy import MASK
+from settings_profiles.services import call_settings_update
 
 from .factories import PASSWORD, AdminFactory, ProfileFactory, UserFactory
 
@@ -683,7 +685,8 @@ def test_token_auth(admin_user):
 
     assert response.status_code == 200, response.json()
     token = response.json()["token"]
-    assert Token.objects.get(user=admin_user).key == token
+    (stored,) = AuthToken.objects.filter(user=admin_user)
+    assert stored.digest == hash_token(token) and token not in (stored.digest, stored.token_key)
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -698,7 +701,7 @@ def test_token_refused_without_the_right_password(admin_user, payload):
 
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_refused_for_a_deactivated_user(admin_user):
@@ -717,9 +720,9 @@ def test_a_bad_token_is_refused(account):
 
 
 def test_an_agents_token_is_still_forbidden_for_admin_endpoints(agent):
-    token = Token.objects.create(user=agent)
+    _, token = AuthToken.objects.create(user=agent)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get(AGENTS).status_code == 403
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from settings_profiles.models import AccountCallSettings, SettingsChange
-from settings_profiles.services import MASK, call_settings_update
+from settings_profiles.secrecy import MASK
+from settings_profiles.services import call_settings_update
 from settings_profiles.texts import TEXT_KEYS, text_errors
 
 BAD_VALUES = [
@@ -180,7 +181,7 @@ def test_unknown_setting_is_refused(account, support):
 def test_turn_rest_secret_is_encrypted_at_rest_and_survives_a_key_rotation(account, settings):
     from django.db import connection
 
-    from settings_profiles.fields import PREFIX
+    from settings_profiles.secrecy import PREFIX
 
     call_settings = AccountCallSettings.objects.get(account=account)
     call_settings.turn_rest_urls = ["turn:turn.example.com:3478?transport=udp"]

@@ -317,8 +317,8 @@ def test_create_form_preselects_the_default_profile(admin_client, account):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"email": "agent@acme.example"}, "email", "A user with the email agent@acme.example already exists."),
-        ({"email": "AGENT@acme.example"}, "email", "A user with the email agent@acme.example already exists."),
+        ({"email": "agent@acme.example"}, "email", "agent@acme.example is already a user of this account."),
+        ({"email": "AGENT@acme.example"}, "email", "agent@acme.example is already a user of this account."),
         ({"password": "short"}, "password", "This password is too short."),
         ({"password": "password123"}, "password", "This password is too common."),
         ({"profiles": []}, "profiles", "Choose at least one profile."),

@@ -112,7 +112,7 @@ def test_token_authentication_works_for_the_feed(admin_user, data):
     [
         ({"start": "05/05/2025"}, "start"),
         ({"end": "2025-13-01"}, "end"),
-        ({"interval": "week"}, "interval"),
+        ({"interval": "quarter"}, "interval"),
         ({"group_by": "browser"}, "group_by"),
         ({"start": "2025-05-07", "end": "2025-05-05"}, "end"),
         ({"start": "2024-01-01", "end": "2025-01-01"}, "end"),  # 367 days
@@ -212,6 +212,54 @@ def test_hour_buckets_on_a_dst_day_are_25_and_carry_their_offset(admin_client, a
 
 
 @pytest.mark.django_db
+def test_month_and_week_rows_add_up_their_days_and_count_consumers_once(admin_client, admin_user, data):
+    """
+    GIVEN three days of calls (Mon 5 to Wed 7 May 2025, Berlin) whose consumers return across days
+    WHEN the report is read by month and by week, by media and by agent, as JSON and as CSV
+    THEN each row is the sum of its day rows, cut to the range (bucket_start is the first day asked
+         for, bucket_end the day after the last), with each consumer counted once in the month
+    """
+    days = report(admin_client, group_by="agent").json()["results"]
+    for interval, label in (("month", "2025-05"), ("week", "2025-05-05")):
+        body = report(admin_client, interval=interval).json()
+        assert body["interval"] == interval and body["count"] == 2  # voice and video
+        for row in body["results"]:
+            assert row["bucket"] == label
+            assert (row["bucket_start"], row["bucket_end"]) == (
+                "2025-05-05T00:00:00+02:00",
+                "2025-05-08T00:00:00+02:00",
+            )
+            mine = SessionRollup.objects.filter(account=admin_user.account, interval="day", media=row["media"])
+            assert row["sessions"] == sum(r.sessions for r in mine)
+            calls = Call.objects.filter(account=admin_user.account, media=row["media"]).select_related("conversation")
+            people = {c.conversation.consumer_ref or f"c{c.conversation_id}" for c in calls}
+            assert row["distinct_consumers"] == len(people)
+            assert row["distinct_consumers"] <= sum(r.distinct_consumers for r in mine)
+        by_agent = report(admin_client, interval=interval, group_by="agent").json()["results"]
+        assert {r["agent_id"] for r in by_agent} == {a.pk for a in data["agents"]}
+        for row in by_agent:
+            assert row["sessions"] == sum(d["sessions"] for d in days if d["agent_id"] == row["agent_id"])
+        assert sum(r["sessions"] for r in by_agent) == body["totals"]["sessions"]
+        response = report(admin_client, interval=interval, format="csv")
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert [(r["bucket"], r["media"], int(r["sessions"])) for r in rows] == [
+            (r["bucket"], r["media"], r["sessions"]) for r in body["results"]
+        ]
+    # A month that is not the range's first or last is whole; months follow the account's zone.
+    body = admin_client.get(URL, {"start": "2025-03-15", "end": "2025-05-31", "interval": "month"}).json()
+    assert [r["bucket"] for r in body["results"]] == ["2025-05", "2025-05"]
+    assert body["results"][0]["bucket_end"] == "2025-06-01T00:00:00+02:00"
+
+
+@pytest.mark.django_db
+def test_month_report_of_another_account_is_never_shown(admin_client, data, other_account):
+    body = admin_client.get(URL, {"start": "2025-05-01", "end": "2025-05-31", "interval": "month"}).json()
+    assert body["totals"]["sessions"] == sum(r["sessions"] for r in body["results"])
+    theirs = Call.objects.filter(account=other_account).count()
+    assert theirs and body["totals"]["sessions"] == Call.objects.filter(account=data["agents"][0].account).count()
+
+
+@pytest.mark.django_db
 def test_pages(admin_client, data):
     first = report(admin_client, limit=4).json()
     assert first["count"] == 6 and len(first["results"]) == 4 and first["previous"] is None
@@ -247,17 +295,18 @@ def test_query_count_does_not_grow_with_the_data(admin_client, admin_user, agent
     seed(account, [agent], days=1, per_day=10)
     params = {"start": "2025-05-01", "end": "2025-05-31"}
     counts = {}
-    for group_by in ("media", "agent"):
+    shapes = [(g, i) for g in ("media", "agent") for i in ("day", "month", "week")]
+    for group_by, interval in shapes:
         with CaptureQueriesContext(connection) as small:
-            assert admin_client.get(URL, {**params, "group_by": group_by}).status_code == 200
-        counts[group_by] = len(small)
+            assert admin_client.get(URL, {**params, "group_by": group_by, "interval": interval}).status_code == 200
+        counts[group_by, interval] = len(small)
     more = [UserFactory(account=account, email=f"a{n}@acme.example") for n in range(5)]
     seed(account, [agent, *more], first=date(2025, 5, 8), days=20, per_day=30, seed=9)
-    for group_by in ("media", "agent"):
+    for group_by, interval in shapes:
         with CaptureQueriesContext(connection) as big:
-            body = admin_client.get(URL, {**params, "group_by": group_by}).json()
-        assert len(big) == counts[group_by], [q["sql"] for q in big.captured_queries]
-        assert body["count"] > 20
+            body = admin_client.get(URL, {**params, "group_by": group_by, "interval": interval}).json()
+        assert len(big) == counts[group_by, interval], [q["sql"] for q in big.captured_queries]
+        assert body["count"] > (20 if interval == "day" else 1)
 
 
 # --- a call's detail ---------------------------------------------------------------------------------

@@ -111,6 +111,28 @@ def test_short_ranges_are_hourly_by_default(admin_client, data):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start", "end", "interval", "buckets"),
+    [
+        ("2025-01-01", "2025-12-31", "month", 12),  # a year reads by month
+        ("2025-03-03", "2025-06-29", "week", 17),  # four months by week, Monday to Sunday
+        ("2025-04-01", "2025-05-31", "day", 61),
+    ],
+)
+def test_long_ranges_read_by_week_or_month(admin_client, data, start, end, interval, buckets):
+    response = admin_client.get(PAGE, {"start": start, "end": end})
+    assert response.context["interval"] == interval
+    series = response.context["chart_data"]["series"]
+    assert len(series["labels"]) == buckets
+    assert sum(series["voice"]) + sum(series["video"]) == response.context["totals"]["sessions"]
+    assert f"interval={interval}" in response.context["csv_media_url"]
+    if interval == "month":
+        assert series["labels"][4] == "2025-05" and sum(series["voice"][4:5] + series["video"][4:5]) > 0
+    picked = admin_client.get(PAGE, {"start": start, "end": end, "interval": "week"})
+    assert picked.context["interval"] == "week" and not picked.context["form"].errors
+
+
+@pytest.mark.django_db
 def test_live_calls_are_the_accounts_own(admin_client, account, agent, data):
     mine = [live_call(account, agent, "active"), live_call(account, agent, "ringing")]
     live_call(data["stranger"].account, data["stranger"])

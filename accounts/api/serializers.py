@@ -118,4 +118,11 @@ class EmailAuthTokenSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text='Send it as the header "Authorization: Token <token>".')
+    token = serializers.CharField(
+        help_text='Send it as the header "Authorization: Token <token>". Shown once: only its digest is stored.'
+    )
+    expires_at = serializers.DateTimeField(help_text="When the token stops working (API_TOKEN_TTL_S after issue).")
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many tokens were revoked.")

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.models import AuthToken
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import account_users
-from accounts.services import user_create, user_rename, user_set_active
+from accounts.services import (
+    TokenLimitReached,
+    api_token_issue,
+    api_tokens_revoke,
+    user_create,
+    user_rename,
+    user_set_active,
+)
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.services import profile_assign
 
-from .errors import service_errors
+from .errors import ActionRefused, service_errors
 from .permissions import IsAccountAdmin
 from .serializers import (
     AgentCreateSerializer,
     AgentSerializer,
     AgentUpdateSerializer,
     EmailAuthTokenSerializer,
+    RevokedSerializer,
     TokenSerializer,
 )
 
@@ -111,22 +121,74 @@ class TokenObtainThrottle(AnonRateThrottle):
     rate = "20/min"
 
 
-@extend_schema(
-    tags=["auth"],
-    summary="Exchange email and password for an API token",
-    request=EmailAuthTokenSerializer,
-    responses={200: TokenSerializer},
-    auth=[],
+TOKEN_LIMIT_MESSAGE = (
+    "You already hold {limit} unexpired API tokens. Revoke one you no longer use "
+    "(DELETE /api/v1/auth/token/ with it) or all of them (DELETE /api/v1/auth/tokens/, or the "
+    '"API tokens" section of /accounts/password/change/), then ask again.'
 )
-class EmailObtainAuthToken(ObtainAuthToken):
-    """DRF's obtain_auth_token, but with `email` (the User's USERNAME_FIELD) instead of `username`."""
 
-    serializer_class = EmailAuthTokenSerializer
-    authentication_classes = []
-    throttle_classes = [TokenObtainThrottle]
 
-    def post(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
+class TokenLimitRefused(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "token_limit"
+
+
+@extend_schema(tags=["auth"])
+class TokenView(APIView):
+    """POST: email and password for a new API token. DELETE: revoke the token this request carries."""
+
+    def get_authenticators(self):
+        # Logging in takes no credentials but the password: a stale token header must not block it.
+        return [] if self._logging_in() else super().get_authenticators()
+
+    def get_permissions(self):
+        return [AllowAny()] if self._logging_in() else [IsAuthenticated()]
+
+    def get_throttles(self):
+        return [TokenObtainThrottle()] if self._logging_in() else super().get_throttles()
+
+    def _logging_in(self) -> bool:
+        # The schema generator asks without a request; it documents POST's auth itself (auth=[]).
+        return getattr(self.request, "method", None) == "POST"
+
+    @extend_schema(
+        summary="Exchange email and password for an API token",
+        description="Each call issues a new token, valid for API_TOKEN_TTL_S (7 days by default). Only its "
+        "digest is stored: keep the token, it is shown once.",
+        request=EmailAuthTokenSerializer,
+        responses={200: TokenSerializer, 403: OpenApiResponse(description="Too many unexpired tokens.")},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailAuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        try:
+            instance, token = api_token_issue(user=serializer.validated_data["user"])
+        except TokenLimitReached:
+            raise TokenLimitRefused(TOKEN_LIMIT_MESSAGE.format(limit=settings.API_TOKENS_PER_USER)) from None
+        return Response(TokenSerializer({"token": token, "expires_at": instance.expiry}).data)
+
+    @extend_schema(
+        summary="Revoke the API token of this request",
+        description="The token sent in the Authorization header stops working at once.",
+        request=None,
+        responses={204: None, 400: OpenApiResponse(description="The request carried no token.")},
+    )
+    def delete(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise ActionRefused('Send the token to revoke in the header "Authorization: Token <token>".')
+        api_tokens_revoke(user=request.user, token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class TokensView(APIView):
+    """Every API token of the requesting user."""
+
+    @extend_schema(
+        summary="Revoke all your API tokens",
+        request=None,
+        responses={200: RevokedSerializer},
+    )
+    def delete(self, request: Request) -> Response:
+        return Response({"revoked": api_tokens_revoke(user=request.user)})

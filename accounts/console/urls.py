@@ -12,6 +12,7 @@ urlpatterns = [
     path("agents/new/", views.agent_create, name="agent_create"),
     path("agents/<int:pk>/", views.agent_detail, name="agent_detail"),
     path("agents/<int:pk>/active/", views.agent_set_active, name="agent_set_active"),
+    path("agents/<int:pk>/tokens/revoke/", views.agent_tokens_revoke, name="agent_tokens_revoke"),
     path("profiles/", views.profiles, name="profiles"),
     path("profiles/new/", views.profile_new, name="profile_create"),
     path("profiles/<int:pk>/", views.profile_edit, name="profile_edit"),

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, User
 from accounts.selectors import account_users
-from accounts.services import user_create, user_set_active
+from accounts.services import api_tokens_active, api_tokens_revoke, user_create, user_set_active
 from calls.browsers import browser_floors
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings, Profile
+from settings_profiles.secrecy import mask_ice_servers
 from settings_profiles.services import (
     MEDIA,
     PERMISSION_LABELS,
@@ -180,8 +181,25 @@ def agent_detail(request: HttpRequest, pk: int, *, account: Account) -> HttpResp
             messages.success(request, f"The profiles of {target.display_name} were saved.")
             return redirect("console:agent_detail", pk=target.pk)
     (row,) = _effective_rows([target], _call_settings(account))
-    context = {"section": "agents", "account": account, "target": target, "row": row, "form": form}
+    context = {
+        "section": "agents",
+        "account": account,
+        "target": target,
+        "row": row,
+        "form": form,
+        "token_count": len(api_tokens_active(user=target)),
+    }
     return render(request, "console/agent_detail.html", context)
+
+
+@account_admin_required
+@require_POST
+def agent_tokens_revoke(request: HttpRequest, pk: int, *, account: Account) -> HttpResponse:
+    """Revoke every API token of one of the account's users."""
+    target = get_object_or_404(User, pk=pk, account=account)
+    revoked = api_tokens_revoke(user=target)
+    messages.success(request, f"{revoked} API token(s) of {target.display_name} revoked.")
+    return redirect("console:agent_detail", pk=target.pk)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -280,8 +298,10 @@ def profile_remove(request: HttpRequest, pk: int, *, account: Account) -> HttpRe
 
 
 def _ice_server_rows(servers: object) -> list[dict]:
+    """The servers as the page lists them: credentials masked before they reach the template."""
     rows = []
-    for server in servers if isinstance(servers, list) else []:
+    masked = mask_ice_servers(servers)
+    for server in masked if isinstance(masked, list) else []:
         if not isinstance(server, dict):
             continue
         urls = server.get("urls")
@@ -289,7 +309,7 @@ def _ice_server_rows(servers: object) -> list[dict]:
             {
                 "urls": [urls] if isinstance(urls, str) else [u for u in urls or [] if isinstance(u, str)],
                 "username": server.get("username") or "",
-                "credential_set": bool(server.get("credential")),
+                "credential": server.get("credential") or "",
             }
         )
     return rows

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from calls.models import Call, CallEvent
 from consoleproj.pagination import MAX_OFFSET
+from reporting.buckets import REPORT_INTERVALS
 from reporting.models import Interval
 from reporting.queries import COUNT_FIELDS, DERIVED_FIELDS, GROUP_BY, range_errors
 
@@ -28,7 +29,11 @@ class ReportQuerySerializer(serializers.Serializer):
         input_formats=["%Y-%m-%d"],
         help_text="Last local date, included. Default: today in the account's time zone. At most 366 days in all.",
     )
-    interval = serializers.ChoiceField(choices=Interval.values, default=Interval.DAY, help_text="Bucket size.")
+    interval = serializers.ChoiceField(
+        choices=REPORT_INTERVALS,
+        default=Interval.DAY.value,
+        help_text="Bucket size: local hour, day, week (from Monday) or calendar month of the account's time zone.",
+    )
     group_by = serializers.ChoiceField(
         choices=GROUP_BY, default="media", help_text="A row per bucket and media, or per bucket and agent."
     )
@@ -91,7 +96,9 @@ assert set(MetricsSerializer().fields) == set(COUNT_FIELDS + DERIVED_FIELDS)
 
 
 class BucketSerializer(serializers.Serializer):
-    bucket = serializers.CharField(help_text="The bucket as a person reads it: local date, or date and hour.")
+    bucket = serializers.CharField(
+        help_text="The bucket as a person reads it: local date (a week: its Monday; a month: YYYY-MM), or date and hour."
+    )
     bucket_start = serializers.DateTimeField(help_text="In the account's time zone (its UTC offset included).")
     bucket_end = serializers.DateTimeField()
     media = serializers.ChoiceField(choices=Call.Media.values, required=False, help_text="group_by=media only.")
@@ -113,7 +120,7 @@ class ReportRowSerializer(BucketSerializer, MetricsSerializer):
 class ReportSerializer(serializers.Serializer):
     account = serializers.SlugField()
     time_zone = serializers.CharField()
-    interval = serializers.ChoiceField(choices=Interval.values)
+    interval = serializers.ChoiceField(choices=REPORT_INTERVALS)
     group_by = serializers.ChoiceField(choices=GROUP_BY)
     start = serializers.DateField()
     end = serializers.DateField()

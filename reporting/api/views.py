@@ -6,7 +6,6 @@ account with `account=SLUG`; agents are refused. Views only parse and call repor
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
@@ -23,6 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Account
+from consoleproj.csv_export import csv_lines
 from consoleproj.pagination import BoundedLimitOffsetPagination
 from reporting import queries
 from reporting.buckets import local_day, zone
@@ -66,11 +66,6 @@ class CSVRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class ReportPagination(BoundedLimitOffsetPagination):
     default_limit = 1000
     max_limit = MAX_PAGE
@@ -78,7 +73,7 @@ class ReportPagination(BoundedLimitOffsetPagination):
 
 @extend_schema(tags=["reports"])
 class CollaborationSessionReportView(APIView):
-    """Collaboration-session metrics per bucket (local hour or day of the account) and media or agent."""
+    """Collaboration-session metrics per bucket (local hour, day, week or month of the account) and media or agent."""
 
     permission_classes = [IsAuthenticated, ReportAccess]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
@@ -89,7 +84,8 @@ class CollaborationSessionReportView(APIView):
             "One row per bucket with sessions, and media (`group_by=media`) or agent (`group_by=agent`), "
             "in time order, paginated with `limit`/`offset`; `totals` covers the whole range. "
             "`?format=csv` answers every row as a CSV file instead. Buckets are local hours or days of the "
-            "account's time zone (DST days have 23 or 25 hour buckets). Bad parameters answer 400 naming the "
+            "account's time zone (DST days have 23 or 25 hour buckets), or its weeks (from Monday) and calendar "
+            "months, the first and last cut to the range. Bad parameters answer 400 naming the "
             "parameter; ranges over 366 days are refused. Definitions: docs/metrics.md."
         ),
         parameters=[ReportQuerySerializer],
@@ -144,16 +140,14 @@ class CollaborationSessionReportView(APIView):
         header = ["bucket", "bucket_start", "bucket_end", *dimension, *queries.METRIC_FIELDS]
         tz = zone(period.zone_name)
 
-        def lines() -> Iterator[str]:
-            writer = csv.writer(_Echo())
-            yield writer.writerow(header)
+        def rows() -> Iterator[list[object]]:
             for row in queries.iter_report_rows(account=account, period=period, interval=interval, group_by=group_by):
                 row["bucket_start"] = row["bucket_start"].astimezone(tz).isoformat()
                 row["bucket_end"] = row["bucket_end"].astimezone(tz).isoformat()
-                yield writer.writerow(["" if row.get(name) is None else row.get(name) for name in header])
+                yield [row.get(name) for name in header]
 
         name = f"collaboration-sessions-{account.slug}-{period.first}-{period.last}-{interval}-by-{group_by}.csv"
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(header, rows()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from accounts.console.views import account_admin_required
 from accounts.models import Account
 from reporting import queries
-from reporting.buckets import local_day, zone
+from reporting.buckets import MONTH, WEEK, local_day, zone
 from reporting.models import Interval
 
 # Hourly bars for more than a month are unreadable; the API serves longer hourly ranges.
@@ -33,7 +33,9 @@ class ReportRangeForm(forms.Form):
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
     interval = forms.ChoiceField(
-        label="By", choices=[("", "Auto"), (Interval.HOUR, "Hour"), (Interval.DAY, "Day")], required=False
+        label="By",
+        choices=[("", "Auto"), (Interval.HOUR, "Hour"), (Interval.DAY, "Day"), (WEEK, "Week"), (MONTH, "Month")],
+        required=False,
     )
 
     def clean(self):
@@ -44,19 +46,32 @@ class ReportRangeForm(forms.Form):
         if start and end and not self.errors:
             days = (end - start).days + 1
             if not data.get("interval"):
-                data["interval"] = Interval.HOUR if days <= 2 else Interval.DAY
+                data["interval"] = auto_interval(days)
             elif data["interval"] == Interval.HOUR and days > MAX_HOURLY_DAYS:
                 self.add_error("interval", f"Hourly charts cover at most {MAX_HOURLY_DAYS} days; choose Day.")
         return data
 
 
+def auto_interval(days: int) -> str:
+    """The bucket a chart of `days` days reads best by: hours for a day or two, days up to two
+    months, weeks up to half a year, months beyond."""
+    if days <= 2:
+        return Interval.HOUR
+    if days <= 62:
+        return Interval.DAY
+    return WEEK if days <= 183 else MONTH
+
+
 def _presets(today: date) -> list[dict]:
     month_start = today.replace(day=1)
+    months_back = month_start.year * 12 + month_start.month - 1 - 11  # this month and the 11 before it
+    year_ago = date(months_back // 12, months_back % 12 + 1, 1)
     ranges = [
         ("Today", today, today),
         ("Last 7 days", today - timedelta(days=6), today),
         ("Last 30 days", today - timedelta(days=29), today),
         ("This month", month_start, today),
+        ("Last 12 months", year_ago, today),
     ]
     return [{"label": name, "start": a, "end": b, "query": urlencode({"start": a, "end": b})} for name, a, b in ranges]
 

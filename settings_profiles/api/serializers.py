@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import StrictFieldsMixin
 from settings_profiles.models import AccountCallSettings, Profile
-from settings_profiles.services import MASK
+from settings_profiles.secrecy import MASK, is_mask, mask_ice_servers, unmask_ice_servers
 from settings_profiles.texts import TEXT_KEYS
 from settings_profiles.validation import ANALYTICS_CONFIG_FIELDS, SDK_STYLE_DEFAULTS
 
@@ -78,10 +78,7 @@ class IceServerSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
     def to_representation(self, instance: dict) -> dict:
-        data = super().to_representation(instance)
-        if data.get("credential"):
-            data["credential"] = MASK
-        return data
+        return super().to_representation(mask_ice_servers([instance])[0])
 
 
 class TurnRestSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -198,36 +195,11 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def validate_ice_servers(self, servers: list[dict]) -> list[dict]:
         """Put back the stored credential wherever the client sent the mask."""
-        stored = {
-            _server_key(s): s.get("credential")
-            for s in (self.instance.ice_servers if self.instance is not None else [])
-            if isinstance(s, dict)
-        }
-        result, errors = [], []
-        for position, server in enumerate(servers, start=1):
-            server = dict(server)
-            if server.get("credential") == MASK:
-                credential = stored.get(_server_key(server))
-                if not credential:
-                    errors.append(
-                        f"server {position}: {MASK} keeps a stored credential, but no stored server has these urls "
-                        "and username; send the credential itself"
-                    )
-                server["credential"] = credential
-            result.append(server)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return result
+        stored = self.instance.ice_servers if self.instance is not None else []
+        return unmask_ice_servers([dict(server) for server in servers], stored=stored)
 
     def validate(self, attrs: dict) -> dict:
         # The secret is never shown, so the mask can only mean "keep it".
-        if attrs.get("turn_rest_shared_secret") == MASK:
+        if is_mask(attrs.get("turn_rest_shared_secret")):
             del attrs["turn_rest_shared_secret"]
         return attrs
-
-
-def _server_key(server: dict) -> tuple[tuple[str, ...], str]:
-    """Servers are matched by their URLs (one string or a list) and username."""
-    urls = server.get("urls")
-    urls_key = (urls,) if isinstance(urls, str) else tuple(u for u in urls or [] if isinstance(u, str))
-    return urls_key, str(server.get("username") or "")

@@ -60,10 +60,12 @@
   }
 
   function shortLabel(label, interval) {
-    // "2025-03-01" -> "1 Mar"; "2025-03-01 14:00 +0100" -> "14:00" (the date on the first hour of a day).
+    // "2025-03-01" -> "1 Mar" (a day, or a week by its Monday); "2025-03" -> "Mar 2025";
+    // "2025-03-01 14:00 +0100" -> "14:00" (the date on the first hour of a day).
     var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     var parts = String(label).split(" ");
     var date = parts[0].split("-");
+    if (interval === "month") { return months[parseInt(date[1], 10) - 1] + " " + date[0]; }
     var day = parseInt(date[2], 10) + " " + months[parseInt(date[1], 10) - 1];
     if (interval !== "hour") { return day; }
     return parts[1] === "00:00" ? [parts[1], day] : parts[1];

@@ -4,7 +4,7 @@ the live panel pushed over /ws/live/, a call's detail. Screenshots: artifacts/sc
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db.models import Count
@@ -128,3 +128,78 @@ def test_reports_page_with_data(tabs, asgi_server, brand, settings):
     page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 1")
     web.assert_no_console_errors("call detail with samples")
     web.screenshot("reports-call")
+
+
+@pytest.fixture
+def year_brand(transactional_db):
+    """An account in Berlin time with a year of calls (fewer in summer) up to today."""
+    account = AccountFactory(slug="northwind", name="Northwind Mobile")
+    Account.objects.filter(pk=account.pk).update(time_zone="Europe/Berlin")
+    account.refresh_from_db()
+    AdminFactory(account=account, email="admin@northwind.example", name="Nora Admin")
+    agents = [UserFactory(account=account, email=f"{slug}@northwind.example", name=name) for name, slug in AGENTS]
+    now = timezone.now()
+    today = local_day(account.time_zone, now)
+    months_back = today.year * 12 + today.month - 1 - 11
+    first = date(months_back // 12, months_back % 12 + 1, 1)  # 12 calendar months, this one included
+    plans = []
+    month = first
+    while month <= today:
+        days = min(28, (today - month).days + 1)
+        busy = 10 if month.month in (6, 7, 8) else 18  # a summer dip, as a care desk sees it
+        plans += plan_calls(
+            seed=month.month,
+            agent_ids=[a.pk for a in agents],
+            zone_name=account.time_zone,
+            first_day=month,
+            days=days,
+            calls_per_day=busy,
+            now=now,
+        )
+        month = (month + timedelta(days=32)).replace(day=1)
+    write_calls(account=account, calls=plans)
+    services.rollup_days(accounts=[account], first=first, last=today)
+    return {"account": account, "first": first, "today": today}
+
+
+def test_reports_page_by_month(tabs, asgi_server, year_brand, settings):
+    """
+    GIVEN a year of calls
+    WHEN the admin picks "Last 12 months" (read by month) and then week
+    THEN the chart has one bar per month labelled "Mon YYYY", the totals match the API's month
+         rows, and the CSV link asks for months
+    """
+    settings.REPORTS_LIVE_POLL_S = 600
+    account = year_brand["account"]
+    web = tabs()
+    web.login("admin@northwind.example", PASSWORD)
+    web.open("/console/reports/")
+    page = web.page
+    preset = page.get_attribute(".report-presets a:has-text('Last 12 months')", "href")
+    assert preset == f"?start={year_brand['first']}&end={year_brand['today']}"
+    web.open(f"/console/reports/{preset}")
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 2")
+    assert page.input_value("#id_interval") == ""  # auto: a year reads by month
+    labels = page.evaluate(
+        "() => { const c = Object.values(window.Chart.instances).find(c => c.config.type === 'bar');"
+        " return c.data.labels.map((l, i) => c.scales.x.getLabelForValue(i)); }"
+    )
+    period = queries.ReportRange(zone_name=account.time_zone, first=year_brand["first"], last=year_brand["today"])
+    rows = queries.report_rows(account=account, period=period, interval="month", group_by="media")
+    assert labels == sorted(
+        {queries.report_row(r, zone_name=account.time_zone, interval="month")["bucket"] for r in rows}
+    )
+    assert len(labels) == 12
+    totals = queries.report_totals(account=account, period=period)
+    assert page.inner_text("[data-kpi=sessions] .stat-value") == f"{totals['sessions']:,}"
+    assert "interval=month" in page.get_attribute("a[download].btn-primary", "href")
+    assert "by month" in page.inner_text(".report-period")
+    web.assert_no_console_errors("reports by month")
+    web.screenshot("reports-by-month")
+
+    page.select_option("#id_interval", "week")
+    with page.expect_navigation():
+        page.click("button:has-text('Apply')")
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 2")
+    assert "by week" in page.inner_text(".report-period")
+    web.assert_no_console_errors("reports by week")

@@ -15,7 +15,8 @@ from django.urls import URLPattern, reverse
 from accounts.console import urls as console_urls
 from accounts.models import Account, User
 from settings_profiles.models import Profile, SettingsChange
-from settings_profiles.services import MASK, call_settings_update
+from settings_profiles.secrecy import MASK
+from settings_profiles.services import call_settings_update
 from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +26,7 @@ ACCOUNT_ADMIN = ("admin@demo.example", "demo-admin-pass")
 TURN_SECRET = "e2e-Turn-Rest-Secret-1234"
 ICE_CREDENTIAL = "e2e-Ice-Credential-5678"
 # Console endpoints that only take a POST (actions, not pages).
-CONSOLE_ACTIONS = {"agent_set_active"}
+CONSOLE_ACTIONS = {"agent_set_active", "agent_tokens_revoke"}
 
 
 @pytest.fixture
