@@ -282,7 +282,7 @@ export class CallSession extends EventTarget {
   async hangup(reason = "") {
     if (this.closed) return;
     try {
-      await this.socket.request({ type: "call.hangup", call_id: this.callId, ...(reason ? { reason } : {}) });
+      await this.socket.command({ type: "call.hangup", call_id: this.callId, ...(reason ? { reason } : {}) });
     } catch {
       /* the call may already have ended on the server */
     }
@@ -331,7 +331,7 @@ export class CallSession extends EventTarget {
 
   #announceMedia() {
     const camera = this.video ? (this.facing === "environment" ? "back" : "front") : null;
-    this.socket.send({
+    this.socket.sendCommand({
       type: "call.media",
       call_id: this.callId,
       audio: !this.muted,
@@ -369,7 +369,7 @@ export class CallSession extends EventTarget {
       this.iceRestarts = 0;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
-        this.socket.send({ type: "call.connected", call_id: this.callId });
+        this.socket.command({ type: "call.connected", call_id: this.callId }).catch(() => {}); // the connect timeout ends a call that never gets here
         this.#applyBitrateCaps();
         this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));
       }
@@ -507,7 +507,7 @@ export class CallSession extends EventTarget {
     if (height !== undefined) stats.frame_height = height;
     const local = pair ? byId.get(pair.localCandidateId) : null;
     if (local?.candidateType) stats.candidate_type = local.candidateType;
-    this.socket.send({ type: "call.stats", call_id: this.callId, stats });
+    this.socket.sendCommand({ type: "call.stats", call_id: this.callId, stats });
 
     // Follow the estimated uplink down the degradation steps (and back up when it recovers).
     // Degraded when the encoder itself says the network limits it (qualityLimitationReason "bandwidth")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0002_quality_columns'),
+        ('calls', '0003_command_receipts_and_clock_heartbeats'),
     ]
 
     operations = [
