@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import BrowserFloor, Call, CallEvent, Conversation
+from settings_profiles.models import BrowserFloor
+
+from .models import Call, CallEvent, Conversation
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

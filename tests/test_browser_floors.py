@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.browsers import browser_floors, check_client
-from calls.models import BrowserFloor
+from calls.browsers import check_client
+from settings_profiles.browsers import browser_floors
+from settings_profiles.models import BrowserFloor
 
 pytestmark = pytest.mark.django_db
 

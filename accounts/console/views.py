@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account, User
 from accounts.selectors import account_users
 from accounts.services import api_tokens_active, api_tokens_revoke, user_create, user_set_active
-from calls.browsers import browser_floors
+from settings_profiles.browsers import browser_floors
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings, Profile
 from settings_profiles.secrecy import mask_ice_servers

@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from calls.browsers import FLOORS_STALE_AFTER, browser_floors
-from calls.models import BrowserFloor
+from settings_profiles.browsers import FLOORS_STALE_AFTER, browser_floors
+from settings_profiles.models import BrowserFloor
 
 
 class Command(BaseCommand):
