@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -16,7 +18,7 @@ from .services import side_extras
 HELLO_MESSAGES_PER_CONVERSATION = 200
 
 
-def _live_call(call: Call | None, call_settings: AccountCallSettings, party: str) -> dict:
+def _live_call(call: Call | None, call_settings: AccountCallSettings, party: Literal["agent", "consumer"]) -> dict:
     """`call` (the call object) and `call_extras` (what a `call.state` frame would add for this side)."""
     if call is None:
         return {"call": None, "call_extras": None}
@@ -50,7 +52,9 @@ def _agent_permissions(agent: User, call_settings: AccountCallSettings) -> dict:
 def agent_settings(*, agent: User) -> dict:
     """The `settings` frame an open agent socket gets when support changed something: permissions
     (kill switches, profiles, grants) and the account's texts, as in `hello`."""
-    call_settings = AccountCallSettings.objects.get(account_id=agent.account_id)
+    account_id = agent.account_id
+    assert account_id is not None  # the agent socket admits only agents of an account
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
     agent = User.objects.get(pk=agent.pk)  # the socket's user object may be stale (is_active)
     return {"type": "settings", **_agent_permissions(agent, call_settings), "texts": call_settings.resolved_texts()}
 
@@ -70,9 +74,11 @@ def consumer_settings(*, conversation_id: int) -> dict:
 
 def agent_hello(*, agent: User) -> dict:
     """The agent's permissions, open and queued conversations with transcripts, and the live call."""
-    call_settings = AccountCallSettings.objects.select_related("account").get(account_id=agent.account_id)
+    account_id = agent.account_id
+    assert account_id is not None  # the agent socket admits only agents of an account
+    call_settings = AccountCallSettings.objects.select_related("account").get(account_id=account_id)
     conversations = list(
-        Conversation.objects.filter(account_id=agent.account_id)
+        Conversation.objects.filter(account_id=account_id)
         .filter(Q(state=Conversation.State.QUEUED) | Q(state=Conversation.State.OPEN, agent=agent))
         .order_by("created_at")
     )

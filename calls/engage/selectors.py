@@ -10,6 +10,7 @@ from __future__ import annotations
 from accounts.models import Account
 from calls.models import Conversation
 from calls.tokens import conversation_id_from_token
+from settings_profiles.browsers import browser_floors
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.texts import LOCALES
 from settings_profiles.validation import ANALYTICS_CONFIG_FIELDS
@@ -49,7 +50,19 @@ def engagement_config(*, account: Account, locale: str | None = None) -> dict:
         "texts": call_settings.resolved_texts(chosen),
         "style": call_settings.resolved_style(),
         "analytics": public_analytics(call_settings),
+        "browsers": supported_browsers(),
+        "sdk": {"version": SDK_VERSION, "module": SDK_MODULE_PATH},
     }
+
+
+# The public call client (static/engage/sdk/v1/, served at /engage/sdk/v1/ with CORS; docs/engagement.md).
+SDK_VERSION = "1.0.0"
+SDK_MODULE_PATH = "/engage/sdk/v1/callclient.js"
+
+
+def supported_browsers() -> list[dict]:
+    """The browser floors support keeps current (settings_profiles.browsers) as {family, min_version}, by family."""
+    return [{"family": family, "min_version": floor} for family, floor in sorted(browser_floors().versions.items())]
 
 
 def conversation_for_token(token: str) -> Conversation | None:

@@ -9,12 +9,13 @@ The next invitation reads texts and ICE policy from the database when it is sent
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.db import transaction
 
 from calls.models import Call
 from calls.push import settings_changed
-from settings_profiles.services import media_decision
+from settings_profiles.services import Media, media_decision
 
 from .common import State, _settings_of
 from .transitions import _transition
@@ -40,7 +41,7 @@ def call_cancel_withdrawn(*, account_id: int) -> list[int]:
         allowed = (
             call.agent is not None
             and media_decision(
-                user=call.agent, call_settings=call_settings, profiles=profiles, media=call.media
+                user=call.agent, call_settings=call_settings, profiles=profiles, media=cast(Media, call.media)
             ).allowed
         )
         if not allowed:

@@ -8,6 +8,7 @@
 
 export const BITRATE = {
   video: 2_600_000, // bit/s: the product page's recommended rate for a video call (the video sender's cap)
+  videoTotal: 2_600_000, // the same, under its first name (the public SDK v1 exports BITRATE)
   videoDegraded: 1_100_000, // the floor of the degraded steps: the call still works, at lower quality
   audioInVideoCall: 100_000, // Opus needs far less; keeps the voice clear beside the video
   voiceOnly: 600_000, // the page's rate for a voice-only call

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settings_profiles', '0003_encrypt_ice_server_credentials'),
+        ('settings_profiles', '0004_allowed_origins'),
     ]
 
     operations = [
