@@ -65,9 +65,9 @@ def test_bad_floors_are_refused_and_nothing_changes(settings, args, words):
 
 def test_support_sees_the_floors_with_their_dates_read_only(support_client):
     BrowserFloor.objects.create(family="Chrome", min_version=157, set_by="Sam Support")
-    page = support_client.get(reverse("admin:calls_browserfloor_changelist")).content.decode()
+    page = support_client.get(reverse("admin:settings_profiles_browserfloor_changelist")).content.decode()
     assert "Chrome" in page and "157" in page and "Sam Support" in page
-    assert support_client.get(reverse("admin:calls_browserfloor_add")).status_code == 403
+    assert support_client.get(reverse("admin:settings_profiles_browserfloor_add")).status_code == 403
 
 
 def test_console_warns_when_the_floors_are_older_than_three_months(admin_client, settings):
