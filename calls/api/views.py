@@ -28,7 +28,7 @@ from calls.api_keys import KEY_PREFIX, api_key_check
 from calls.engage.cors import decide_window_origin, is_cross_origin
 from calls.models import AccountApiKey
 from calls.tokens import consumer_token_for
-from consoleproj.throttling import AddressRateThrottle
+from consoleproj.throttling import AddressRateThrottle, ClientAddressMixin
 
 from .serializers import ConversationCreatedSerializer, ConversationCreateSerializer
 
@@ -91,9 +91,10 @@ class ConversationStartThrottle(AddressRateThrottle):
         return _api_key(request) is not None or super().allow_request(request, view)
 
 
-class ApiKeyVisitorThrottle(SimpleRateThrottle):
+class ApiKeyVisitorThrottle(ClientAddressMixin, SimpleRateThrottle):
     """Backends with a key: API_KEY_VISITOR_RATE per visitor the backend names (its visitor_ip or
-    visitor_id), counted per key. The backend's own address plays no part."""
+    visitor_id), counted per key. The backend's own address plays no part (the key is the visitor's);
+    the mixin only makes any address this class ever asks for come from the one place."""
 
     def get_rate(self) -> str:
         return settings.API_KEY_VISITOR_RATE
@@ -116,7 +117,7 @@ class ApiKeyVisitorThrottle(SimpleRateThrottle):
         return f"throttle_visitor_{api_key.pk}_{digest}"
 
 
-class ApiKeyThrottle(SimpleRateThrottle):
+class ApiKeyThrottle(ClientAddressMixin, SimpleRateThrottle):
     """Backends with a key: API_KEY_RATE per key in all."""
 
     def get_rate(self) -> str:
