@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from accounts.models import User
+from settings_profiles.models import BrowserFloor
 
 from .api_keys import api_key_create, api_key_revoke
 from .models import AccountApiKey, Call, CallEvent, Conversation
@@ -131,3 +132,11 @@ class AccountApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset:
             api_key_revoke(api_key=api_key)
         self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(BrowserFloor)
+class BrowserFloorAdmin(ReadOnlyAdmin):
+    """The supported browsers and their floors, with their dates; raised with `manage.py browser_floors`."""
+
+    list_display = ("family", "min_version", "set_on", "set_by")
+    ordering = ("family",)

@@ -1,11 +1,16 @@
-"""Is the consumer's client able to take part in a call? (ua-parser, never hand-written regexes)."""
+"""Is the consumer's client able to take part in a call? (ua-parser, never hand-written regexes).
+
+The supported browsers and their oldest versions ("floors"): settings_profiles.browsers.browser_floors(),
+the single source for this check, the SDK config and the console's "floors are getting old" warning.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from ua_parser import parse
+
+from settings_profiles.browsers import browser_floors
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,7 @@ def check_client(*, user_agent: str, webrtc: bool, camera: bool, microphone: boo
     ua = parse(user_agent or "").user_agent
     family, major = (ua.family, ua.major) if ua else ("Other", None)
     browser = f"{family} {major}" if major else family
-    minimum = settings.SUPPORTED_BROWSERS.get(family)
+    minimum = browser_floors().versions.get(family)
     if minimum is None or major is None or not major.isdigit() or int(major) < minimum:
         return ClientCheck(False, "unsupported_browser", browser[:60])
     if not webrtc:

@@ -2,7 +2,8 @@
 
 Groups: `agent.<user id>` (every socket of one agent), `account.<id>.agents` (every agent socket of
 an account: queue changes), `conversation.<id>.consumer` (the consumer's sockets of one conversation),
-`account.<id>.live` (the account admins' live panels: call states, never session data).
+`account.<id>.live` (the account admins' live panels: call states, never session data),
+`account.<id>.consumers` (every consumer socket of an account: settings changes).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def account_agents_group(account_id: int) -> str:
 
 
 def account_consumers_group(account_id: int) -> str:
-    """Every consumer socket of an account: told to re-check when the account is paused."""
+    """Every consumer socket of an account: told to re-check when the account is paused, and when
+    support changed the account's call settings."""
     return f"account.{account_id}.consumers"
 
 
@@ -51,6 +53,14 @@ def recheck_access(groups: list[str]) -> None:
             async_to_sync(layer.group_send)(group, {"type": "access.recheck"})
 
     transaction.on_commit(_send, robust=True)
+
+
+def settings_changed(account_id: int) -> None:
+    """Tell every open agent and consumer socket of the account to re-read its settings (each builds
+    its own `settings` frame: an agent's permissions, a consumer's locale)."""
+    layer = get_channel_layer()
+    for group in (account_agents_group(account_id), account_consumers_group(account_id)):
+        async_to_sync(layer.group_send)(group, {"type": "settings.changed"})
 
 
 def consumer_group(conversation_id: int) -> str:

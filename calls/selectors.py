@@ -40,13 +40,43 @@ def _messages_by_conversation(conversation_ids: list[int]) -> dict[int, list[dic
     return grouped
 
 
+def _agent_permissions(agent: User, call_settings: AccountCallSettings) -> dict:
+    profiles = list(agent.profiles.all())
+    decisions = {m: media_decision(user=agent, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
+    return {
+        "permissions": {m: d.allowed for m, d in decisions.items()},
+        "permission_reasons": {m: d.reason for m, d in decisions.items() if not d.allowed},
+    }
+
+
+def agent_settings(*, agent: User) -> dict:
+    """The `settings` frame an open agent socket gets when support changed something: permissions
+    (kill switches, profiles, grants) and the account's texts, as in `hello`."""
+    account_id = agent.account_id
+    assert account_id is not None  # the agent socket admits only agents of an account
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
+    agent = User.objects.get(pk=agent.pk)  # the socket's user object may be stale (is_active)
+    return {"type": "settings", **_agent_permissions(agent, call_settings), "texts": call_settings.resolved_texts()}
+
+
+def consumer_settings(*, conversation_id: int) -> dict:
+    """The `settings` frame of an open consumer socket: the kill switches, texts (its locale) and style."""
+    conversation = Conversation.objects.select_related("account__call_settings").get(pk=conversation_id)
+    call_settings = conversation.account.call_settings
+    return {
+        "type": "settings",
+        "voice_enabled": call_settings.voice_enabled,
+        "video_enabled": call_settings.video_enabled,
+        "texts": call_settings.resolved_texts(conversation.locale),
+        "style": call_settings.resolved_style(),
+    }
+
+
 def agent_hello(*, agent: User) -> dict:
     """The agent's permissions, open and queued conversations with transcripts, and the live call."""
     account_id = agent.account_id
     assert account_id is not None  # the agent socket admits only agents of an account
     call_settings = AccountCallSettings.objects.select_related("account").get(account_id=account_id)
-    profiles = list(agent.profiles.all())
-    decisions = {m: media_decision(user=agent, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
     conversations = list(
         Conversation.objects.filter(account_id=account_id)
         .filter(Q(state=Conversation.State.QUEUED) | Q(state=Conversation.State.OPEN, agent=agent))
@@ -58,8 +88,7 @@ def agent_hello(*, agent: User) -> dict:
         "type": "hello",
         "role": "agent",
         "agent": {"id": agent.pk, "name": agent.display_name, "account": call_settings.account.slug},
-        "permissions": {m: d.allowed for m, d in decisions.items()},
-        "permission_reasons": {m: d.reason for m, d in decisions.items() if not d.allowed},
+        **_agent_permissions(agent, call_settings),
         "conversations": [{**conversation_payload(c), "messages": messages[c.pk]} for c in conversations],
         **_live_call(call, call_settings, "agent"),
         "texts": call_settings.resolved_texts(),

@@ -344,6 +344,9 @@ SUPPORTED_BROWSERS = json.loads(
         ),
     )
 )
+# The day those defaults were current (the console warns three months later). Support keeps the floors
+# current in the database instead: `manage.py browser_floors --set Chrome=157 ...` (calls/browsers.py).
+SUPPORTED_BROWSERS_AS_OF = env.str("SUPPORTED_BROWSERS_AS_OF", default="2026-11-15")
 # Timers: a sweep fires every deadline kept in the Call rows (ring timeout, connect timeout,
 # presence leases). Beat runs it, and so does every daphne process (SKIP LOCKED; calls/clock.py,
 # calls/sockets/presence.py), so no single process's death stops the clock: deadlines fire within

@@ -198,3 +198,21 @@ class SettingsChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.slug}.{self.field} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class BrowserFloor(models.Model):
+    """The oldest major version of one browser family that may take part in calls (the product page's
+    "two latest versions"), with the day support last raised it. Support raises these with
+    `manage.py browser_floors --set Chrome=157 ...` as browsers release; until a first row exists,
+    settings.SUPPORTED_BROWSERS is the list (settings_profiles/browsers.py)."""
+
+    family = models.CharField(max_length=60, unique=True, help_text="The ua-parser family, e.g. Chrome Mobile.")
+    min_version = models.PositiveIntegerField(help_text="The oldest supported major version.")
+    set_on = models.DateField(default=timezone.localdate, help_text="When support last set this floor.")
+    set_by = models.CharField(max_length=150, blank=True, help_text="Who set it (the command's --by).")
+
+    class Meta:
+        ordering = ["family"]
+
+    def __str__(self) -> str:
+        return f"{self.family} ≥ {self.min_version} (since {self.set_on})"

@@ -85,6 +85,18 @@ def test_overview_warns_when_a_kill_switch_is_off(admin_client, account):
     assert "Video calls are\n    switched off for your account by support" in html
 
 
+def test_console_warns_admins_that_calls_across_nats_fail_without_a_relay(admin_client, account, settings):
+    settings.ICE_SERVERS, settings.TURN_REST_URLS, settings.TURN_REST_SECRET = [], [], ""
+    for url in (reverse("console:overview"), reverse("console:call_settings")):
+        page = admin_client.get(url).content.decode()
+        assert 'id="relay-missing"' in page and "calls between" in page and "will fail" in page
+    AccountCallSettings.objects.filter(account=account).update(
+        ice_servers=[{"urls": "turn:turn.brand.example:3478", "username": "u", "credential": "c"}]
+    )
+    for url in (reverse("console:overview"), reverse("console:call_settings")):
+        assert 'id="relay-missing"' not in admin_client.get(url).content.decode()
+
+
 def test_agents_page_lists_people_profiles_and_permissions(admin_client, agent, voice_only):
     sam = UserFactory(account=agent.account, email="sam@acme.example", name="Sam Voice", profiles=[voice_only])
 

@@ -66,7 +66,7 @@ def _page_config(response) -> dict:
 
 @pytest.mark.django_db
 def test_sdk_config_returns_the_resolved_style_texts_and_tracker(client, branded, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the account with its settings, and the browser floors
         response = client.get(SDK_URL, {"account": "acme"})
     assert response.status_code == 200
     body = response.json()
@@ -210,7 +210,8 @@ def test_webview_page_with_a_valid_token(client, conversation):
     assert config["locale"] == "fr" and config["texts"]["call_end"] == "Raccrocher"
     assert config["style"]["webview_bar_background"] == "#0F766E"
     assert config["style"]["webview_bar_text_color"] == "#F0FDFA"
-    assert "analytics" not in config
+    # The app's bridge gets the tracker and its public ids only (docs/engagement.md, "Analytics").
+    assert config["analytics"] == {"tracker": "google_analytics", "config": {"measurement_id": "G-ACME1234"}}
     # The URL holds the token: it is never passed on as a referrer, and the page is not cached.
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-cache" in response["Cache-Control"]

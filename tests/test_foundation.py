@@ -26,6 +26,8 @@ PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 20 + "-production-secret-for-the-check-only-" + "y" * 20,
     "ALLOWED_HOSTS": "calls.example.com",
+    "TURN_REST_URLS": "turn:turn.example.com:3478?transport=udp,turns:turn.example.com:443?transport=tcp",
+    "TURN_REST_SECRET": "a-long-random-turn-rest-secret-for-the-check-only",
     "PATH": os.environ["PATH"],
 }
 
@@ -41,6 +43,30 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def test_check_deploy_passes_under_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "relay",
+    [
+        {},
+        {"TURN_REST_URLS": "turn:turn.example.com:3478"},  # URLs without the secret mint nothing
+        {"ICE_SERVERS": '[{"urls": "stun:stun.example.com:3478"}]'},  # STUN only: no relay
+    ],
+)
+def test_check_deploy_warns_without_a_turn_relay_naming_the_settings(relay):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("TURN_")} | relay
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "calls.W001" in result.stderr
+    assert "No TURN relay is configured" in result.stderr
+    assert "TURN_REST_URLS" in result.stderr and "TURN_REST_SECRET" in result.stderr and "ICE_SERVERS" in result.stderr
+
+
+def test_check_deploy_accepts_a_static_turn_server_in_ice_servers():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("TURN_")}
+    env["ICE_SERVERS"] = '[{"urls": ["turns:turn.example.com:443"], "username": "u", "credential": "c"}]'
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -128,6 +128,7 @@ def call_settings(request: HttpRequest, *, account: Account) -> HttpResponse:
         "section": "call_settings",
         "account": account,
         "cs": settings_row,
+        "has_relay": settings_row.has_turn_server(),
         "ice_servers": _ice_server_rows(settings_row.ice_servers),
         "turn_rest_urls": [u for u in settings_row.turn_rest_urls or [] if isinstance(u, str)],
         "uses_platform_servers": not settings_row.ice_servers and not settings_row.turn_rest_urls,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account, AuthenticatedRequest, User
 from accounts.selectors import account_users
 from accounts.services import api_tokens_active, api_tokens_revoke, user_create, user_set_active
+from settings_profiles.browsers import browser_floors
 from settings_profiles.models import Profile
 from settings_profiles.services import (
     PERMISSION_LABELS,
@@ -49,6 +50,8 @@ def overview(request: HttpRequest, *, account: Account) -> HttpResponse:
         "section": "overview",
         "account": account,
         "call_settings": call_settings,
+        "has_relay": call_settings.has_turn_server(),
+        "browser_floors": browser_floors(),
         "agents_active": len(active_agents),
         "agents_inactive": len(agents) - len(active_agents),
         "admins": sum(1 for r in rows if r.user.role == User.Role.ADMIN and r.user.is_active),

@@ -7,11 +7,10 @@ TURN credentials and the TURN REST secret are never part of it.
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from accounts.models import Account
 from calls.models import Conversation
 from calls.tokens import conversation_id_from_token
+from settings_profiles.browsers import browser_floors
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.texts import LOCALES
 from settings_profiles.validation import ANALYTICS_CONFIG_FIELDS
@@ -62,10 +61,8 @@ SDK_MODULE_PATH = "/engage/sdk/v1/callclient.js"
 
 
 def supported_browsers() -> list[dict]:
-    """settings.SUPPORTED_BROWSERS as a list of {family, min_version}, by family."""
-    return [
-        {"family": family, "min_version": int(floor)} for family, floor in sorted(settings.SUPPORTED_BROWSERS.items())
-    ]
+    """The browser floors support keeps current (settings_profiles.browsers) as {family, min_version}, by family."""
+    return [{"family": family, "min_version": floor} for family, floor in sorted(browser_floors().versions.items())]
 
 
 def conversation_for_token(token: str) -> Conversation | None:

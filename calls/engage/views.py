@@ -98,7 +98,7 @@ def webview_page(request: HttpRequest) -> HttpResponse:
         response = _unavailable(request, "token", status=403)
     else:
         config = engagement_config(account=conversation.account, locale=conversation.locale)
-        config.pop("analytics")  # apps report from their own SDK; the webview has no brand page to tell
+        # The tracker and its public ids stay: the page hands the events to the app's bridge (analytics.js).
         config.update(
             words=words_for(config["locale"]), conversation_id=conversation.pk, socket_path=CONSUMER_SOCKET_PATH
         )

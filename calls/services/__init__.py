@@ -7,6 +7,7 @@ each in one transaction, its frames pushed after commit). By concern:
 - `call_commands`: what each side of a call asks for (invite, accept, reject, hang up, ...).
 - `conversations`: routing, the conversation commands, messages, and the presence leases.
 - `texts`: the transcript's system lines, failure texts, the invitation, per-side frame extras.
+- `settings_sync`: support changed settings: withdrawn invitations cancelled, open sockets told.
 - `common`: the refusal (`CallError`) and helpers the others share.
 """
 
@@ -34,10 +35,14 @@ from .conversations import (
     message_send,
     presence_renew,
 )
+from .settings_sync import MEDIA_DISABLED, account_settings_changed, call_cancel_withdrawn
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, error_text, invitation_for, participant_name, side_extras
 from .transitions import ALLOWED, TERMINAL, call_fire_timers, call_sweep
 
 __all__ = [
+    "MEDIA_DISABLED",
+    "account_settings_changed",
+    "call_cancel_withdrawn",
     "ALLOWED",
     "FAILURE_REASONS",
     "MAX_MESSAGE_LENGTH",

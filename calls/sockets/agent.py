@@ -20,7 +20,7 @@ from calls.schemas import (
     ConversationRef,
     ConversationTransfer,
 )
-from calls.selectors import agent_hello
+from calls.selectors import agent_hello, agent_settings
 
 from .base import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from .party import PartySocket
@@ -70,6 +70,12 @@ class AgentSocket(PartySocket):
 
     def party_kwargs(self) -> dict:
         return {"agent": self.user}
+
+    async def settings_changed(self, event: dict) -> None:
+        """Support changed the account's settings or profiles: the new permissions and texts."""
+        if getattr(self, "refused", True):
+            return
+        await self.send_frame(await database_sync_to_async(agent_settings)(agent=self.user))
 
     def peer_groups(self, call: dict) -> list[str]:
         return [consumer_group(call["conversation_id"])]

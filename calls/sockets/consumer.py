@@ -12,7 +12,7 @@ from calls import commands, services
 from calls.models import Call, Conversation
 from calls.push import account_consumers_group, agent_group, consumer_group
 from calls.schemas import CallAccept, CallHangup, CallMedia, CallRef, CallSignal, CallStats, ConsumerMessage
-from calls.selectors import consumer_hello
+from calls.selectors import consumer_hello, consumer_settings
 from calls.tokens import conversation_id_from_token
 
 from . import relay
@@ -104,6 +104,12 @@ class ConsumerSocket(PartySocket):
 
     def party_kwargs(self) -> dict:
         return {"conversation_id": self.conversation.pk}
+
+    async def settings_changed(self, event: dict) -> None:
+        """Support changed the account's settings: the kill switches, texts and style, in this locale."""
+        if getattr(self, "refused", True):
+            return
+        await self.send_frame(await database_sync_to_async(consumer_settings)(conversation_id=self.conversation.pk))
 
     def peer_groups(self, call: dict) -> list[str]:
         return [agent_group(call["agent_id"])] if call.get("agent_id") else []

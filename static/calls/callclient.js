@@ -7,11 +7,37 @@
 // through the signaling socket.
 
 export const BITRATE = {
-  videoTotal: 2_600_000, // kbit/s * 1000: recommended for a video call
-  videoDegraded: 1_100_000, // still works, degraded automatically
-  audioInVideoCall: 100_000,
-  voiceOnly: 600_000,
+  video: 2_600_000, // bit/s: the product page's recommended rate for a video call (the video sender's cap)
+  videoTotal: 2_600_000, // the same, under its first name (the public SDK v1 exports BITRATE)
+  videoDegraded: 1_100_000, // the floor of the degraded steps: the call still works, at lower quality
+  audioInVideoCall: 100_000, // Opus needs far less; keeps the voice clear beside the video
+  voiceOnly: 600_000, // the page's rate for a voice-only call
 };
+
+/**
+ * The degradation policy: when the network limits the video encoder (see #sampleStats) and the sender's
+ * available-bitrate estimate is under the full rate, the
+ * video cap follows it (90 % of the estimate, never under 1,100 kbit/s) and resolution and frame rate
+ * step down with it, so a thin uplink gets a smaller, smooth picture rather than a large, stuttering one.
+ * Ordered from the full rate down; the first step whose `from` the cap reaches applies.
+ */
+export const VIDEO_STEPS = [
+  { from: 2_600_000, scaleResolutionDownBy: 1, maxFramerate: 30 }, // 720p30
+  { from: 1_800_000, scaleResolutionDownBy: 1.5, maxFramerate: 30 }, // 480p30
+  { from: 0, scaleResolutionDownBy: 2, maxFramerate: 24 }, // 360p24
+];
+
+/** The video encoding for an available-bitrate estimate (undefined: no estimate yet, full rate). */
+export function videoEncodingFor(available) {
+  const cap =
+    available === undefined || available >= BITRATE.video
+      ? BITRATE.video
+      : Math.max(BITRATE.videoDegraded, Math.round((available * 0.9) / 100_000) * 100_000);
+  const step = VIDEO_STEPS.find((s) => cap >= s.from);
+  return { maxBitrate: cap, scaleResolutionDownBy: step.scaleResolutionDownBy, maxFramerate: step.maxFramerate, degraded: cap < BITRATE.video };
+}
+
+const VIDEO_CONSTRAINTS = { width: { ideal: 1280 }, height: { ideal: 720 } };
 const STATS_EVERY_MS = 5000;
 const DISCONNECTED_GRACE_MS = 3000;
 const MAX_ICE_RESTARTS = 2;
@@ -78,18 +104,23 @@ export class CallSession extends EventTarget {
     this.remoteStream = new MediaStream();
     this.timers = [];
     this.lastInbound = null;
+    this.lastOutbound = null;
     this.degraded = false;
+    this.videoEncoding = videoEncodingFor(undefined);
     this.pc = null;
     this.earlySignals = []; // signals that arrived before start() built the peer connection
     this.waitedForOffer = false;
   }
 
-  /** Ask for the camera/microphone, create the peer connection, start negotiating. */
+  /**
+   * Ask for the microphone (and the camera only when it starts on), create the peer connection, start
+   * negotiating. A camera that starts off is never opened: no capture, no light, until setCameraOn(true).
+   */
   async start() {
     try {
       this.localStream = await navigator.mediaDevices.getUserMedia({
         audio: true,
-        video: this.captureVideo ? { facingMode: this.facing, width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+        video: this.captureVideo && this.cameraOn ? { facingMode: this.facing, ...VIDEO_CONSTRAINTS } : false,
       });
     } catch (error) {
       this.#emit("media-error", { reason: mediaErrorReason(error), error });
@@ -101,7 +132,6 @@ export class CallSession extends EventTarget {
       this.localStream.getTracks().forEach((t) => t.stop());
       return;
     }
-    for (const track of this.localStream.getVideoTracks()) track.enabled = this.cameraOn;
     this.#emit("local-stream", { stream: this.localStream });
 
     const pc = new RTCPeerConnection(this.ice);
@@ -159,11 +189,45 @@ export class CallSession extends EventTarget {
     this.#announceMedia();
   }
 
-  setCameraOn(on) {
-    if (!this.captureVideo) return;
+  /**
+   * Camera on: open the camera now and send it (into the call's video transceiver when there is one,
+   * which needs no renegotiation once it was sending; else a new one, which renegotiates).
+   * Camera off: stop the capture (the track ends, the camera light goes out) and send nothing.
+   * `cameraOn` flips at once for the buttons; a refused camera flips it back and emits "camera-error".
+   */
+  async setCameraOn(on) {
+    if (!this.captureVideo || this.closed) return;
     this.cameraOn = on;
-    for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = on;
     this.#announceMedia();
+    const sender = this.#videoTransceiver()?.sender;
+    if (!on) {
+      for (const track of this.localStream?.getVideoTracks() ?? []) {
+        this.localStream.removeTrack(track);
+        track.stop();
+      }
+      if (sender?.track) await sender.replaceTrack(null);
+      this.#emit("local-stream", { stream: this.localStream });
+      return;
+    }
+    if (this.localStream?.getVideoTracks().length) return;
+    let track;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: this.facing, ...VIDEO_CONSTRAINTS } });
+      track = stream.getVideoTracks()[0];
+    } catch (error) {
+      this.cameraOn = false;
+      this.#announceMedia();
+      this.#emit("camera-error", { reason: mediaErrorReason(error), error });
+      this.#emit("local-stream", { stream: this.localStream });
+      return;
+    }
+    if (this.closed || !this.cameraOn) {
+      track.stop(); // hung up, or turned off again while the browser was asking
+      return;
+    }
+    this.localStream.addTrack(track);
+    if (this.pc) await this.#sendVideo(track);
+    this.#emit("local-stream", { stream: this.localStream });
   }
 
   /** How many cameras there are (the switch button shows only with two or more). */
@@ -179,6 +243,12 @@ export class CallSession extends EventTarget {
   /** Front <-> back: facingMode first, then the next deviceId where facingMode is ignored (iOS Safari). */
   async switchCamera() {
     if (!this.captureVideo || !this.localStream) return;
+    if (!this.cameraOn) {
+      // Nothing is captured: the other camera opens when the person turns the camera on.
+      this.facing = this.facing === "user" ? "environment" : "user";
+      this.#announceMedia();
+      return;
+    }
     const current = this.localStream.getVideoTracks()[0];
     const currentId = current?.getSettings().deviceId;
     const wanted = this.facing === "user" ? "environment" : "user";
@@ -200,7 +270,6 @@ export class CallSession extends EventTarget {
       stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } });
     }
     const track = stream.getVideoTracks()[0];
-    track.enabled = this.cameraOn;
     const sender = this.pc?.getSenders().find((s) => s.track?.kind === "video");
     if (sender) await sender.replaceTrack(track);
     if (current) {
@@ -234,6 +303,26 @@ export class CallSession extends EventTarget {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** The call's video transceiver (ours or the one the other side's offer created), if there is one. */
+  #videoTransceiver() {
+    return this.pc?.getTransceivers().find((t) => !t.stopped && t.receiver.track?.kind === "video") ?? null;
+  }
+
+  /** Put a freshly opened camera track on the wire, renegotiating only when the transceiver cannot send yet. */
+  async #sendVideo(track) {
+    const transceiver = this.#videoTransceiver();
+    if (!transceiver) {
+      this.pc.addTrack(track, this.localStream); // a new m-line: negotiationneeded renegotiates
+    } else {
+      await transceiver.sender.replaceTrack(track);
+      transceiver.sender.setStreams?.(this.localStream);
+      if (transceiver.direction === "recvonly" || transceiver.direction === "inactive") {
+        transceiver.direction = "sendrecv"; // negotiationneeded renegotiates
+      }
+    }
+    if (this.connectedOnce) this.#applyBitrateCaps();
+  }
 
   #emit(name, detail) {
     this.dispatchEvent(new CustomEvent(name, { detail }));
@@ -342,19 +431,28 @@ export class CallSession extends EventTarget {
     );
   }
 
+  /** The product page's rates on every sender (see BITRATE and VIDEO_STEPS); only what changed is set. */
   async #applyBitrateCaps() {
+    if (!this.pc) return;
     for (const sender of this.pc.getSenders()) {
       if (!sender.track) continue;
-      let max;
-      if (sender.track.kind === "audio") max = this.video ? BITRATE.audioInVideoCall : BITRATE.voiceOnly;
-      else max = (this.degraded ? BITRATE.videoDegraded : BITRATE.videoTotal) - BITRATE.audioInVideoCall;
+      const wanted =
+        sender.track.kind === "audio"
+          ? { maxBitrate: this.video ? BITRATE.audioInVideoCall : BITRATE.voiceOnly }
+          : {
+              maxBitrate: this.videoEncoding.maxBitrate,
+              scaleResolutionDownBy: this.videoEncoding.scaleResolutionDownBy,
+              maxFramerate: this.videoEncoding.maxFramerate,
+            };
       const parameters = sender.getParameters();
-      if (!parameters.encodings?.length) parameters.encodings = [{}];
-      parameters.encodings[0].maxBitrate = max;
+      if (!parameters.encodings?.length) continue; // not negotiated yet: the next stats sample retries
+      const encoding = parameters.encodings[0];
+      if (Object.entries(wanted).every(([key, value]) => encoding[key] === value)) continue;
+      Object.assign(encoding, wanted);
       try {
         await sender.setParameters(parameters);
       } catch {
-        /* some browsers refuse before negotiation completes; the next sample retries */
+        /* some browsers refuse while renegotiating; the next sample retries */
       }
     }
   }
@@ -372,10 +470,14 @@ export class CallSession extends EventTarget {
     let packetsLost = 0;
     let packetsReceived = 0;
     let bytes = 0;
+    let bytesSent = 0;
     let fps;
     let width;
     let height;
+    let limitedByBandwidth = false;
     report.forEach((s) => {
+      if (s.type === "outbound-rtp") bytesSent += s.bytesSent ?? 0;
+      if (s.type === "outbound-rtp" && s.kind === "video" && s.qualityLimitationReason === "bandwidth") limitedByBandwidth = true;
       if (s.type !== "inbound-rtp") return;
       packetsLost += s.packetsLost ?? 0;
       packetsReceived += s.packetsReceived ?? 0;
@@ -396,22 +498,41 @@ export class CallSession extends EventTarget {
       if (seconds > 0) stats.bitrate_kbps = Math.max(0, Math.round(((bytes - this.lastInbound.bytes) * 8) / seconds / 1000));
     }
     this.lastInbound = { at: now, bytes };
+    // What we send, for the agent's own view (not part of the stored sample).
+    let sendKbps;
+    if (this.lastOutbound) {
+      const seconds = (now - this.lastOutbound.at) / 1000;
+      if (seconds > 0) sendKbps = Math.max(0, Math.round(((bytesSent - this.lastOutbound.bytes) * 8) / seconds / 1000));
+    }
+    this.lastOutbound = { at: now, bytes: bytesSent };
     if (fps !== undefined) stats.frames_per_second = fps;
     if (width !== undefined) stats.frame_width = width;
     if (height !== undefined) stats.frame_height = height;
     const local = pair ? byId.get(pair.localCandidateId) : null;
     if (local?.candidateType) stats.candidate_type = local.candidateType;
     this.socket.sendCommand({ type: "call.stats", call_id: this.callId, stats });
-    this.#emit("stats", { stats });
 
-    // Degrade the video cap when the estimated uplink cannot carry the full rate.
+    // Follow the estimated uplink down the degradation steps (and back up when it recovers).
+    // Degraded when the encoder itself says the network limits it (qualityLimitationReason "bandwidth")
+    // and the estimate is under the full rate, two samples in a row (10 s): not the estimate's ramp-up at
+    // the start of a call, nor a simple picture that needs little (the estimate stays low then too).
     const available = pair?.availableOutgoingBitrate;
     if (this.video && available !== undefined) {
-      const shouldDegrade = available < BITRATE.videoTotal;
-      if (shouldDegrade !== this.degraded) {
-        this.degraded = shouldDegrade;
-        this.#applyBitrateCaps();
-      }
+      const low = available < BITRATE.video && limitedByBandwidth;
+      this.lowSamples = low ? (this.lowSamples ?? 0) + 1 : 0;
+      if (!low || this.lowSamples >= 2) this.videoEncoding = videoEncodingFor(available);
     }
+    this.degraded = this.video && this.videoEncoding.degraded;
+    await this.#applyBitrateCaps();
+    this.#emit("stats", {
+      stats,
+      local: {
+        send_kbps: sendKbps,
+        receive_kbps: stats.bitrate_kbps,
+        available_kbps: available !== undefined ? Math.round(available / 1000) : undefined,
+        video_cap_kbps: this.video ? Math.round(this.videoEncoding.maxBitrate / 1000) : undefined,
+        degraded: this.degraded,
+      },
+    });
   }
 }

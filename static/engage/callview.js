@@ -123,6 +123,14 @@ export class CallController extends EventTarget {
   }
 
   /** The agent muted, or switched the camera off or on. */
+  /** Support changed the account's texts (a `settings` frame): labels and errors use them from now on. */
+  applyTexts(texts) {
+    if (!texts || typeof texts !== "object") return;
+    Object.assign(this.texts, texts);
+    if (this.session) this.#renderStage();
+    this.dispatchEvent(new CustomEvent("change"));
+  }
+
   handleRemoteMedia(frame) {
     if (frame.from !== "agent" || frame.call_id !== this.call?.id) return;
     this.remoteMedia = { audio: frame.audio, video: frame.video };

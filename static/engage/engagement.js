@@ -12,8 +12,9 @@
  * the topmost frame or the page is not served over HTTPS (http://localhost and http://127.0.0.1 are
  * allowed for development).
  *
- * It also forwards the window's analytics events to the page's tracker (Google Analytics, Piwik/Matomo,
- * Webtrekk or Tealium), when the account set one. Public API: window.vvcEngagement.open() / .close().
+ * It also reports the window's call events to the account's tracker (Google Analytics, Piwik/Matomo,
+ * Webtrekk/Mapp or Tealium), when the account set one: the page's own copy of that tracker when it has
+ * one, else the library loaded from its vendor's standard location with the account's ids. Public API: window.vvcEngagement.open() / .close().
  */
 (function () {
   "use strict";
@@ -67,7 +68,6 @@
   var frame = null;
   var isOpen = false;
   var unread = 0;
-  var tracker = null; // from the SDK config; the window names it in each analytics message too
 
   // --- the launcher and the window's frame, in a shadow root the page's CSS cannot reach -------------
 
@@ -184,61 +184,223 @@
     else open();
   });
 
-  // --- analytics: the page's own tracker objects ------------------------------------------------------
+  // --- analytics: the account's tracker, the page's own copy or loaded from its standard location -------
+  //
+  // The account's tracker and its ids come with the SDK config. A tracker the page already has is reused;
+  // otherwise its library is loaded from where its vendor serves it (docs/engagement.md, "Analytics"):
+  //   Google Analytics  https://www.googletagmanager.com/gtag/js?id=MEASUREMENT_ID
+  //   Matomo / Piwik    TRACKER_URL + "matomo.js" (tracking requests to TRACKER_URL + "matomo.php", SITE_ID)
+  //   Webtrekk / Mapp   https://responder.wt-safetag.com/resp/api/get/TRACK_ID (Tag Integration; TRACK_DOMAIN)
+  //   Tealium iQ        https://tags.tiqcdn.com/utag/ACCOUNT/PROFILE/ENVIRONMENT/utag.js
+  // The brand page's Content-Security-Policy must allow that origin in script-src (and the tracker's
+  // collection host in connect-src/img-src); the page's CSP is the brand's, we cannot widen it.
 
-  function params(m) {
-    return { event_category: CATEGORY, call_media: m.media, call_id: m.call_id };
+  var LIBRARY_WAIT_MS = 30000;
+  var analytics = null; // {tracker, config} once the SDK config arrived
+  var early = []; // events that came before the config
+  var queue = []; // events waiting for a library that is still loading
+  var adapter = null;
+  var waitTimer = null;
+
+  function loadScript(src) {
+    var tag = document.createElement("script");
+    tag.async = true;
+    tag.src = src;
+    tag.setAttribute("data-vvc-tracker", "");
+    tag.addEventListener("load", flush);
+    (document.head || document.body).appendChild(tag);
   }
 
-  var TRACKERS = {
-    google_analytics: function (m) {
-      // gtag.js when the page has it, else Google Tag Manager's data layer.
-      if (typeof window.gtag === "function") {
-        var p = params(m);
-        if (m.send_to) p.send_to = m.send_to;
-        window.gtag("event", m.event, p);
-      } else {
+  function pageLoads(pattern) {
+    var scripts = document.getElementsByTagName("script");
+    for (var i = 0; i < scripts.length; i++) if (pattern.test(scripts[i].src || "")) return true;
+    return false;
+  }
+
+  /** "https://m.example/", ".../matomo.php", ".../piwik.js" -> "https://m.example/" */
+  function matomoBase(url) {
+    if (!url) return "";
+    return url.replace(/(matomo|piwik)\.(php|js)(\?.*)?$/, "").replace(/\/?$/, "/");
+  }
+
+  function eventParams(m) {
+    var p = { event_category: CATEGORY, call_media: m.media, call_id: m.call_id };
+    if (m.duration_s !== undefined) p.call_duration_s = m.duration_s;
+    return p;
+  }
+
+  var ADAPTERS = {
+    google_analytics: function (config) {
+      var id = config.measurement_id;
+      if (typeof window.gtag !== "function") {
+        // gtag.js's own snippet: the queue first, then the library with the measurement id.
         window.dataLayer = window.dataLayer || [];
-        var entry = params(m);
-        entry.event = m.event;
-        window.dataLayer.push(entry);
+        window.gtag = function () {
+          window.dataLayer.push(arguments);
+        };
+        window.gtag("js", new Date());
+        window.gtag("config", id, { send_page_view: false });
+        loadScript("https://www.googletagmanager.com/gtag/js?id=" + encodeURIComponent(id));
       }
+      return {
+        ready: function () {
+          return typeof window.gtag === "function";
+        },
+        send: function (m) {
+          var p = eventParams(m);
+          p.send_to = id;
+          window.gtag("event", m.event, p);
+        },
+      };
     },
-    piwik: function (m) {
-      // Matomo/Piwik's async queue: trackEvent(category, action, name).
-      window._paq = window._paq || [];
-      window._paq.push(["trackEvent", CATEGORY, m.event, m.media]);
-    },
-    webtrekk: function (m) {
-      // Webtrekk Pixel v4/v5 (`var wt = new webtrekkV3(...)`): an action (click) request named by linkId.
-      if (window.wt && typeof window.wt.sendinfo === "function") {
-        window.wt.sendinfo({ linkId: m.event });
-      } else {
-        console.warn(TAG + " Webtrekk is the account's tracker, but this page has no window.wt pixel object.");
+    piwik: function (config) {
+      var base = matomoBase(config.tracker_url);
+      var endpoint = base + "matomo.php";
+      var siteId = config.site_id;
+      var lib = function () {
+        var m = window.Matomo || window.Piwik;
+        return m && typeof m.getTracker === "function" ? m : null;
+      };
+      if (!lib() && !pageLoads(/(matomo|piwik)\.js/)) {
+        if (base) {
+          window._paq = window._paq || [];
+          window._paq.push(["setTrackerUrl", endpoint]);
+          window._paq.push(["setSiteId", siteId]);
+          loadScript(base + "matomo.js");
+        } else {
+          console.warn(TAG + " Matomo/Piwik is the account's tracker, but it has no tracker_url and this page loads no matomo.js.");
+        }
       }
+      return {
+        ready: function () {
+          return true; // Matomo's queue runs pushed functions once the library is there
+        },
+        send: function (m) {
+          // A tracker of our own (the account's site id and URL), so the page's own tracking is untouched.
+          var track = function () {
+            var url = base ? endpoint : lib().getAsyncTracker().getTrackerUrl(); // no URL set: the page's server
+            var tracker = lib().getTracker(url, siteId);
+            tracker.trackEvent(CATEGORY, m.event, m.media + " " + m.call_id, m.duration_s);
+          };
+          if (lib()) track();
+          else (window._paq = window._paq || []).push([track]);
+        },
+      };
     },
-    tealium: function (m) {
-      if (window.utag && typeof window.utag.link === "function") {
-        window.utag.link({ event_name: m.event, event_category: CATEGORY, call_media: m.media, call_id: String(m.call_id) });
-      } else {
-        console.warn(TAG + " Tealium is the account's tracker, but this page has no utag object (utag.js).");
+    webtrekk: function (config) {
+      var instance = null;
+      var make = function () {
+        if (instance) return instance;
+        if (typeof window.webtrekkV3 === "function") {
+          var options = { trackId: config.track_id, domain: location.hostname };
+          if (config.track_domain) options.trackDomain = config.track_domain;
+          instance = new window.webtrekkV3(options);
+        } else if (window.wt && typeof window.wt.sendinfo === "function") {
+          instance = window.wt; // the page's own pixel (its track id)
+        }
+        return instance;
+      };
+      if (!make() && !pageLoads(/webtrekk|wt-safetag|mapp/i)) {
+        // Mapp (Webtrekk) Tag Integration: the loader for this track id, which brings the pixel.
+        window._tiConfig = window._tiConfig || {
+          tiDomain: "responder.wt-safetag.com",
+          tiId: config.track_id,
+          trackId: config.track_id,
+          trackDomain: config.track_domain || "",
+          option: {},
+        };
+        loadScript(
+          "https://responder.wt-safetag.com/resp/api/get/" + encodeURIComponent(config.track_id) +
+            "?url=" + encodeURIComponent(location.href) + "&v=5"
+        );
       }
+      return {
+        ready: function () {
+          return !!make();
+        },
+        send: function (m) {
+          var click = { 1: m.media, 2: String(m.call_id) };
+          if (m.duration_s !== undefined) click[3] = String(m.duration_s);
+          make().sendinfo({ linkId: m.event, customClickParameter: click });
+        },
+      };
+    },
+    tealium: function (config) {
+      var ready = function () {
+        return !!(window.utag && typeof window.utag.link === "function");
+      };
+      if (!ready() && !pageLoads(/\/utag\.js/)) {
+        window.utag_data = window.utag_data || {};
+        loadScript(
+          "https://tags.tiqcdn.com/utag/" + encodeURIComponent(config.account) + "/" +
+            encodeURIComponent(config.profile) + "/" + encodeURIComponent(config.environment || "prod") + "/utag.js"
+        );
+      }
+      return {
+        ready: ready,
+        send: function (m) {
+          var data = { event_name: m.event, event_category: CATEGORY, call_media: m.media, call_id: String(m.call_id) };
+          if (m.duration_s !== undefined) data.call_duration_s = String(m.duration_s);
+          window.utag.link(data);
+        },
+      };
     },
   };
 
+  function flush() {
+    if (!adapter) return;
+    while (queue.length && adapter.ready()) {
+      var m = queue.shift();
+      try {
+        adapter.send(m);
+      } catch (error) {
+        console.warn(TAG + " The tracker failed:", error);
+      }
+    }
+    if (queue.length && !waitTimer) {
+      // Libraries announce nothing when they are ready: look again until they are, for a while.
+      var since = Date.now();
+      waitTimer = setInterval(function () {
+        flush();
+        if (!queue.length || Date.now() - since > LIBRARY_WAIT_MS) {
+          if (queue.length) console.warn(TAG + " The " + analytics.tracker + " library did not load; " + queue.length + " event(s) dropped.");
+          queue.length = 0;
+          clearInterval(waitTimer);
+          waitTimer = null;
+        }
+      }, 250);
+    }
+  }
+
+  function useAnalytics(tracker, config) {
+    analytics = { tracker: tracker || "none", config: config || {} };
+    var make = ADAPTERS[analytics.tracker];
+    if (make) {
+      try {
+        adapter = make(analytics.config);
+      } catch (error) {
+        console.warn(TAG + " The " + analytics.tracker + " tracker could not be set up:", error);
+      }
+    }
+    var waiting = early.splice(0);
+    for (var i = 0; i < waiting.length; i++) track(waiting[i]);
+  }
+
   function track(m) {
-    // Only the five known events with their two fields are ever passed on: nothing else from the frame.
+    // Only the five known events with their fields are ever passed on: nothing else from the frame.
     if (EVENTS.indexOf(m.event) === -1 || (m.media !== "voice" && m.media !== "video")) return;
     if (typeof m.call_id !== "number" || !Number.isInteger(m.call_id)) return;
-    var name = tracker || m.tracker;
-    if (tracker && m.tracker !== tracker) return;
-    var send = TRACKERS[name];
-    if (!send) return; // "none", or a tracker this version does not know
-    try {
-      send({ event: m.event, media: m.media, call_id: m.call_id, send_to: typeof m.send_to === "string" ? m.send_to : undefined });
-    } catch (error) {
-      console.warn(TAG + " The page's tracker failed:", error);
+    if (!analytics) {
+      early.push(m);
+      return;
     }
+    if (!adapter || m.tracker !== analytics.tracker) return; // "none", or a tracker this version does not know
+    var event = { event: m.event, media: m.media, call_id: m.call_id };
+    if (m.event === "vvc_call_ended" && typeof m.duration_s === "number" && m.duration_s >= 0) {
+      event.duration_s = Math.round(m.duration_s);
+    }
+    queue.push(event);
+    flush();
   }
 
   // --- messages from our window -----------------------------------------------------------------------
@@ -280,7 +442,7 @@
       })
       .then(function (config) {
         if (!config) return;
-        tracker = config.analytics_tracker || null;
+        useAnalytics(config.analytics_tracker, config.analytics_config);
         var colour = /^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
         var style = config.style || {};
         if (colour.test(style.webview_bar_background)) host.style.setProperty("--vvc-brand", style.webview_bar_background);

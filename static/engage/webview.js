@@ -10,6 +10,7 @@
 
 import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
+import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
@@ -25,7 +26,9 @@ if (COLOR.test(config.style.webview_bar_background)) root.style.setProperty("--b
 if (COLOR.test(config.style.webview_bar_text_color)) root.style.setProperty("--bar-text", config.style.webview_bar_text_color);
 
 const socket = new SignalingSocket(socketUrl(`${config.socket_path}?token=${encodeURIComponent(token)}`));
-const controller = new CallController({ socket, texts, words });
+// Analytics go to the app through its bridge (analytics.js); this page loads no tracker library, so its
+// Content-Security-Policy stays our own scripts only.
+const controller = new CallController({ socket, texts, words, report: createAppBridgeReporter(config.analytics) });
 const hook = { socket, state, controller };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
@@ -81,6 +84,7 @@ socket.addEventListener("message", ({ detail }) => {
 socket.addEventListener("call.state", ({ detail }) => controller.applyCall(fromStateFrame(detail)));
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
 socket.addEventListener("call.media", ({ detail }) => controller.handleRemoteMedia(detail));
+socket.addEventListener("settings", ({ detail }) => controller.applyTexts(detail.texts));
 
 // The webview is closing (or navigating away): end the call on the socket that is still open. A
 // plain send, not a request: there is no time left to wait for the answer.

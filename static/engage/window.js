@@ -187,6 +187,7 @@ function wire(current) {
   });
   current.addEventListener("call.signal", ({ detail }) => ours() && controller.handleSignal(detail));
   current.addEventListener("call.media", ({ detail }) => ours() && controller.handleRemoteMedia(detail));
+  current.addEventListener("settings", ({ detail }) => ours() && controller.applyTexts(detail.texts));
 }
 
 // --- rendering ---------------------------------------------------------------------------------------

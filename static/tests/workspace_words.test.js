@@ -30,7 +30,11 @@ test("waiting times, names and previews", () => {
   assert.equal(preview({ messages: [{ author: "agent", text: "hi" }] }), "You: hi");
   assert.equal(errorTitle("media_disabled"), "Switched off for your account");
   assert.equal(errorTitle("something_new"), "Error");
-  assert.equal(qualityText({ candidate_type: "relay", rtt_ms: 42, bitrate_kbps: 900 }), "Relayed · 42 ms · 900 kbit/s");
+  assert.equal(qualityText({ candidate_type: "relay", rtt_ms: 42, bitrate_kbps: 900 }), "Relayed · 42 ms · ↓ 900 kbit/s");
+  assert.equal(
+    qualityText({ candidate_type: "host", rtt_ms: 8, send_kbps: 1200, receive_kbps: 2400, degraded: true, video_cap_kbps: 1100 }),
+    "Peer-to-peer · 8 ms · ↑ 1200 kbit/s · ↓ 2400 kbit/s · Degraded (video 1100 kbit/s)",
+  );
 });
 
 test("an ended call is described in words", () => {

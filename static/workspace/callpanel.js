@@ -101,7 +101,13 @@ function renderStage(call, media, who) {
   const quality = $("ws-quality");
   const q = state.quality;
   quality.hidden = !q || call.state !== "active";
-  if (q) quality.textContent = qualityText(q);
+  if (q) {
+    quality.textContent = qualityText(q);
+    quality.dataset.degraded = String(!!q.degraded);
+    quality.title = q.degraded
+      ? "Your upload cannot carry the full 2,600 kbit/s: the video is sent at a lower resolution and frame rate."
+      : "Connection path, round trip, and what you send and receive.";
+  }
 }
 
 export function renderTimer() {
@@ -159,7 +165,7 @@ function startSession(call, extras) {
   });
   current.addEventListener("stats", ({ detail }) => {
     if (!ours()) return;
-    state.quality = detail.stats;
+    state.quality = { ...detail.stats, ...(detail.local ?? {}) };
     renderCall();
   });
   current.addEventListener("media-error", ({ detail }) => {

@@ -102,6 +102,7 @@ export function describeEnd(call, error, hungUpHere) {
     case "cancelled": {
       let detail = call.answered_at ? "The call ended before it connected" : "The invitation was withdrawn";
       if (call.reason === "conversation_closed") detail += ": the conversation was closed.";
+      else if (call.reason === "media_disabled") detail += `: ${media} calls were switched off for you.`;
       else if (call.reason === "consumer_hangup") detail = "The consumer hung up before the call connected.";
       else detail += hungUpHere || call.reason === "agent_hangup" ? " by you." : ".";
       return { ...base, title: "Call cancelled", detail, tone: "neutral" };
@@ -122,10 +123,16 @@ export function describeEnd(call, error, hungUpHere) {
   }
 }
 
-/** The quality line under the call: "Relayed · 42 ms · 900 kbit/s". */
+/**
+ * The quality line on the call: "Relayed · 42 ms · ↑ 2400 kbit/s · ↓ 2300 kbit/s", and
+ * "Degraded (video N kbit/s)" while the video is sent at a lower step (callclient.js VIDEO_STEPS).
+ */
 export function qualityText(q) {
   const parts = [q.candidate_type === "relay" ? "Relayed" : q.candidate_type ? "Peer-to-peer" : ""];
   if (q.rtt_ms !== undefined) parts.push(`${q.rtt_ms} ms`);
-  if (q.bitrate_kbps !== undefined) parts.push(`${q.bitrate_kbps} kbit/s`);
+  if (q.send_kbps !== undefined) parts.push(`↑ ${q.send_kbps} kbit/s`);
+  if (q.receive_kbps !== undefined) parts.push(`↓ ${q.receive_kbps} kbit/s`);
+  else if (q.bitrate_kbps !== undefined) parts.push(`↓ ${q.bitrate_kbps} kbit/s`);
+  if (q.degraded) parts.push(`Degraded (video ${q.video_cap_kbps} kbit/s)`);
   return parts.filter(Boolean).join(" · ");
 }

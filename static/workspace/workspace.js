@@ -40,6 +40,14 @@ window.__workspace = {
   state,
 };
 
+// Support changed the kill switches, profiles, grants or texts: the call buttons follow, no reload.
+socket.addEventListener("settings", ({ detail }) => {
+  state.permissions = detail.permissions ?? state.permissions;
+  state.reasons = detail.permission_reasons ?? {};
+  state.texts = detail.texts ?? state.texts;
+  renderAll();
+});
+
 socket.addEventListener("hello", ({ detail: hello }) => {
   applyHello(state, hello);
   if (hello.call) {

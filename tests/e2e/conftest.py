@@ -246,6 +246,17 @@ class Turn:
 
 @pytest.fixture(scope="package")
 def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
+    yield from _coturn(tmp_path_factory, artifacts_dir_package, "coturn")
+
+
+@pytest.fixture(scope="package")
+def coturn_thin(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
+    """coturn limiting each session to 25,000 bytes/s (200 kbit/s: under what even the fake camera's
+    simple picture needs, so the network, not the picture, limits the encoder): the degraded path."""
+    yield from _coturn(tmp_path_factory, artifacts_dir_package, "coturn-thin", "--max-bps=25000", ports=(52000, 52999))
+
+
+def _coturn(tmp_path_factory, artifacts_dir_package, name: str, *extra: str, ports=(50000, 50999)) -> Iterator[Turn]:
     """coturn with `use-auth-secret` on 127.0.0.1, as production runs it but for two loopback-only
     flags: `--allow-loopback-peers` (both peers are on this machine; a production TURN server must
     never set it, it would relay into the server's own network) and no TLS (no certificates here)."""
@@ -258,17 +269,17 @@ def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    work = tmp_path_factory.mktemp("coturn")
+    work = tmp_path_factory.mktemp(name)
     secret = secrets.token_urlsafe(24)
-    log = artifacts_dir_package / "coturn.log"
+    log = artifacts_dir_package / f"{name}.log"
     command = [
         str(TURNSERVER),
         "-n",  # no configuration file: everything is on this line
         "--listening-ip=127.0.0.1",
         "--relay-ip=127.0.0.1",
         f"--listening-port={port}",
-        "--min-port=50000",
-        "--max-port=50999",
+        f"--min-port={ports[0]}",
+        f"--max-port={ports[1]}",
         "--use-auth-secret",
         f"--static-auth-secret={secret}",
         "--realm=vvc.test",
@@ -283,6 +294,7 @@ def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
         f"--log-file={log}",  # written line by line (stdout to a file would be block-buffered)
         "--simple-log",
         "--verbose",  # logs each allocation with its username: the test reads them
+        *extra,
     ]
     log.write_text("")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603

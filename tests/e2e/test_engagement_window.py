@@ -14,7 +14,6 @@ Screenshots go to the artifacts dir (TEST_ARTIFACTS, default test-artifacts/) un
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -614,129 +613,6 @@ def test_reload_during_a_call_rejoins_it(consumer, asgi_server, demo_account, op
         "() => { const v = document.getElementById('engage-remote-video'); return v.srcObject && v.videoWidth > 0; }"
     )
     assert asgi_server.run(_call, call_id=call_id).state == Call.State.ACTIVE
-
-
-# --- analytics to the brand page's trackers -----------------------------------------------------------------
-
-TRACKER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Brand with trackers</title>
-<script>
-  // Stand-ins for the trackers' own objects: each records what it was given.
-  window.__recorded = [];
-  const record = (name) => (...args) => window.__recorded.push({ tracker: name, args: JSON.parse(JSON.stringify(args)) });
-  if (%(gtag)s) window.gtag = record("gtag");
-  window.dataLayer = [];
-  window._paq = [];
-  window.wt = { sendinfo: record("wt") };
-  window.utag = { link: record("utag") };
-</script>
-<script src="/static/engage/engagement.js" data-account="%(account)s" async></script>
-</head><body><h1>Brand page with analytics</h1></body></html>"""
-
-EVENTS = [
-    "vvc_invitation_shown",
-    "vvc_invitation_accepted",
-    "vvc_call_started",
-    "vvc_call_ended",
-    "vvc_invitation_shown",
-    "vvc_invitation_rejected",
-]
-
-
-def _tracker_calls(page) -> dict:
-    return page.evaluate("() => ({recorded: window.__recorded, dataLayer: window.dataLayer, paq: window._paq})")
-
-
-@pytest.mark.parametrize(
-    ("tracker", "config", "gtag"),
-    [
-        ("google_analytics", {"measurement_id": "G-ACME1234"}, True),
-        ("google_analytics", {"measurement_id": "G-ACME1234"}, False),
-        ("piwik", {"site_id": "7"}, True),
-        ("webtrekk", {"track_id": "123456789012345"}, True),
-        ("tealium", {"account": "acme", "profile": "main"}, True),
-        ("none", {}, True),
-    ],
-    ids=["gtag", "dataLayer", "piwik", "webtrekk", "tealium", "none"],
-)
-def test_each_tracker_receives_the_call_events(
-    consumer, asgi_server, demo_account, open_contexts, tracker, config, gtag
-):
-    """
-    GIVEN a brand page defining every tracker's objects, and the account's tracker set to one of them
-    WHEN an invitation is shown, accepted, the call starts and ends, and a second one is declined
-    THEN exactly that tracker got the six events in order (with the media and call id, nothing personal),
-    the others got nothing; with tracker "none" nobody got anything
-    """
-    _customise(demo_account, analytics_tracker=tracker, analytics_config=config)
-    agent = UserFactory(account=demo_account, name="Alex Agent")
-    peer = start_agent_peer(open_contexts, agent)
-    consumer.page.route(
-        f"{asgi_server.url}/__brand__/analytics/",
-        lambda route: route.fulfill(
-            content_type="text/html", body=TRACKER_PAGE % {"gtag": json.dumps(gtag), "account": "demo"}
-        ),
-    )
-    window = open_window(consumer, "/__brand__/analytics/")
-    conversation = conversation_of(asgi_server, demo_account)
-
-    first = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
-    window.locator("#engage-accept").click()
-    connected(asgi_server, first, window, peer)
-    window.locator("#engage-call[data-state='active']").wait_for()
-    window.locator("#engage-end").click()
-    call_state(asgi_server, first, "completed")
-    window.locator("#engage-call-dismiss").click()
-    second = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
-    window.locator("#engage-reject").click()
-    call_state(asgi_server, second, "rejected")
-
-    expected_ids = [first, first, first, first, second, second]
-    if tracker == "none":
-        time.sleep(1)  # give any stray message time to arrive
-        assert _tracker_calls(consumer.page) == {"recorded": [], "dataLayer": [], "paq": []}
-        return
-
-    def events_seen() -> dict | None:
-        calls = _tracker_calls(consumer.page)
-        count = len(calls["recorded"]) + len(calls["dataLayer"]) + len(calls["paq"])
-        return calls if count >= len(EVENTS) else None
-
-    calls = wait_for(events_seen, message=f"six events for {tracker}")
-    category = "Voice and video call"
-    others = {k: v for k, v in calls.items()}
-    if tracker == "google_analytics" and gtag:
-        got = others.pop("recorded")
-        assert [c["tracker"] for c in got] == ["gtag"] * 6
-        assert [c["args"] for c in got] == [
-            [
-                "event",
-                name,
-                {"event_category": category, "call_media": "video", "call_id": cid, "send_to": "G-ACME1234"},
-            ]
-            for name, cid in zip(EVENTS, expected_ids, strict=True)
-        ]
-    elif tracker == "google_analytics":
-        got = others.pop("dataLayer")
-        assert got == [
-            {"event": name, "event_category": category, "call_media": "video", "call_id": cid}
-            for name, cid in zip(EVENTS, expected_ids, strict=True)
-        ]
-    elif tracker == "piwik":
-        got = others.pop("paq")
-        assert got == [["trackEvent", category, name, "video"] for name in EVENTS]
-    elif tracker == "webtrekk":
-        got = others.pop("recorded")
-        assert got == [{"tracker": "wt", "args": [{"linkId": name}]} for name in EVENTS]
-    elif tracker == "tealium":
-        got = others.pop("recorded")
-        assert got == [
-            {
-                "tracker": "utag",
-                "args": [{"event_name": name, "event_category": category, "call_media": "video", "call_id": str(cid)}],
-            }
-            for name, cid in zip(EVENTS, expected_ids, strict=True)
-        ]
-    assert all(value == [] for value in others.values()), others
 
 
 # --- the mobile webview page ---------------------------------------------------------------------------------

@@ -1,0 +1,314 @@
+"""Call settings doing in the call what the product page promises, in real Chromium on both sides (the
+agent workspace and the consumer's embedded window): camera off at start opens no camera at all, and the
+senders carry the page's bandwidth caps.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Account
+from calls.models import Call
+from settings_profiles.models import AccountCallSettings
+from tests.e2e.test_engagement_window import (
+    conversation_of,
+    new_web,
+    open_window,
+    wait_for,
+)
+from tests.e2e.test_workspace_page import FRAMES_DECODED_JS, open_workspace, row
+from tests.factories import AccountFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+# In every frame of a context (the brand page, our iframe, the workspace): record what getUserMedia is
+# asked for and keep the tracks it hands out, so a test can see whether a camera was ever opened and
+# whether a closed camera's track really ended.
+GUM_SPY = """
+(() => {
+  const devices = navigator.mediaDevices;
+  if (!devices || !devices.getUserMedia) return;
+  const original = devices.getUserMedia.bind(devices);
+  window.__gum = [];
+  devices.getUserMedia = async (constraints) => {
+    const entry = { audio: !!(constraints && constraints.audio), video: !!(constraints && constraints.video), tracks: [] };
+    window.__gum.push(entry);
+    const stream = await original(constraints);
+    entry.tracks = stream.getTracks();
+    return stream;
+  };
+})();
+"""
+GUM_LOG = """() => (window.__gum || []).map((e) => ({
+  audio: e.audio, video: e.video,
+  videoStates: e.tracks.filter((t) => t.kind === "video").map((t) => t.readyState),
+}))"""
+SENDER_CAPS = """(hook) => {
+  const pc = window[hook]?.session?.pc;
+  if (!pc) return null;
+  const caps = {};
+  for (const sender of pc.getSenders()) {
+    if (!sender.track) continue;
+    caps[sender.track.kind] = sender.getParameters().encodings?.[0]?.maxBitrate ?? null;
+  }
+  return caps;
+}"""
+
+
+@pytest.fixture
+def account(transactional_db) -> Account:
+    return AccountFactory(slug="demo", name="Acme Telecom")
+
+
+def _video_frames(page, hook: str, frame=None) -> int:
+    return (frame or page).evaluate(FRAMES_DECODED_JS, hook)
+
+
+def test_camera_off_at_start_opens_no_camera_until_the_person_turns_it_on(browser, asgi_server, account, artifacts_dir):
+    """
+    GIVEN an account whose video calls start with both cameras off
+    WHEN the agent starts a video call from the workspace and the consumer accepts in the window
+    THEN neither browser asks getUserMedia for video; the consumer turning the camera on opens it and
+         the agent decodes its frames (and the other way round); turning it off again ends the track
+    """
+    AccountCallSettings.objects.filter(account=account).update(
+        agent_camera_off_at_start=True, consumer_camera_off_at_start=True
+    )
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir)
+    try:
+        for web in (agent_web, consumer):
+            web.page.context.add_init_script(GUM_SPY)
+        open_workspace(agent_web, agent)
+        window = open_window(consumer, "/engage/demo/")
+        conversation = conversation_of(asgi_server, account)
+        window.locator("#engage-input").fill("Can you see my modem?")
+        window.locator("#engage-send").click()
+        agent_page = agent_web.page
+        row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+        agent_page.locator("#ws-call-video").click()
+        window.locator("#engage-accept").click()
+        call_id = wait_for(lambda: Call.objects.filter(conversation=conversation).values_list("pk", flat=True).first())
+        wait_for(lambda: Call.objects.get(pk=call_id).state == "active", timeout=30, message="the call to connect")
+        window.locator("#engage-call[data-state='active']").wait_for()
+        agent_page.wait_for_selector("#ws-call[data-call-state='active']")
+
+        # Started: microphones only, on both sides.
+        assert agent_page.evaluate(GUM_LOG) == [{"audio": True, "video": False, "videoStates": []}]
+        assert window.frame.evaluate(GUM_LOG) == [{"audio": True, "video": False, "videoStates": []}]
+        assert window.locator("#engage-camera .call-btn-label").text_content() == "Camera on"
+        assert agent_page.locator("#ws-camera .ws-ctl-label").text_content() == "Camera on"
+        assert _video_frames(agent_page, "__workspace") == 0
+
+        # The consumer turns the camera on: now (and only now) the camera opens; the agent sees it.
+        window.locator("#engage-camera").click()
+        window.locator("#engage-self[data-camera='on']").wait_for()
+        wait_for(lambda: _video_frames(agent_page, "__workspace") > 0, timeout=30, message="the agent to decode video")
+        assert window.frame.evaluate(GUM_LOG)[1] == {"audio": False, "video": True, "videoStates": ["live"]}
+        assert agent_page.evaluate(GUM_LOG) == [{"audio": True, "video": False, "videoStates": []}]
+
+        # The agent turns theirs on: the consumer sees it.
+        agent_page.locator("#ws-camera").click()
+        wait_for(
+            lambda: _video_frames(None, "__engage", window.frame) > 0,
+            timeout=30,
+            message="the consumer to decode video",
+        )
+        assert agent_page.evaluate(GUM_LOG)[1] == {"audio": False, "video": True, "videoStates": ["live"]}
+        agent_web.screenshot("camera-off-at-start-both-on")
+
+        # Camera off stops the capture, not just the picture: the track has ended (the light goes out).
+        window.locator("#engage-camera").click()
+        window.locator("#engage-self[data-camera='off']").wait_for()
+        wait_for(lambda: window.frame.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
+        agent_page.locator("#ws-camera").click()
+        wait_for(lambda: agent_page.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
+        # ...and on again opens a new capture that reaches the agent without a new call.
+        window.locator("#engage-camera").click()
+        wait_for(lambda: len(window.frame.evaluate(GUM_LOG)) == 3, message="the camera to reopen")
+        assert window.frame.evaluate(GUM_LOG)[2]["videoStates"] == ["live"]
+        assert Call.objects.get(pk=call_id).state == "active"
+        consumer.assert_no_console_errors("camera off at start")
+        agent_web.assert_no_console_errors("camera off at start")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
+
+
+def _support_switches_video(account_id: int, on: bool) -> None:
+    from settings_profiles.services import call_settings_update
+
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
+    call_settings_update(call_settings=call_settings, data={"video_enabled": on}, changed_by=None, source="admin")
+
+
+def test_support_switching_video_off_reaches_the_open_workspace_and_window(
+    browser, asgi_server, account, artifacts_dir
+):
+    """
+    GIVEN an agent's open workspace and a consumer's window, a video invitation ringing
+    WHEN support switches video calls off for the account
+    THEN without a reload the workspace hides its Video call button and says why, the invitation is
+         cancelled on both sides (the window's invitation goes, both transcripts say so, the workspace
+         names the reason); switched on again, the button comes back
+    """
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir)
+    try:
+        open_workspace(agent_web, agent)
+        window = open_window(consumer, "/engage/demo/")
+        conversation = conversation_of(asgi_server, account)
+        window.locator("#engage-input").fill("Hello?")
+        window.locator("#engage-send").click()
+        page = agent_web.page
+        row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+        page.evaluate("() => { window.__sameDocument = true; }")
+        page.locator("#ws-call-video").click()
+        window.locator("#engage-invitation").wait_for()
+
+        asgi_server.run(_support_switches_video, account_id=account.pk, on=False)
+
+        page.locator("#ws-call-video").wait_for(state="hidden")
+        page.locator("#ws-video-off").get_by_text("switched off for the account by support").wait_for()
+        assert page.locator("#ws-call-voice").is_visible()
+        page.locator("#ws-ended-detail").filter(has_text="video calls were switched off for you").wait_for()
+        window.locator("#engage-invitation").wait_for(state="hidden")
+        window.locator(".msg-system .msg-text").filter(has_text="invitation was cancelled").wait_for()
+        page.locator("#ws-transcript .ws-msg-system").filter(has_text="invitation was cancelled").wait_for()
+        call = Call.objects.get(conversation=conversation)
+        assert (call.state, call.end_reason) == ("cancelled", "media_disabled")
+        assert page.evaluate("() => window.__sameDocument === true"), "the workspace was not reloaded"
+        agent_web.screenshot("workspace-video-switched-off-live")
+
+        asgi_server.run(_support_switches_video, account_id=account.pk, on=True)
+        page.locator("#ws-ended-dismiss").click()
+        page.locator("#ws-call-video").wait_for(state="visible")
+        assert page.evaluate("() => window.__sameDocument === true")
+        agent_web.assert_no_console_errors("settings pushed")
+        consumer.assert_no_console_errors("settings pushed")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
+
+
+def _start_call(browser, asgi_server, account, artifacts_dir, media: str):
+    """The agent's workspace calls the consumer's window; both accept; returns (agent_web, consumer, window)."""
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir)
+    open_workspace(agent_web, agent)
+    window = open_window(consumer, "/engage/demo/")
+    conversation = conversation_of(asgi_server, account)
+    window.locator("#engage-input").fill("Hello?")
+    window.locator("#engage-send").click()
+    row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+    agent_web.page.locator(f"#ws-call-{media}").click()
+    window.locator("#engage-accept").click()
+    window.locator("#engage-call[data-state='active']").wait_for(timeout=30_000)
+    agent_web.page.wait_for_selector("#ws-call[data-call-state='active']", timeout=30_000)
+    return agent_web, consumer, window
+
+
+@pytest.mark.parametrize(
+    ("media", "caps"),
+    [("voice", {"audio": 600_000}), ("video", {"audio": 100_000, "video": 2_600_000})],
+)
+def test_senders_carry_the_product_page_rates(browser, asgi_server, account, artifacts_dir, media, caps):
+    """A voice call sends at most 600 kbit/s; a video call's video sender 2,600 kbit/s (audio 100), both sides."""
+    agent_web, consumer, window = _start_call(browser, asgi_server, account, artifacts_dir, media)
+    try:
+        wait_for(lambda: agent_web.page.evaluate(SENDER_CAPS, "__workspace") == caps, message="the agent's caps")
+        wait_for(lambda: window.frame.evaluate(SENDER_CAPS, "__engage") == caps, message="the consumer's caps")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
+
+
+def test_a_thin_relay_degrades_the_video_and_the_agent_sees_it(
+    browser, asgi_server, account, artifacts_dir, coturn_thin
+):
+    """
+    GIVEN an account whose calls are relayed through a coturn that lets each session carry 200 kbit/s
+    WHEN the agent and the consumer are in a video call
+    THEN the video senders step down (cap under 2,600 kbit/s, never under 1,100, a smaller resolution)
+         and the agent's quality chip shows what it sends and receives and "Degraded"
+    """
+    call_settings = AccountCallSettings.objects.get(account=account)
+    call_settings.force_relay = True
+    call_settings.turn_rest_urls = [coturn_thin.url]
+    call_settings.turn_rest_shared_secret = coturn_thin.secret
+    call_settings.full_clean()
+    call_settings.save()
+    agent_web, consumer, window = _start_call(browser, asgi_server, account, artifacts_dir, "video")
+    try:
+        page = agent_web.page
+        quality = page.locator("#ws-quality[data-degraded='true']")
+        quality.wait_for(timeout=60_000)
+        text = quality.text_content()
+        assert "Relayed" in text and "↑" in text and "↓" in text and "Degraded" in text, text
+        encoding = page.evaluate(
+            """() => window.__workspace.session.pc.getSenders().find((s) => s.track?.kind === "video")
+                 .getParameters().encodings[0]"""
+        )
+        assert 1_100_000 <= encoding["maxBitrate"] < 2_600_000, encoding
+        assert encoding["scaleResolutionDownBy"] > 1, encoding
+        agent_web.screenshot("workspace-call-degraded")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
+
+
+OLD_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:90.0) Gecko/20100101 Firefox/90.0"
+GERMAN_DECLINED = "Kunde möchte gerade nicht ({media})."
+GERMAN_UNSUPPORTED = "Dieser Browser kann leider nicht telefonieren. Bitte Chrome, Firefox, Safari oder Edge nehmen."
+
+
+def test_custom_german_transcript_text_and_error_appear_in_both_uis(browser, asgi_server, account, artifacts_dir):
+    """
+    GIVEN a German account with its own text for a declined call and for an unsupported browser
+    WHEN a consumer on an old Firefox declines one invitation and accepts the next
+    THEN the workspace and the window both show the custom transcript line, and both show the custom error
+    """
+    AccountCallSettings.objects.filter(account=account).update(
+        locale="de", texts={"system_call_rejected": GERMAN_DECLINED, "error_unsupported_browser": GERMAN_UNSUPPORTED}
+    )
+    agent = UserFactory(account=account, name="Alex Agent")
+    agent_web = new_web(browser, asgi_server, artifacts_dir)
+    consumer = new_web(browser, asgi_server, artifacts_dir, user_agent=OLD_FIREFOX)
+    try:
+        open_workspace(agent_web, agent)
+        consumer.page.route(
+            f"{asgi_server.url}/__brand__/de/",
+            lambda route: route.fulfill(
+                content_type="text/html",
+                body='<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Marke</title>'
+                '<script src="/static/engage/engagement.js" data-account="demo" async></script></head>'
+                "<body><h1>Markenseite</h1></body></html>",
+            ),
+        )
+        window = open_window(consumer, "/__brand__/de/")
+        conversation = conversation_of(asgi_server, account)
+        assert conversation.locale == "de"
+        window.locator("#engage-input").fill("Hallo")
+        window.locator("#engage-send").click()
+        page = agent_web.page
+        row(agent_web, conversation.pk).locator(".ws-conv-item").click()
+
+        page.locator("#ws-call-video").click()
+        window.locator("#engage-reject").click()
+        declined = "Kunde möchte gerade nicht (Videoanruf)."
+        window.locator(".msg-system .msg-text").filter(has_text=declined).wait_for()
+        page.locator("#ws-transcript .ws-msg-system").filter(has_text=declined).wait_for()
+        page.locator("#ws-ended-dismiss").click()
+
+        page.locator("#ws-call-video").click()
+        window.locator("#engage-accept").click()
+        window.locator("#engage-call-error").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
+        page.locator("#ws-ended-title").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
+        consumer.screenshot("engage-german-custom-error")
+        agent_web.screenshot("workspace-german-custom-error")
+    finally:
+        for web in (agent_web, consumer):
+            web.page.context.close()
