@@ -109,6 +109,15 @@ def _fresh_socket_limits():
 
 
 @pytest.fixture(autouse=True)
+def _browser_floors_current(settings):
+    """The built-in browser floors are as fresh as today, so no page shows the "older than three
+    months" notice merely because the calendar moved on (tests/test_browser_floors.py ages them)."""
+    from django.utils import timezone
+
+    settings.SUPPORTED_BROWSERS_AS_OF = timezone.localdate().isoformat()
+
+
+@pytest.fixture(autouse=True)
 def _no_background_sweeper(settings):
     """Tests fire call timers explicitly (with a chosen `now`); the one test of the in-process
     sweeper turns it back on."""
