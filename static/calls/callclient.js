@@ -6,15 +6,20 @@
 // up, and `call.connected` once ICE connects. Nothing here is stored: SDP and candidates only pass
 // through the signaling socket.
 
-export const BITRATE = {
-  videoTotal: 2_600_000, // kbit/s * 1000: recommended for a video call
-  videoDegraded: 1_100_000, // still works, degraded automatically
-  audioInVideoCall: 100_000,
-  voiceOnly: 600_000,
-};
+import {
+  credentialRefreshDelay,
+  iceRestartAction,
+  mediaErrorReason,
+  offerCollision,
+  restartsIce,
+  sampleFromReport,
+  senderMaxBitrate,
+  shouldDegrade,
+} from "./policy.js";
+
+export { BITRATE, mediaErrorReason } from "./policy.js";
 const STATS_EVERY_MS = 5000;
 const DISCONNECTED_GRACE_MS = 3000;
-const MAX_ICE_RESTARTS = 2;
 // The polite side (the consumer) leaves the first offer to the impolite one (the agent) for this long.
 // Both offering at once is glare: the polite side rolls its offer back, and Chrome then sometimes
 // leaves its ICE gathering stuck (no candidates, the call stays connecting until it times out).
@@ -37,13 +42,6 @@ export async function clientCapabilities() {
     }
   }
   return { user_agent: navigator.userAgent, webrtc, camera, microphone };
-}
-
-/** Map a getUserMedia failure to the protocol's hang-up reason. */
-export function mediaErrorReason(error) {
-  if (!error) return "no_devices";
-  if (error.name === "NotAllowedError" || error.name === "SecurityError") return "permission_denied";
-  return "no_devices";
 }
 
 export class CallSession extends EventTarget {
@@ -131,8 +129,13 @@ export class CallSession extends EventTarget {
     try {
       if (signal.sdp) {
         const description = signal.sdp;
-        const collision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
-        this.ignoreOffer = !this.polite && collision;
+        const { ignore } = offerCollision({
+          type: description.type,
+          polite: this.polite,
+          makingOffer: this.makingOffer,
+          signalingState: pc.signalingState,
+        });
+        this.ignoreOffer = ignore;
         if (this.ignoreOffer) return;
         await pc.setRemoteDescription(description);
         if (description.type === "offer") {
@@ -277,7 +280,8 @@ export class CallSession extends EventTarget {
   #onConnectionState() {
     const state = this.pc.connectionState;
     this.#emit("connection-state", { state });
-    if (state === "connected") {
+    const action = iceRestartAction(state, this.iceRestarts);
+    if (action === "reset") {
       this.iceRestarts = 0;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
@@ -285,13 +289,13 @@ export class CallSession extends EventTarget {
         this.#applyBitrateCaps();
         this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));
       }
-    } else if (state === "disconnected") {
+    } else if (action === "restart-after-grace") {
       this.timers.push(
         setTimeout(() => {
           if (this.pc?.connectionState === "disconnected") this.#restartIce();
         }, DISCONNECTED_GRACE_MS),
       );
-    } else if (state === "failed") {
+    } else if (action === "restart-now" || action === "give-up") {
       this.#restartIce();
     }
   }
@@ -299,7 +303,7 @@ export class CallSession extends EventTarget {
   /** Fresh credentials, then an ICE restart; after MAX_ICE_RESTARTS the call is given up. */
   async #restartIce() {
     if (this.closed) return;
-    if (this.iceRestarts >= MAX_ICE_RESTARTS) {
+    if (iceRestartAction("failed", this.iceRestarts) === "give-up") {
       await this.hangup("ice_failed");
       return;
     }
@@ -312,16 +316,13 @@ export class CallSession extends EventTarget {
       /* keep the old configuration; the restart may still work */
     }
     // Only the impolite side restarts, so the two sides do not offer at once.
-    if (!this.polite) this.pc.restartIce();
+    if (restartsIce(this.polite)) this.pc.restartIce();
   }
 
   /** Renew minted TURN credentials a minute before they expire (username "expiry:participant"). */
   #scheduleCredentialRefresh() {
-    const expiries = (this.ice.iceServers ?? [])
-      .map((s) => Number.parseInt(String(s.username ?? "").split(":")[0], 10))
-      .filter((n) => Number.isFinite(n) && n > 1e9);
-    if (!expiries.length) return;
-    const due = Math.min(...expiries) * 1000 - Date.now() - 60_000;
+    const delay = credentialRefreshDelay(this.ice.iceServers, Date.now());
+    if (delay === null) return;
     this.timers.push(
       setTimeout(
         async () => {
@@ -335,7 +336,7 @@ export class CallSession extends EventTarget {
             /* the next restart asks again */
           }
         },
-        Math.max(5_000, due),
+        delay,
       ),
     );
   }
@@ -343,9 +344,7 @@ export class CallSession extends EventTarget {
   async #applyBitrateCaps() {
     for (const sender of this.pc.getSenders()) {
       if (!sender.track) continue;
-      let max;
-      if (sender.track.kind === "audio") max = this.video ? BITRATE.audioInVideoCall : BITRATE.voiceOnly;
-      else max = (this.degraded ? BITRATE.videoDegraded : BITRATE.videoTotal) - BITRATE.audioInVideoCall;
+      const max = senderMaxBitrate(sender.track.kind, { video: this.video, degraded: this.degraded });
       const parameters = sender.getParameters();
       if (!parameters.encodings?.length) parameters.encodings = [{}];
       parameters.encodings[0].maxBitrate = max;
@@ -360,54 +359,17 @@ export class CallSession extends EventTarget {
   async #sampleStats() {
     if (this.closed || !this.pc) return;
     const report = await this.pc.getStats();
-    let pair = null;
-    const byId = new Map();
-    report.forEach((s) => byId.set(s.id, s));
-    report.forEach((s) => {
-      if (s.type === "transport" && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
-    });
-    if (!pair) report.forEach((s) => s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && (pair = s));
-    let packetsLost = 0;
-    let packetsReceived = 0;
-    let bytes = 0;
-    let fps;
-    let width;
-    let height;
-    report.forEach((s) => {
-      if (s.type !== "inbound-rtp") return;
-      packetsLost += s.packetsLost ?? 0;
-      packetsReceived += s.packetsReceived ?? 0;
-      bytes += s.bytesReceived ?? 0;
-      if (s.kind === "video") {
-        fps = s.framesPerSecond;
-        width = s.frameWidth;
-        height = s.frameHeight;
-      }
-    });
-    const now = performance.now();
-    const stats = {};
-    if (pair?.currentRoundTripTime !== undefined) stats.rtt_ms = Math.round(pair.currentRoundTripTime * 1000);
-    const total = packetsLost + packetsReceived;
-    if (total > 0) stats.packet_loss_pct = Math.round((packetsLost / total) * 10000) / 100;
-    if (this.lastInbound) {
-      const seconds = (now - this.lastInbound.at) / 1000;
-      if (seconds > 0) stats.bitrate_kbps = Math.max(0, Math.round(((bytes - this.lastInbound.bytes) * 8) / seconds / 1000));
-    }
-    this.lastInbound = { at: now, bytes };
-    if (fps !== undefined) stats.frames_per_second = fps;
-    if (width !== undefined) stats.frame_width = width;
-    if (height !== undefined) stats.frame_height = height;
-    const local = pair ? byId.get(pair.localCandidateId) : null;
-    if (local?.candidateType) stats.candidate_type = local.candidateType;
+    const sample = sampleFromReport(report, this.lastInbound, performance.now());
+    const { stats } = sample;
+    this.lastInbound = sample.last;
     this.socket.send({ type: "call.stats", call_id: this.callId, stats });
     this.#emit("stats", { stats });
 
     // Degrade the video cap when the estimated uplink cannot carry the full rate.
-    const available = pair?.availableOutgoingBitrate;
-    if (this.video && available !== undefined) {
-      const shouldDegrade = available < BITRATE.videoTotal;
-      if (shouldDegrade !== this.degraded) {
-        this.degraded = shouldDegrade;
+    if (this.video) {
+      const degrade = shouldDegrade(sample.availableOutgoingBitrate, this.degraded);
+      if (degrade !== this.degraded) {
+        this.degraded = degrade;
         this.#applyBitrateCaps();
       }
     }

@@ -1,6 +1,8 @@
 // The signaling socket shared by the agent workspace and the consumer window (docs/protocol.md).
 // Reconnects with backoff; a reconnect gets a fresh `hello` carrying the live call, if any.
 
+import { reconnectDelay } from "./policy.js";
+
 export class SignalingSocket extends EventTarget {
   /** @param {string} url ws(s) URL of /ws/agent/ or /ws/consumer/?token=... */
   constructor(url) {
@@ -83,12 +85,12 @@ export class SignalingSocket extends EventTarget {
     }
     this.pending.clear();
     this.dispatchEvent(new CustomEvent("close", { detail: { code: event.code } }));
-    // 4401/4403: the server refused us; retrying cannot help.
-    if (this.closedByUs || event.code === 4401 || event.code === 4403) return;
+    // 4401/4403: the server refused us; retrying cannot help (reconnectDelay answers null).
     // Jitter, so a server that closed all its sockets at once (4503) is not hit by all of them at
     // once again; after a flood close (4008) the server refuses us for a while anyway.
-    const base = Math.min(8000, 250 * 2 ** this.retry++);
-    const delay = Math.max(event.code === 4008 ? 10000 : 0, base / 2 + Math.random() * base);
+    const delay = reconnectDelay(this.retry, event.code);
+    if (this.closedByUs || delay === null) return;
+    this.retry += 1;
     this.reconnectTimer = setTimeout(() => {
       if (!this.closedByUs) this.connect();
     }, delay);

@@ -1,0 +1,145 @@
+// The call client's browser-free decisions (static/calls/policy.js): negotiation, ICE restarts,
+// reconnect backoff, bitrate caps, credential refresh and the stats sample.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  BITRATE,
+  credentialRefreshDelay,
+  iceRestartAction,
+  mediaErrorReason,
+  offerCollision,
+  reconnectDelay,
+  restartsIce,
+  sampleFromReport,
+  senderMaxBitrate,
+  shouldDegrade,
+} from "../calls/policy.js";
+
+test("getUserMedia errors map to the protocol's reasons", () => {
+  assert.equal(mediaErrorReason({ name: "NotAllowedError" }), "permission_denied");
+  assert.equal(mediaErrorReason({ name: "SecurityError" }), "permission_denied");
+  assert.equal(mediaErrorReason({ name: "NotFoundError" }), "no_devices");
+  assert.equal(mediaErrorReason({ name: "NotReadableError" }), "no_devices");
+  assert.equal(mediaErrorReason(null), "no_devices");
+});
+
+test("an offer during our own offer collides: the agent ignores it, the consumer takes it", () => {
+  const glare = { type: "offer", makingOffer: true, signalingState: "stable" };
+  assert.deepEqual(offerCollision({ ...glare, polite: false }), { collision: true, ignore: true });
+  assert.deepEqual(offerCollision({ ...glare, polite: true }), { collision: true, ignore: false });
+  const unstable = { type: "offer", makingOffer: false, signalingState: "have-local-offer" };
+  assert.deepEqual(offerCollision({ ...unstable, polite: false }), { collision: true, ignore: true });
+});
+
+test("no collision for an offer in stable state or for any answer", () => {
+  assert.deepEqual(offerCollision({ type: "offer", polite: false, makingOffer: false, signalingState: "stable" }), { collision: false, ignore: false });
+  assert.deepEqual(offerCollision({ type: "answer", polite: false, makingOffer: true, signalingState: "have-local-offer" }), { collision: false, ignore: false });
+});
+
+test("ICE restart policy: failed restarts now, disconnected after a grace, two tries then give up", () => {
+  assert.equal(iceRestartAction("failed", 0), "restart-now");
+  assert.equal(iceRestartAction("disconnected", 1), "restart-after-grace");
+  assert.equal(iceRestartAction("failed", 2), "give-up");
+  assert.equal(iceRestartAction("disconnected", 2), "give-up");
+  assert.equal(iceRestartAction("connected", 2), "reset");
+  assert.equal(iceRestartAction("connecting", 0), "none");
+  assert.equal(iceRestartAction("failed", 3, 5), "restart-now");
+});
+
+test("only the agent (impolite) restarts ICE, so the sides never offer at once", () => {
+  assert.equal(restartsIce(false), true);
+  assert.equal(restartsIce(true), false);
+});
+
+test("reconnect backoff doubles from 250 ms, caps at 8 s, jitters in [base/2, 1.5 base)", () => {
+  assert.equal(reconnectDelay(0, 1006, 0), 125);
+  assert.equal(reconnectDelay(0, 1006, 0.999), 125 + 249.75);
+  assert.equal(reconnectDelay(3, 1006, 0.5), 2000);
+  assert.equal(reconnectDelay(10, 1006, 0), 4000);
+  assert.equal(reconnectDelay(30, 1006, 0.999), 4000 + 7992);
+});
+
+test("refused sockets are not retried; a flood close waits at least 10 s", () => {
+  assert.equal(reconnectDelay(0, 4401), null);
+  assert.equal(reconnectDelay(4, 4403), null);
+  assert.equal(reconnectDelay(0, 4008, 0), 10000);
+  assert.equal(reconnectDelay(0, 4503, 0), 125);
+});
+
+test("bitrate caps follow the product page: 2.6 Mbit/s video call, 1.1 degraded, 600 kbit/s voice", () => {
+  assert.equal(senderMaxBitrate("video", { video: true, degraded: false }) + BITRATE.audioInVideoCall, 2_600_000);
+  assert.equal(senderMaxBitrate("video", { video: true, degraded: true }) + BITRATE.audioInVideoCall, 1_100_000);
+  assert.equal(senderMaxBitrate("audio", { video: true, degraded: false }), 100_000);
+  assert.equal(senderMaxBitrate("audio", { video: false, degraded: false }), 600_000);
+});
+
+test("degrade when the uplink estimate is below the video rate; keep state without an estimate", () => {
+  assert.equal(shouldDegrade(1_000_000, false), true);
+  assert.equal(shouldDegrade(5_000_000, true), false);
+  assert.equal(shouldDegrade(undefined, true), true);
+  assert.equal(shouldDegrade(undefined, false), false);
+});
+
+test("TURN credentials renew a minute before the earliest expiry, never sooner than 5 s", () => {
+  const now = 1_800_000_000_000;
+  const servers = [{ urls: "stun:x" }, { urls: "turn:x", username: `${now / 1000 + 600}:p1` }, { urls: "turn:y", username: `${now / 1000 + 300}:p1` }];
+  assert.equal(credentialRefreshDelay(servers, now), 240_000);
+  assert.equal(credentialRefreshDelay([{ urls: "turn:x", username: `${now / 1000 + 10}:p1` }], now), 5_000);
+  assert.equal(credentialRefreshDelay([{ urls: "stun:x" }, { urls: "turn:x", username: "static" }], now), null);
+  assert.equal(credentialRefreshDelay(undefined, now), null);
+});
+
+function report(entries) {
+  return { forEach: (fn) => entries.forEach(fn) };
+}
+
+test("a stats sample: rtt and candidate type from the selected pair, loss and bitrate from inbound rtp", () => {
+  const r = report([
+    { id: "T", type: "transport", selectedCandidatePairId: "P" },
+    { id: "P", type: "candidate-pair", currentRoundTripTime: 0.0426, localCandidateId: "L", availableOutgoingBitrate: 900_000 },
+    { id: "L", type: "local-candidate", candidateType: "relay" },
+    { id: "A", type: "inbound-rtp", kind: "audio", packetsLost: 1, packetsReceived: 99, bytesReceived: 50_000 },
+    { id: "V", type: "inbound-rtp", kind: "video", packetsLost: 4, packetsReceived: 296, bytesReceived: 950_000, framesPerSecond: 30, frameWidth: 640, frameHeight: 480 },
+  ]);
+  const { stats, last, availableOutgoingBitrate } = sampleFromReport(r, { at: 0, bytes: 0 }, 5000);
+  assert.deepEqual(stats, {
+    rtt_ms: 43,
+    packet_loss_pct: 1.25,
+    bitrate_kbps: 1600,
+    frames_per_second: 30,
+    frame_width: 640,
+    frame_height: 480,
+    candidate_type: "relay",
+  });
+  assert.deepEqual(last, { at: 5000, bytes: 1_000_000 });
+  assert.equal(availableOutgoingBitrate, 900_000);
+});
+
+test("without a transport, the nominated succeeded pair is used; the first sample has no bitrate", () => {
+  const r = report([
+    { id: "P1", type: "candidate-pair", nominated: false, state: "succeeded", currentRoundTripTime: 0.5 },
+    { id: "P2", type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.01, localCandidateId: "L" },
+    { id: "L", type: "local-candidate", candidateType: "host" },
+  ]);
+  const { stats } = sampleFromReport(r, null, 1000);
+  assert.deepEqual(stats, { rtt_ms: 10, candidate_type: "host" });
+});
+
+test("a counter that went backwards (a new SSRC after a restart) gives bitrate 0, not a negative", () => {
+  const r = report([{ id: "V", type: "inbound-rtp", kind: "video", packetsLost: 0, packetsReceived: 10, bytesReceived: 100 }]);
+  const { stats } = sampleFromReport(r, { at: 0, bytes: 10_000 }, 1000);
+  assert.equal(stats.bitrate_kbps, 0);
+  assert.equal(stats.packet_loss_pct, 0);
+});
+
+test("failure remedies say what to do, for the agent's own side and for the consumer's", async () => {
+  const { remedyFor } = await import("../calls/remedies.js");
+  assert.match(remedyFor("permission_denied", "self"), /^Allow the microphone and camera for this site/);
+  assert.match(remedyFor("permission_denied", "consumer"), /^Ask the consumer to allow/);
+  assert.match(remedyFor("no_devices", "self"), /^Connect a microphone/);
+  assert.equal(remedyFor("no_camera", "consumer"), remedyFor("no_devices", "consumer"));
+  assert.match(remedyFor("ice_failed", "self"), /network/);
+  assert.equal(remedyFor("agent_hangup", "self"), "");
+  assert.equal(remedyFor(undefined, "consumer"), "");
+});
