@@ -10,6 +10,7 @@
 
 import { SignalingSocket, socketUrl } from "../calls/signaling.js";
 import { CallSession, clientCapabilities } from "../calls/callclient.js";
+import { remedyFor } from "../calls/remedies.js";
 
 const config = JSON.parse(document.getElementById("workspace-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -727,6 +728,23 @@ const REASON_WORDS = {
   permission_denied: "access to the microphone or camera was denied",
 };
 
+// The call whose failure was this browser's own microphone/camera (the server's reason does not say whose).
+let ownMediaErrorCall = null;
+
+/** A failed or dropped call's card also says what to do next. */
+function withRemedy(ended, call) {
+  if (call.state !== "failed" && call.state !== "dropped") return ended;
+  const remedy = remedyFor(call.reason, ownMediaErrorCall === call.id ? "self" : "consumer");
+  if (!remedy) return ended;
+  // The server's failure text is the consumer's (it tells them what to do); the agent reads the
+  // reason in their own words, and what to do about it.
+  const own = ownMediaErrorCall === call.id;
+  const words = capitalise(REASON_WORDS[call.reason] ?? "");
+  const where = own ? words.replace(/^Access to the /, "Access to your ") : `${words} on the consumer's side`;
+  const title = call.state === "failed" && words ? `Call failed: ${where}` : ended.title;
+  return { ...ended, title, detail: call.state === "failed" ? remedy : `${ended.detail} ${remedy}`.trim() };
+}
+
 function describeEnd(call, error, hungUpHere) {
   const media = mediaWord(call.media);
   // "user" is what calls ended before the server recorded `agent_hangup`/`consumer_hangup` carry.
@@ -814,7 +832,8 @@ function startSession(call, extras) {
   });
   current.addEventListener("media-error", ({ detail }) => {
     const words = detail.reason === "permission_denied" ? "access to your microphone or camera was denied" : "no usable microphone or camera was found";
-    toast(`The call cannot start: ${words}.`, { title: "Microphone or camera", tone: "error" });
+    ownMediaErrorCall = current.callId;
+    toast(`The call cannot start: ${words}. ${remedyFor(detail.reason, "self")}`, { title: "Microphone or camera", tone: "error" });
   });
   current.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
   current.addEventListener("closed", () => {
@@ -879,7 +898,7 @@ function applyCall(rawCall, extras, { fromHello = false } = {}) {
     if (!previous || previous.id === call.id) {
       state.call = null;
       state.ending = false;
-      state.ended = describeEnd(call, extras?.error, hungUpHere);
+      state.ended = withRemedy(describeEnd(call, extras?.error, hungUpHere), call);
       announce(`${state.ended.title}. ${state.ended.detail}`);
       if (call.state === "failed") toast(state.ended.title.replace(/^Call failed: /, ""), { title: "Call failed", tone: "error" });
     }
