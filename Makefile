@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv migrate lint worker beat clean
+.PHONY: run test venv migrate lint worker beat stack clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=python3)"; exit 1; }
@@ -33,6 +33,13 @@ run: migrate
 	@echo "  Log in at                  http://$(HOST):$(PORT)/accounts/login/"
 	@echo ""
 	$(PY) -m daphne -b $(HOST) -p $(PORT) consoleproj.asgi:application
+
+# The production shape on this machine, in the foreground: nginx (self-signed TLS) at
+# https://127.0.0.1:8443/ before N daphne processes, a Celery worker, one beat and coturn, on
+# PostgreSQL and Redis (started when down, stopped again on exit). Ctrl-C stops everything.
+STACK_DAPHNE ?= 2
+stack: venv
+	$(PY) deploy/stack.py up --daphne $(STACK_DAPHNE)
 
 # pytest exits 5 when it collected no tests: that is a broken suite or filter, never a pass.
 test: venv

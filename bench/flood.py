@@ -20,8 +20,11 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,11 +45,21 @@ async def paced_round_trips(pair: signaling.Pair, count: int, interval_s: float)
         next_at += interval_s
         started = time.perf_counter()
         await pair.a.send(signaling.frame_of(pair.call_id, seq, True))
-        await signaling.recv_signal(pair.a)
+        try:
+            await asyncio.wait_for(signaling.recv_signal(pair.a), LOST_AFTER_S)
+        except TimeoutError:  # bounded: a lost round trip is counted, never waited for forever
+            if echo.done():
+                raise RuntimeError(f"the echoing side stopped: {echo.exception()!r}") from None
+            LOST.append(seq)
+            continue
         samples.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
     echo.cancel()
     return samples
+
+
+LOST_AFTER_S = 5.0
+LOST: list[int] = []  # round trips of the victim that never came back (reported with the results)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -54,7 +67,7 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def flood(port: int, token: str, call_id: int, seconds: float, reconnect: bool, report) -> None:
+def flood(port: int, tls: bool, token: str, call_id: int, seconds: float, reconnect: bool, report) -> None:
     """In its own process: the consumer socket of call 2 sends as fast as it can for `seconds`;
     with `reconnect`, it connects again the moment it is cut off (and again when refused)."""
 
@@ -63,9 +76,9 @@ def flood(port: int, token: str, call_id: int, seconds: float, reconnect: bool, 
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and (reconnect or connections == 0):
             try:
-                ws = await websockets.connect(
-                    f"ws://127.0.0.1:{port}/ws/consumer/?token={token}",
-                    origin=signaling.ORIGIN + f":{port}",
+                ws = await signaling.Server("flooder", [], tls=tls).ws(
+                    port,
+                    f"/ws/consumer/?token={token}",
                     compression=None,
                     max_queue=None,  # what the server answers piles up unread, as with a real attacker
                 )
@@ -115,14 +128,15 @@ async def count_signals(ws, stop: asyncio.Event) -> int:
 
 
 async def measure(kind: str, server: signaling.Server, data: dict, sizes: dict, reconnect: bool) -> dict:
+    LOST.clear()
     pairs = await signaling.open_pairs(kind, server, data, 1)  # call 1: agent and consumer
     victim = pairs[0]
     flooder = data["pairs"][1]
     # Call 2's agent, to count what the server let through; its consumer floods from another process.
     port_agent, port_consumer = server.ports[0], server.ports[-1]
-    agent_2 = await websockets.connect(
-        f"ws://127.0.0.1:{port_agent}/ws/agent/",
-        origin=signaling.ORIGIN + f":{port_agent}",
+    agent_2 = await server.ws(
+        port_agent,
+        "/ws/agent/",
         additional_headers={"Cookie": flooder["cookie"]},
         compression=None,
     )
@@ -133,7 +147,8 @@ async def measure(kind: str, server: signaling.Server, data: dict, sizes: dict, 
 
     report = multiprocessing.Queue()
     process = multiprocessing.Process(
-        target=flood, args=(port_consumer, flooder["token"], flooder["call_id"], sizes["flood_s"], reconnect, report)
+        target=flood,
+        args=(port_consumer, server.tls, flooder["token"], flooder["call_id"], sizes["flood_s"], reconnect, report),
     )
     stop = asyncio.Event()
     counting = asyncio.create_task(count_signals(agent_2, stop))
@@ -162,7 +177,35 @@ async def measure(kind: str, server: signaling.Server, data: dict, sizes: dict, 
         "let_through_to_peer": let_through,
         "rss_kib_before": rss_before,
         "rss_kib_during": rss_flood,
+        "victim_round_trips_lost": len(LOST),
     }
+
+
+def behind_nginx(server: signaling.Server) -> signaling.Server:
+    """nginx from deploy/nginx (TLS, the per-address handshake and connection limits) in front of
+    the server's daphne processes: the clients connect to it only."""
+    sys.path.insert(0, str(ROOT))
+    from deploy import stack
+
+    run_dir = Path(tempfile.mkdtemp(prefix="vvc-bench-nginx-"))
+    cert, key = stack.self_signed(run_dir / "tls")
+    port = signaling.free_port()
+    conf = stack.write_nginx(
+        run_dir / "nginx",
+        port=port,
+        upstreams=[f"127.0.0.1:{p}" for p in server.ports],
+        cert=cert,
+        key=key,
+        static_root=ROOT / "staticfiles",
+    )
+    process = subprocess.Popen([stack.NGINX, "-p", str(run_dir / "nginx"), "-c", str(conf), "-g", "daemon off;"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    return signaling.Server(f"{server.name}, behind nginx", [port], [*server.processes, process], tls=True)
 
 
 def markdown(results: dict) -> str:
@@ -212,6 +255,8 @@ def main() -> int:
 
         redis.Redis.from_url(args.redis).flushdb()
         runs.append(("two", lambda: signaling.start_daphne({**env, "REDIS_URL": args.redis}, 2, "2 daphne + Redis")))
+    if args.nginx:
+        runs = [(kind, lambda start=start: behind_nginx(start())) for kind, start in runs]
     for kind, start in runs:
         server = start()
         try:
@@ -225,7 +270,8 @@ def main() -> int:
         finally:
             server.stop()
         print(f"{kind}: done", file=sys.stderr)
-    signaling.write_results(args, "flood", results, markdown(results))
+    results["nginx"] = args.nginx
+    signaling.write_results(args, "flood-nginx" if args.nginx else "flood", results, markdown(results))
     return 0
 
 

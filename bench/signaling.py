@@ -101,6 +101,20 @@ class Server:
     name: str
     ports: list[int]
     processes: list[subprocess.Popen] = field(default_factory=list)
+    tls: bool = False  # behind nginx (deploy/nginx): wss:// and https:// origins, self-signed
+
+    def ws(self, port: int, path: str, **kwargs):
+        """websockets.connect to this server (through nginx when it is in front)."""
+        if self.tls:
+            import ssl
+
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            kwargs.setdefault("origin", f"https://127.0.0.1:{port}")
+            return websockets.connect(f"wss://127.0.0.1:{port}{path}", ssl=context, **kwargs)
+        kwargs.setdefault("origin", f"{ORIGIN}:{port}")
+        return websockets.connect(f"ws://127.0.0.1:{port}{path}", **kwargs)
 
     def rss_kib(self) -> int:
         total = 0
@@ -212,16 +226,16 @@ async def open_pairs(kind: str, server: Server, data: dict, count: int, offset: 
         info = data["pairs"][n]
         # With two processes the agent is on one and the consumer on the other.
         port_a, port_b = server.ports[0], server.ports[-1]
-        a = await websockets.connect(
-            f"ws://127.0.0.1:{port_a}/ws/agent/",
-            origin=ORIGIN + f":{port_a}",
+        a = await server.ws(
+            port_a,
+            "/ws/agent/",
             additional_headers={"Cookie": info["cookie"]},
             compression=None,
             max_size=2**22,
         )
-        b = await websockets.connect(
-            f"ws://127.0.0.1:{port_b}/ws/consumer/?token={info['token']}",
-            origin=ORIGIN + f":{port_b}",
+        b = await server.ws(
+            port_b,
+            f"/ws/consumer/?token={info['token']}",
             compression=None,
             max_size=2**22,
         )
@@ -533,6 +547,11 @@ def parse_args(doc: str) -> argparse.Namespace:
         help="Redis for the two-process run ('' to skip it)",
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for JSON and markdown")
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="flood.py: clients connect through nginx (deploy/nginx, TLS, its per-address limits) in front of daphne",
+    )
     return parser.parse_args()
 
 

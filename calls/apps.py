@@ -11,7 +11,13 @@ class CallsConfig(AppConfig):
 
         from accounts.models import Account, User
 
-        from .push import account_agents_group, account_live_group, recheck_access, user_access_group
+        from .push import (
+            account_agents_group,
+            account_consumers_group,
+            account_live_group,
+            recheck_access,
+            user_access_group,
+        )
 
         def user_saved(sender, instance: User, created: bool, **kwargs) -> None:
             if not created:
@@ -19,7 +25,13 @@ class CallsConfig(AppConfig):
 
         def account_saved(sender, instance: Account, created: bool, **kwargs) -> None:
             if not created:
-                recheck_access([account_agents_group(instance.pk), account_live_group(instance.pk)])
+                recheck_access(
+                    [
+                        account_agents_group(instance.pk),
+                        account_live_group(instance.pk),
+                        account_consumers_group(instance.pk),
+                    ]
+                )
 
         # Every path that deactivates or demotes a user or pauses an account saves the row (the
         # console, the support admin, the API), so open sockets hear of it at once.

@@ -234,3 +234,34 @@ class AgentConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} on {self.channel_name}"
+
+
+class CommandReceipt(models.Model):
+    """The answer to a socket command that wrote, kept under the client's idempotency key, so a
+    resend of a command already applied (its answer lost to a dropped socket or an `unavailable`)
+    answers as the first did and writes nothing. Written in the command's own transaction: a
+    receipt exists exactly when the command's writes do. Expired receipts are purged by the sweeps."""
+
+    principal = models.CharField(max_length=40, help_text="Who sent it: agent.<user id> or conversation.<id>.")
+    key = models.CharField(max_length=64, help_text="The client's idempotency key of the command.")
+    command = models.CharField(max_length=30)
+    answer = models.JSONField(default=dict, help_text="The result fields of `ok`, or {code, message} of an error.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="one_receipt_per_client_key")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.command} {self.key} of {self.principal}"
+
+
+class ClockHeartbeat(models.Model):
+    """When a part of the clock last showed life: `beat` (the Celery beat scheduler), `worker` (a
+    worker ran the heartbeat task), `sweep.<host>.<pid>` (a daphne process's fallback sweep)."""
+
+    name = models.CharField(max_length=80, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%H:%M:%S}"

@@ -21,25 +21,36 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# A command's idempotency key: the client makes one per command (a UUID, or any string unique to
+# the client) and sends it again, unchanged, when it resends that command (calls/commands.py).
+Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class Frame(Strict):
     type: str
     id: FrameId | None = None
 
 
-class ConversationRef(Frame):
+class Command(Frame):
+    """A frame that writes: applied at most once per `key` (signals are fire-and-forget: no key)."""
+
+    key: Key | None = None
+
+
+class ConversationRef(Command):
     conversation_id: Id
 
 
-class AgentMessage(Frame):
+class AgentMessage(Command):
     conversation_id: Id
     text: Text
 
 
-class ConsumerMessage(Frame):
+class ConsumerMessage(Command):
     text: Text
 
 
-class CallInvite(Frame):
+class CallInvite(Command):
     conversation_id: Id
     media: Literal["voice", "video"]
 
@@ -51,12 +62,12 @@ class ClientInfo(Strict):
     microphone: bool
 
 
-class CallAccept(Frame):
+class CallAccept(Command):
     call_id: Id
     client: ClientInfo
 
 
-class CallRef(Frame):
+class CallRef(Command):
     call_id: Id
 
 
@@ -90,7 +101,7 @@ class CallSignal(Frame):
     signal: Signal
 
 
-class CallMedia(Frame):
+class CallMedia(Command):
     call_id: Id
     audio: bool
     video: bool
@@ -111,7 +122,7 @@ class Stats(Strict):
     candidate_type: Literal["host", "srflx", "prflx", "relay"] | None = None
 
 
-class CallStats(Frame):
+class CallStats(Command):
     call_id: Id
     stats: Stats
 
@@ -129,7 +140,7 @@ HangupReason = Literal[
 ]
 
 
-class CallHangup(Frame):
+class CallHangup(Command):
     call_id: Id
     reason: HangupReason | None = None
 

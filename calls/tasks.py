@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import clock, commands, services
 
 
 @shared_task(ignore_result=True, soft_time_limit=20, time_limit=30)
@@ -17,3 +17,11 @@ def call_timer_task(call_id: int) -> None:
 def call_sweep_task() -> int:
     """Fire every passed deadline of every live call (beat, every CALL_SWEEP_INTERVAL_S)."""
     return services.call_sweep()
+
+
+@shared_task(ignore_result=True, soft_time_limit=20, time_limit=30, expires=30)
+def clock_heartbeat_task() -> None:
+    """Beat sends this every CLOCK_HEARTBEAT_S: a worker ran a task now (`/healthz` "worker"), and
+    the idempotency receipts past their time are forgotten."""
+    clock.heartbeat_record(name=clock.WORKER)
+    commands.receipts_purge()

@@ -14,10 +14,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from calls.routing import websocket_urlpatterns  # noqa: E402
 from consoleproj import daphne_patches  # noqa: E402
+from consoleproj.bodylimit import BodyLimitMiddleware, limit_daphne_bodies  # noqa: E402
+from consoleproj.logscrub import scrub_daphne_access_log  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over MAX_REQUEST_BODY_BYTES get 413 before Django reads them (consoleproj/bodylimit.py).
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
@@ -25,3 +28,7 @@ application = ProtocolTypeRouter(
 
 # daphne and autobahn changed at start-up (a flood guard, no eager debug formatting): see that module.
 daphne_patches.apply()
+# And two of daphne's HTTP side: oversized bodies refused before they are buffered, and credentials
+# scrubbed from its access log (tests/security/test_request_bodies.py, test_credentials_in_logs.py).
+limit_daphne_bodies()
+scrub_daphne_access_log()

@@ -4,6 +4,10 @@ import os
 
 from celery import Celery
 
+from consoleproj import kombu_fix
+
+kombu_fix.install()  # a Redis restart must not kill the worker (see the module)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consoleproj.settings")
 
 app = Celery("consoleproj")

@@ -50,6 +50,7 @@ def abort_floods_in_daphne() -> None:
     from django.conf import settings
 
     from calls.sockets.limits import TokenBucket
+    from consoleproj import metrics
 
     logger = logging.getLogger("calls.sockets.limits")
     receive = daphne_on_message = WebSocketProtocol.onMessage
@@ -66,6 +67,7 @@ def abort_floods_in_daphne() -> None:
             if not self.__dict__.get("flood_aborted"):
                 self.flood_aborted = True
                 logger.warning("aborting a flooding WebSocket connection")
+                metrics.flood_closed("daphne")
                 self.dropConnection(abort=True)
             return None
         return receive(self, payload, isBinary)

@@ -1,4 +1,5 @@
-"""`GET /healthz`: the state of the database, the channel layer and the Celery broker."""
+"""`GET /healthz`: the state of the database, the channel layer and the Celery broker, and the age
+of the Celery worker's and beat's heartbeats (`clock_heartbeats`, also for `/metrics`)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ async def _check_channel_layer() -> str:
     return "ok"
 
 
+def clock_heartbeats() -> dict[str, dict]:
+    """{"worker": {"age_s", "status"}, "beat": {...}}: see calls.clock.clock_heartbeats."""
+    from calls.clock import clock_heartbeats as read
+
+    return read()
+
+
 async def _run(check, *, is_async: bool) -> str:
     try:
         coro = check() if is_async else sync_to_async(check)()
@@ -51,13 +59,29 @@ async def _run(check, *, is_async: bool) -> str:
         return f"down: {type(exc).__name__}"
 
 
+async def _clock() -> dict[str, dict]:
+    try:
+        return await asyncio.wait_for(sync_to_async(clock_heartbeats)(), CHECK_TIMEOUT_S + 1)
+    except Exception as exc:  # the database is down: reported as such above
+        return {name: {"age_s": None, "status": f"down: {type(exc).__name__}"} for name in ("worker", "beat")}
+
+
 async def healthz(request):
-    """200 when every service answers, 503 (with the failing one named) otherwise."""
-    database, channel_layer, broker = await asyncio.gather(
+    """200 when every service answers and the worker's and beat's heartbeats are fresh, 503 (with
+    the failing one named) otherwise (`?local=1`: the heartbeats are reported but do not fail it).
+    A heartbeat never seen (`unknown`: a fresh database) does not
+    fail the check; one older than CLOCK_HEARTBEAT_MAX_AGE_S (`stale`) does."""
+    database, channel_layer, broker, clock = await asyncio.gather(
         _run(_check_database, is_async=False),
         _run(_check_channel_layer, is_async=True),
         _run(_check_broker, is_async=False),
+        _clock(),
     )
     checks = {"database": database, "channel_layer": channel_layer, "broker": broker}
-    healthy = all(not value.startswith("down") for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
+    # `?local=1` (the load balancer's probe): only what this process needs to serve. A stopped worker
+    # must page someone, not take every daphne out of rotation (the daphne sweeps keep the clock).
+    clock_counts = request.GET.get("local") != "1"
+    healthy = all(not value.startswith("down") for value in checks.values()) and not (
+        clock_counts and any(part["status"] == "stale" for part in clock.values())
+    )
+    return JsonResponse({"status": "ok" if healthy else "down", **checks, **clock}, status=200 if healthy else 503)

@@ -78,9 +78,12 @@ INSTALLED_APPS = [
     "settings_profiles",
     "calls",
     "reporting",
+    # Login throttling and lockout; its AccessAttempt rows are listed in the support admin.
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "consoleproj.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Turns a login refused by the lockout into its 429 page (last, so it sees the final response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "consoleproj.urls"
@@ -126,13 +131,17 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The channel layer's Redis instances: REDIS_URL, or several (comma-separated) to shard the layer:
+# each channel and group lives on one of them, picked by channels-redis's consistent hash (the relay
+# publisher, calls/sockets/relay.py, picks the same one). Every daphne process must list them in the same order.
+CHANNEL_REDIS_URLS = env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL] if REDIS_URL else [])
 if REDIS_URL:
     # The pub/sub layer: one PUBLISH per relayed frame instead of the core layer's list/zset
     # round trips, and no silent drops past `capacity` (see docs/architecture.md).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": CHANNEL_REDIS_URLS},
         }
     }
     CACHES = {
@@ -160,6 +169,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A lost broker connection: tasks still running that were acknowledged late are cancelled and
+# redelivered (every task here is idempotent), instead of celery's deprecated default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
 # Periodic work; apps register their entries here (see each app's tasks.py).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -170,6 +182,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# The lockout check (django-axes) first; it authenticates nobody, ModelBackend does.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "accounts.backends.AccountModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -200,10 +214,17 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: anonymous and bad-token requests then get 401 with WWW-Authenticate.
-        "knox.auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Both refuse the users of a paused account (403), as the console does.
+        "accounts.api.authentication.TokenAuthentication",
+        "accounts.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded reads (413) and deep JSON refused with 400 (consoleproj/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "consoleproj.parsers.JSONParser",
+        "consoleproj.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "consoleproj.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -288,22 +309,84 @@ if PRODUCTION:
     # Calls need a secure context (getUserMedia), so production is HTTPS only.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- The client address (consoleproj/client_address.py) -------------------------------------
+# The proxies (CIDRs) whose X-Forwarded-For entries are believed, e.g. the load balancer's subnet.
+# Default: none, so the TCP peer is the client and a forged header changes nothing. Every throttle,
+# the login lockout, the socket limits and the logs use the address resolved with this list.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Login throttling and lockout (django-axes, accounts/lockout.py) ---------------------------
+# Failed logins are counted per login name and per client address, each on its own; at the limit
+# that name (or address) is refused on every login path for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "consoleproj.client_address.client_address_of"
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are not journaled (the AccessLog table would grow with every login); failures
+# and lockouts are (AccessAttempt, AccessFailureLog-free).
+AXES_DISABLE_ACCESS_LOG = True
+
+# --- Request bodies (consoleproj/bodylimit.py) ----------------------------------------------
+# Larger bodies are refused with 413 before anything is parsed, by Content-Length or by counting a
+# streamed body; Django's own limits say the same for form and body() reads.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON nested deeper than this answers 400 (consoleproj/parsers.py), never a RecursionError.
+MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=64)
+
+# --- Exposure of development pages ------------------------------------------------------------
+# The demo brand page (/engage/demo/): on for the embedded demo and development, off in production.
+ENGAGE_DEMO_ENABLED = env.bool("ENGAGE_DEMO_ENABLED", default=not PRODUCTION)
+# The OpenAPI schema and Swagger UI (/api/schema/, /api/docs/) need a login in production.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
+
 # --- Logging: never SDP, candidates or credentials (see calls/ for the relay path) -----------
+# LOG_FORMAT=json: one JSON object a line with request_id and call_id (consoleproj/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Credentials (consumer tokens, API tokens) are scrubbed from every line (consoleproj/logscrub.py).
+    "filters": {
+        "context": {"()": "consoleproj.logs.ContextFilter"},
+        "scrub_credentials": {"()": "consoleproj.logscrub.ScrubCredentials"},
+    },
+    "formatters": {
+        "plain": {
+            "()": "consoleproj.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "consoleproj.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["scrub_credentials", "context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# With JSON logs the Celery worker keeps these handlers instead of installing its own plain ones.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# GET /metrics (Prometheus): open to loopback; from elsewhere only with `Authorization: Bearer <this>`
+# (unset: not served to other addresses at all). Behind nginx the real client is in X-Forwarded-For.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Tests: a service a test needs that is missing skips the test, unless REQUIRE_SERVICES is set
 # (CI sets it), in which case the test fails.
@@ -339,9 +422,23 @@ SUPPORTED_BROWSERS = json.loads(
     )
 )
 # Timers: a sweep fires every deadline kept in the Call rows (ring timeout, connect timeout,
-# presence leases). Beat runs it in production; in eager mode each daphne process runs it itself.
+# presence leases). Beat runs it, and so does every daphne process (SKIP LOCKED; calls/clock.py,
+# calls/sockets/presence.py), so no single process's death stops the clock: deadlines fire within
+# CALL_SWEEP_INTERVAL_S + a sweep.
 CALL_SWEEP_INTERVAL_S = env.float("CALL_SWEEP_INTERVAL_S", default=2.0)
-CALL_TIMERS_IN_PROCESS = env.bool("CALL_TIMERS_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
+CALL_TIMERS_IN_PROCESS = env.bool("CALL_TIMERS_IN_PROCESS", default=True)
+# The worker and beat leave a heartbeat this often; /healthz answers 503 when one is older than
+# CLOCK_HEARTBEAT_MAX_AGE_S.
+CLOCK_HEARTBEAT_S = env.float("CLOCK_HEARTBEAT_S", default=5.0)
+CLOCK_HEARTBEAT_MAX_AGE_S = env.float("CLOCK_HEARTBEAT_MAX_AGE_S", default=60.0)
+CELERY_BEAT_SCHEDULER = "calls.clock:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULE["clock-heartbeat"] = {
+    "task": "calls.tasks.clock_heartbeat_task",
+    "schedule": CLOCK_HEARTBEAT_S,
+    "options": {"expires": CLOCK_HEARTBEAT_S * 2},
+}
+# Idempotency receipts of socket commands are kept this long (a resend comes within minutes).
+COMMAND_RECEIPT_TTL_S = env.int("COMMAND_RECEIPT_TTL_S", default=24 * 3600)
 CALL_HEARTBEAT_S = env.float("CALL_HEARTBEAT_S", default=2.0)
 CALL_CONNECT_TIMEOUT_S = env.int("CALL_CONNECT_TIMEOUT_S", default=45)
 AGENT_LEASE_S = env.int("AGENT_LEASE_S", default=60)

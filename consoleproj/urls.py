@@ -1,7 +1,11 @@
 """Top-level URLs: console, admin, auth, API (with its schema and docs), health."""
 
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -9,6 +13,36 @@ from accounts import views as account_views
 from accounts.views import home
 
 from .health import healthz
+from .metrics import metrics_view
+
+
+def api_docs_view(view):
+    """The schema and its docs: public unless API_DOCS_PUBLIC is off (production), then for logged-in
+    users only (a session, or an API token for the schema), read at each request so tests can turn it."""
+
+    gated = login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if settings.API_DOCS_PUBLIC or _token_user(request) is not None:
+            return view(request, *args, **kwargs)
+        return gated(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _token_user(request):
+    """A valid API token in the Authorization header (tools fetch the schema without a session)."""
+    from rest_framework.exceptions import APIException
+
+    from accounts.api.authentication import TokenAuthentication
+
+    try:
+        found = TokenAuthentication().authenticate(request)
+    except APIException:  # a bad or paused token: treated as no login
+        return None
+    return found[0] if found else None
+
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -21,6 +55,7 @@ api_v1 = [
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/change/", account_views.PasswordChangeView.as_view(), name="password_change"),
@@ -48,7 +83,7 @@ urlpatterns = [
     path("engage/", include("calls.engage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", api_docs_view(SpectacularAPIView.as_view()), name="schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline script.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs_view(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
 ]

@@ -151,4 +151,5 @@ def rollup_enqueue_for_call(call: Call) -> None:
     from .tasks import rollup_call_buckets_task
 
     account_id, invited_at = call.account_id, call.created_at.isoformat()
-    transaction.on_commit(lambda: rollup_call_buckets_task.delay(account_id, invited_at), robust=True)
+    ended_at = call.ended_at.isoformat() if call.ended_at else None
+    transaction.on_commit(lambda: rollup_call_buckets_task.delay(account_id, invited_at, ended_at), robust=True)

@@ -15,6 +15,8 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from consoleproj import metrics
+
 from . import services
 from .buckets import buckets_for_days, buckets_of, local_day
 from .models import Interval
@@ -42,13 +44,16 @@ def _instant(value: str) -> datetime | None:
 
 
 @shared_task(**ROLLUP_TASK, soft_time_limit=50, time_limit=60)
-def rollup_call_buckets_task(account_id: int, invited_at: str) -> int:
-    """Recompute the hour and day buckets holding a call's invitation (queued when the call ends)."""
+def rollup_call_buckets_task(account_id: int, invited_at: str, ended_at: str | None = None) -> int:
+    """Recompute the hour and day buckets holding a call's invitation (queued when the call ends;
+    `ended_at`, when given, measures the rollup lag)."""
     instant = _instant(invited_at)
     if instant is None:
         logger.warning("rollup: ignoring a malformed instant %r", invited_at)
         return 0
-    return services.rollup_instant(account_id=account_id, instant=instant)
+    rows = services.rollup_instant(account_id=account_id, instant=instant)
+    metrics.rollup_done(ended.timestamp() if (ended := _instant(ended_at or "")) else None)
+    return rows
 
 
 @shared_task(**ROLLUP_TASK, soft_time_limit=50, time_limit=60)

@@ -14,6 +14,8 @@ from accounts.models import Account, User
 from settings_profiles.models import Profile
 from settings_profiles.services import MEDIA, media_decision
 
+from .authentication import refuse_if_paused
+
 
 class StrictFieldsMixin:
     """Refuse names the serializer does not know (a typo must not be silently ignored).
@@ -106,13 +108,18 @@ class EmailAuthTokenSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         # ModelBackend looks the user up by USERNAME_FIELD (email); inactive users are refused by it.
+        # The Django request, not DRF's wrapper: the lockout (axes) flags it for its middleware.
+        request = self.context["request"]
         user = authenticate(
-            request=self.context.get("request"), email=attrs["email"].strip().lower(), password=attrs["password"]
+            request=getattr(request, "_request", request),
+            email=attrs["email"].strip().lower(),
+            password=attrs["password"],
         )
         if user is None:
             raise serializers.ValidationError(
                 "Unable to log in with the provided email and password.", code="authorization"
             )
+        refuse_if_paused(user)  # no new token for a paused account's users
         attrs["user"] = user
         return attrs
 

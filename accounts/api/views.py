@@ -11,7 +11,6 @@ from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
@@ -24,6 +23,7 @@ from accounts.services import (
     user_rename,
     user_set_active,
 )
+from consoleproj.throttling import AddressRateThrottle
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.services import profile_assign
 
@@ -115,7 +115,7 @@ class AgentDetailView(AccountUsersMixin, generics.RetrieveAPIView):
         return self.agent_response(target)
 
 
-class TokenObtainThrottle(AnonRateThrottle):
+class TokenObtainThrottle(AddressRateThrottle):
     """Slows password guessing against the token endpoint (per client address)."""
 
     rate = "20/min"

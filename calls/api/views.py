@@ -2,16 +2,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from calls import services
 from calls.tokens import consumer_token_for
+from consoleproj.throttling import AddressRateThrottle
 
 from .serializers import ConversationCreatedSerializer, ConversationCreateSerializer
 
 
-class ConversationStartThrottle(AnonRateThrottle):
+class ConversationStartThrottle(AddressRateThrottle):
     rate = "30/min"
 
 

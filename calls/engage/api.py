@@ -8,9 +8,9 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from consoleproj.throttling import AddressRateThrottle
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.texts import LOCALES
 
@@ -76,7 +76,7 @@ class SdkConfigErrorSerializer(serializers.Serializer):
     locale = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class SdkConfigThrottle(AnonRateThrottle):
+class SdkConfigThrottle(AddressRateThrottle):
     rate = "120/min"
 
 

@@ -7,7 +7,7 @@ change goes through calls.services behind that socket.
 
 from __future__ import annotations
 
-from csp.decorators import csp_exempt, csp_replace
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -79,7 +79,12 @@ def webview_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@csp_exempt()  # a stand-in for the brand's own site, which has its own policy (or none)
 def demo_page(request: HttpRequest) -> HttpResponse:
-    """A brand's support site with the script tag, for `make run` and the browser tests."""
+    """A brand's support site with the script tag, for `make run` and the browser tests.
+
+    Off in production (ENGAGE_DEMO_ENABLED): a page of ours that takes any account slug is no
+    brand's site. When on it has our Content-Security-Policy like every other page (its styles are
+    inline, which the policy allows; its one script is the tag, from our origin)."""
+    if not settings.ENGAGE_DEMO_ENABLED:
+        raise Http404("The demo page is off.")
     return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo")})

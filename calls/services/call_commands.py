@@ -17,7 +17,7 @@ from settings_profiles.services import media_decision
 
 from .common import CallError, Party, State, _conversation_for_agent, _post_message, _settings_of
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, _system_text, participant_name
-from .transitions import _call_of_party, _ending_for, _publish_state, _schedule_timer, _transition
+from .transitions import _call_of_party, _ending_for, _expire_if_due, _publish_state, _schedule_timer, _transition
 
 
 @transaction.atomic
@@ -77,8 +77,11 @@ class ClientInfo:
 
 @transaction.atomic
 def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Call:
-    """The consumer accepts: an unsupported client fails the call, a supported one starts connecting."""
+    """The consumer accepts: an unsupported client fails the call, a supported one starts connecting.
+    An invitation past its deadline is ended as missed instead (returned `expired`)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
+    if _expire_if_due(call) or call.state == State.EXPIRED:
+        return call  # answered `expired`, whoever ended it
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
     check = check_client(
@@ -98,7 +101,10 @@ def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Ca
 
 @transaction.atomic
 def call_reject(*, conversation_id: int, call_id: int) -> Call:
+    """The consumer declines the invitation (one past its deadline is ended as missed instead)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
+    if _expire_if_due(call) or call.state == State.EXPIRED:
+        return call  # answered `expired`, whoever ended it
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
     return _transition(call, State.REJECTED, actor="consumer")
@@ -117,6 +123,8 @@ def call_hangup(
     reported by the client (no devices, permission denied, ICE failure) fails it; otherwise a call that
     was active completes and one still connecting is cancelled."""
     call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
+    if _expire_if_due(call):
+        return call  # it ended (missed) before this hang-up: the truth is what the timer would have written
     if not call.is_live:
         raise CallError("invalid_state", f"The call has already ended ({call.state}).")
     if reason in FAILURE_REASONS and call.state != State.ACTIVE:

@@ -2,11 +2,13 @@
 
 Every transition locks the call row, checks the state, writes one CallEvent, posts the account's
 system message into the transcript and, after commit, pushes `call.state` to both sides. Deadlines
-live in the call rows; a worker (or, in the embedded default, the daphne process) fires them.
+live in the call rows; the command that meets a passed ring deadline, a worker, beat and every
+daphne process fire them (calls/clock.py).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -19,7 +21,8 @@ import reporting.services
 from accounts.models import User
 from calls.models import Call, CallEvent, Message
 from calls.payloads import call_payload
-from calls.push import account_live_group, agent_group, consumer_group, publish, publish_built
+from calls.push import account_live_group, after_commit, agent_group, consumer_group, publish, publish_built
+from consoleproj import metrics
 from settings_profiles.models import AccountCallSettings
 
 from .common import CallError, Party, State, _post_message, _settings_of
@@ -69,6 +72,7 @@ def _transition(
         raise CallError("invalid_state", f"The call is {call.state}; it cannot become {new_state}.")
     now = now or timezone.now()
     call_settings = _settings_of(call.account_id)
+    transaction.on_commit(functools.partial(metrics.call_transition, call.state, new_state))
     call.state = new_state
     if new_state == State.CONNECTING:
         call.answered_at = now
@@ -147,15 +151,33 @@ def _schedule_timer(call_id: int, when: datetime | None) -> None:
         return  # eager mode: the in-process ticker sweeps instead of a countdown that would run now
     from calls.tasks import call_timer_task
 
-    transaction.on_commit(lambda: call_timer_task.apply_async((call_id,), eta=when + timedelta(milliseconds=200)))
+    # A broker that is down loses the countdown, not the deadline: the sweeps fire it (docs/reliability.md).
+    after_commit(
+        lambda: call_timer_task.apply_async((call_id,), eta=when + timedelta(milliseconds=200), retry=False),
+        "queueing a call timer",
+    )
+
+
+def _expire_if_due(call: Call, now: datetime | None = None) -> bool:
+    """A ringing call past its `ring_deadline` is ended as missed here and now, by the command that
+    found it, whatever the timers did (they may be down: docs/reliability.md)."""
+    now = now or timezone.now()
+    if call.state == State.RINGING and call.ring_deadline and call.ring_deadline <= now:
+        _transition(call, State.EXPIRED, actor="system", reason="no_answer", now=now)
+        return True
+    return False
 
 
 @transaction.atomic
-def call_fire_timers(*, call_id: int, now: datetime | None = None) -> Call | None:
-    """Apply whichever deadline of one call has passed: expire, fail to connect, or drop."""
+def call_fire_timers(*, call_id: int, now: datetime | None = None, skip_locked: bool = False) -> Call | None:
+    """Apply whichever deadline of one call has passed: expire, fail to connect, or drop.
+    `skip_locked`: a call another sweeper (or a command) holds is left to it (nothing waits)."""
     now = now or timezone.now()
     call = (
-        Call.objects.select_for_update(of=("self",)).select_related("conversation", "agent").filter(pk=call_id).first()
+        Call.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("conversation", "agent")
+        .filter(pk=call_id)
+        .first()
     )
     if call is None or not call.is_live:
         return None
@@ -172,7 +194,9 @@ def call_fire_timers(*, call_id: int, now: datetime | None = None) -> Call | Non
 
 
 def call_sweep(*, now: datetime | None = None) -> int:
-    """Fire every passed deadline of every live call; returns how many calls changed state."""
+    """Fire every passed deadline of every live call; returns how many calls changed state.
+    Beat and every daphne process sweep (calls/clock.py): each due call is taken with SKIP LOCKED,
+    so concurrent sweepers share the work instead of queueing on the same rows."""
     now = now or timezone.now()
     due = Call.objects.filter(
         Q(state=State.RINGING, ring_deadline__lte=now)
@@ -182,7 +206,7 @@ def call_sweep(*, now: datetime | None = None) -> int:
     changed = 0
     for call_id in list(due):
         try:
-            if call_fire_timers(call_id=call_id, now=now) is not None:
+            if call_fire_timers(call_id=call_id, now=now, skip_locked=True) is not None:
                 changed += 1
         except Exception:  # one broken call must not stop the sweep of the others
             logger.exception("sweeping call %s failed", call_id)

@@ -43,6 +43,7 @@ class AgentSocket(PartySocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
+        self.principal = agent_group(user.pk)
         refusal = self.reserve(agent_group(user.pk), settings.WS_MAX_SOCKETS_PER_AGENT)
         if refusal is not None:
             await self.refuse(refusal)
@@ -73,28 +74,42 @@ class AgentSocket(PartySocket):
         return [consumer_group(call["conversation_id"])]
 
     async def on_take(self, frame, raw) -> dict:
-        conversation = await database_sync_to_async(services.conversation_take)(
-            agent=self.user, conversation_id=frame.conversation_id
+        return await self.once(
+            frame,
+            lambda: {
+                "conversation_id": services.conversation_take(agent=self.user, conversation_id=frame.conversation_id).pk
+            },
         )
-        return {"conversation_id": conversation.pk}
 
     async def on_close(self, frame, raw) -> dict:
-        conversation = await database_sync_to_async(services.conversation_close)(
-            agent=self.user, conversation_id=frame.conversation_id
+        return await self.once(
+            frame,
+            lambda: {
+                "conversation_id": services.conversation_close(
+                    agent=self.user, conversation_id=frame.conversation_id
+                ).pk
+            },
         )
-        return {"conversation_id": conversation.pk}
 
     async def on_message(self, frame, raw) -> dict:
-        message = await database_sync_to_async(services.message_send)(
-            conversation_id=frame.conversation_id, party="agent", text=frame.text, agent=self.user
+        return await self.once(
+            frame,
+            lambda: {
+                "message_id": services.message_send(
+                    conversation_id=frame.conversation_id, party="agent", text=frame.text, agent=self.user
+                ).pk
+            },
         )
-        return {"message_id": message.pk}
 
     async def on_invite(self, frame, raw) -> dict:
-        call = await database_sync_to_async(services.call_invite)(
-            agent=self.user, conversation_id=frame.conversation_id, media=frame.media
+        return await self.once(
+            frame,
+            lambda: {
+                "call_id": services.call_invite(
+                    agent=self.user, conversation_id=frame.conversation_id, media=frame.media
+                ).pk
+            },
         )
-        return {"call_id": call.pk}
 
     frames = {
         "conversation.take": (ConversationRef, on_take),

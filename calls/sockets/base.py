@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 
 from channels.consumer import get_handler_name
@@ -26,6 +27,7 @@ from redis.exceptions import RedisError
 from accounts.models import User
 from calls import services
 from calls.schemas import Frame, describe
+from consoleproj import logs, metrics
 
 from . import presence
 from .dispatch import dispatch_in_turn
@@ -77,6 +79,18 @@ async def leave_groups(socket: AsyncWebsocketConsumer, groups: list[str]) -> Non
             logger.warning("leaving group %s failed", group, exc_info=True)
 
 
+async def refuse_handshake_unavailable(what: str, receive, send) -> None:
+    """The channel layer is down before the socket has a channel (Redis restarting): the handshake
+    is accepted and closed with 4503 (unavailable, reconnect with backoff), as protocol.md says, not
+    answered with an HTTP 500 and a traceback."""
+    logger.warning("a %s socket was refused with 4503: the channel layer is unavailable", what)
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return  # the client went before its handshake completed
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+
+
 class Socket(AsyncWebsocketConsumer):
     """What every socket shares: its loop and clean-up, refusal codes, slots and the rate limit,
     frame parsing against `frames`, delivery of frames pushed by the services."""
@@ -92,8 +106,13 @@ class Socket(AsyncWebsocketConsumer):
         `disconnect`."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception:
+            await refuse_handshake_unavailable(self.party, receive, send)
+            return
         self.base_send = send
+        logs.bind_request(logs.scope_request_id(scope))  # before the pumps start: they inherit it
         try:
             await dispatch_in_turn(
                 self.dispatch, receive, functools.partial(self.channel_layer.receive, self.channel_name)
@@ -142,6 +161,8 @@ class Socket(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.metered = metrics.socket_opened(self.party)
+        self.handshake_accepted = True
         self.accepted()
         presence.watch(self.channel_layer, self)
 
@@ -154,10 +175,19 @@ class Socket(AsyncWebsocketConsumer):
     async def fail_handshake(self) -> None:
         """Something broke after `begin` (the database, the layer): log it, undo what was set up and
         close with 4503 (try again), so nothing stays counted or subscribed for a socket that is gone.
-        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)"""
-        logger.exception("a %s socket failed while connecting", self.party)
+        (Not 1011: daphne's WebSocket library only sends 1000 and 3000-4999 and raises on others.)
+        A close before the accept would reach the client as a refused handshake (HTTP 403), so the
+        socket is accepted first, as `refuse` does."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (RedisError, OSError, OperationalError, InterfaceError)):
+            # An outage: every reconnect meets it, one line each, no traceback flood.
+            logger.warning("a %s socket failed while connecting: %s", self.party, type(exc).__name__)
+        else:
+            logger.exception("a %s socket failed while connecting", self.party)
         self.refused = True
         await self.clean_up()
+        if not getattr(self, "handshake_accepted", False):
+            await self.accept()
         await self.close(code=CLOSE_UNAVAILABLE)
 
     async def clean_up(self) -> None:
@@ -166,6 +196,7 @@ class Socket(AsyncWebsocketConsumer):
         if getattr(self, "cleaned_up", False):
             return
         self.cleaned_up = True
+        self.metered = metrics.socket_closed(self.party) if getattr(self, "metered", False) else False
         groups = getattr(self, "groups_joined", [])
         self.forget(groups)
         presence.unwatch(self)
@@ -190,10 +221,12 @@ class Socket(AsyncWebsocketConsumer):
     # --- outbound -----------------------------------------------------------------------------
 
     async def send_frame(self, frame: dict) -> None:
+        metrics.frame_out(self.party, frame["type"])
         await self.send(text_data=json.dumps(frame, separators=(",", ":"), cls=DjangoJSONEncoder))
 
     async def send_error(self, code: str, message: str, re: object = None) -> None:
         frame = {"type": "error", "code": code, "message": message}
+        metrics.error_sent(self.party, code)
         if re is not None:
             frame["re"] = re
         await self.send_frame(frame)
@@ -204,6 +237,7 @@ class Socket(AsyncWebsocketConsumer):
         if event.get("origin") == PROCESS_ORIGIN:
             return  # a relay from this process: its local members already have it
         if "text" in event:
+            metrics.frame_out(self.party, event.get("kind", "relay"))
             await self.send(text_data=event["text"])
             return
         frame = event["frame"]
@@ -253,11 +287,13 @@ class Socket(AsyncWebsocketConsumer):
             await self.send_error("unknown_type", f"Unknown frame type for a {self.party} socket.", re)
             return
         schema, handler = entry
+        metrics.frame_in(self.party, frame_type)
         try:
             frame = schema.model_validate(raw)
         except ValidationError as exc:
             await self.send_error("bad_request", describe(exc), re)
             return
+        logs.bind_call(getattr(frame, "call_id", None))
         try:
             result = await handler(self, frame, raw)
         except services.CallError as exc:

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from calls import services
-from calls.models import Conversation
-from calls.push import agent_group, consumer_group
+from calls import commands, services
+from calls.models import Call, Conversation
+from calls.push import account_consumers_group, agent_group, consumer_group
 from calls.schemas import CallAccept, CallHangup, CallMedia, CallRef, CallSignal, CallStats, ConsumerMessage
 from calls.selectors import consumer_hello
 from calls.tokens import conversation_id_from_token
@@ -17,6 +17,14 @@ from calls.tokens import conversation_id_from_token
 from .base import CLOSE_FLOODING, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from .limits import flood_banned
 from .party import PartySocket
+
+
+def answer_unless_expired(call: Call) -> dict:
+    """`ok` {call_id}, or `expired` for an invitation the command found past its deadline (and ended
+    as missed in the same transaction: no timer needed)."""
+    if call.state == Call.State.EXPIRED:
+        return commands.refusal("expired", "The invitation expired before it was answered.")
+    return {"call_id": call.pk}
 
 
 class ConsumerSocket(PartySocket):
@@ -41,18 +49,32 @@ class ConsumerSocket(PartySocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.conversation = conversation
+        self.principal = consumer_group(conversation.pk)
         refusal = self.reserve(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION)
         if refusal is not None:
             await self.refuse(refusal)
             return
         try:
-            await self.begin([consumer_group(conversation.pk)])
+            # The account's group too: a pause closes the account's consumer sockets (access_recheck).
+            await self.begin([consumer_group(conversation.pk), account_consumers_group(conversation.account_id)])
             hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
         except Exception:
             await self.fail_handshake()
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
+
+    async def access_recheck(self, event: dict) -> None:
+        """The account changed: close with 4403 if it was paused (its conversations are paused), as
+        the account's agent sockets are."""
+        if getattr(self, "refused", True):
+            return
+        active = await database_sync_to_async(
+            Conversation.objects.filter(pk=self.conversation.pk, account__active=True).exists
+        )()
+        if not active:
+            self.refused = True
+            await self.close(code=CLOSE_FORBIDDEN)
 
     def party_kwargs(self) -> dict:
         return {"conversation_id": self.conversation.pk}
@@ -61,23 +83,31 @@ class ConsumerSocket(PartySocket):
         return [agent_group(call["agent_id"])] if call.get("agent_id") else []
 
     async def on_message(self, frame, raw) -> dict:
-        message = await database_sync_to_async(services.message_send)(
-            conversation_id=self.conversation.pk, party="consumer", text=frame.text
+        return await self.once(
+            frame,
+            lambda: {
+                "message_id": services.message_send(
+                    conversation_id=self.conversation.pk, party="consumer", text=frame.text
+                ).pk
+            },
         )
-        return {"message_id": message.pk}
 
     async def on_accept(self, frame, raw) -> dict:
         client = services.ClientInfo(**frame.client.model_dump())
-        call = await database_sync_to_async(services.call_accept)(
-            conversation_id=self.conversation.pk, call_id=frame.call_id, client=client
+        return await self.once(
+            frame,
+            lambda: answer_unless_expired(
+                services.call_accept(conversation_id=self.conversation.pk, call_id=frame.call_id, client=client)
+            ),
         )
-        return {"call_id": call.pk}
 
     async def on_reject(self, frame, raw) -> dict:
-        call = await database_sync_to_async(services.call_reject)(
-            conversation_id=self.conversation.pk, call_id=frame.call_id
+        return await self.once(
+            frame,
+            lambda: answer_unless_expired(
+                services.call_reject(conversation_id=self.conversation.pk, call_id=frame.call_id)
+            ),
         )
-        return {"call_id": call.pk}
 
     frames = {
         "message.send": (ConsumerMessage, on_message),

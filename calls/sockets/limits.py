@@ -17,6 +17,9 @@ from collections import defaultdict
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from consoleproj import metrics
+from consoleproj.client_address import client_address_of_scope
+
 logger = logging.getLogger(__name__)
 
 CLOSE_TOO_MANY_SOCKETS = 4429
@@ -132,10 +135,12 @@ async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
     other calls of the process (bench/flood.py)."""
     socket.refused_in_a_row = getattr(socket, "refused_in_a_row", 0) + 1
     if socket.refused_in_a_row < settings.WS_FLOOD_CLOSE_AFTER:
+        metrics.rate_limited(getattr(socket, "party", "live"))
         await socket.send(text_data=RATE_LIMITED)
         return
     if socket.refused_in_a_row == settings.WS_FLOOD_CLOSE_AFTER:
-        logger.warning("closing a flooding %s", what)
+        logger.warning("closing a flooding %s from %s", what, client_address_of_scope(socket.scope))
+        metrics.flood_closed("application")
         socket.refused = True  # the frames still buffered are not handled
         key = getattr(socket, "slot_key", None)
         if key is not None:

@@ -12,8 +12,9 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
+from redis.exceptions import RedisError
 
-from calls import services
+from calls import commands, services
 from calls.models import Call
 
 from . import presence, relay
@@ -93,6 +94,15 @@ class PartySocket(Socket):
 
     # --- call frames shared by both sides ---------------------------------------------------------
 
+    principal: str  # who sends this socket's commands, for their idempotency keys
+
+    async def once(self, frame, run) -> dict:
+        """Apply a command that writes at most once per its `key` (calls/commands.py): `run`, in the
+        database thread, makes the service calls and returns the `ok` fields (or a refusal)."""
+        return await database_sync_to_async(commands.command_once)(
+            principal=self.principal, key=getattr(frame, "key", None), command=frame.type, run=run
+        )
+
     async def on_signal(self, frame, raw) -> None:
         call = self.media_call(frame.call_id)
         # Relayed verbatim (the validated client dict), never stored or logged. The browsers send
@@ -104,42 +114,53 @@ class PartySocket(Socket):
             acknowledged=frame.id is not None,
         )
 
-    async def on_media(self, frame, raw) -> None:
+    async def on_media(self, frame, raw) -> dict:
         call = self.media_call(frame.call_id)
-        await database_sync_to_async(services.call_media_change)(
-            call_id=frame.call_id,
-            party=self.party,
-            audio=frame.audio,
-            video=frame.video,
-            camera=frame.camera,
-            **self.party_kwargs(),
-        )
-        await relay.relay(
-            self,
-            self.peer_groups(call),
-            {
-                "type": "call.media",
-                "call_id": frame.call_id,
-                "from": self.party,
-                "audio": frame.audio,
-                "video": frame.video,
-                "camera": frame.camera,
-            },
-        )
 
-    async def on_stats(self, frame, raw) -> None:
+        def run() -> dict:
+            services.call_media_change(
+                call_id=frame.call_id,
+                party=self.party,
+                audio=frame.audio,
+                video=frame.video,
+                camera=frame.camera,
+                **self.party_kwargs(),
+            )
+            return {}
+
+        answer = await self.once(frame, run)
+        relayed = {
+            "type": "call.media",
+            "call_id": frame.call_id,
+            "from": self.party,
+            "audio": frame.audio,
+            "video": frame.video,
+            "camera": frame.camera,
+        }
+        try:
+            await relay.relay(self, self.peer_groups(call), relayed)
+        except RedisError as exc:
+            # The change is written: not `unavailable` (a resend would be a second change). The peer
+            # misses this relay as it would any frame of an outage; its next `call.media` carries all.
+            logger.warning("relaying a written call.media failed: %s", type(exc).__name__)
+        return answer
+
+    async def on_stats(self, frame, raw) -> dict:
         self.media_call(frame.call_id)
-        await database_sync_to_async(services.call_stats_sample)(
-            call_id=frame.call_id,
-            party=self.party,
-            stats=frame.stats.model_dump(exclude_none=True),
-            **self.party_kwargs(),
-        )
+        stats = frame.stats.model_dump(exclude_none=True)
 
-    async def on_connected(self, frame, raw) -> None:
-        await database_sync_to_async(services.call_connected)(
-            call_id=frame.call_id, party=self.party, **self.party_kwargs()
-        )
+        def run() -> dict:
+            services.call_stats_sample(call_id=frame.call_id, party=self.party, stats=stats, **self.party_kwargs())
+            return {}
+
+        return await self.once(frame, run)
+
+    async def on_connected(self, frame, raw) -> dict:
+        def run() -> dict:
+            services.call_connected(call_id=frame.call_id, party=self.party, **self.party_kwargs())
+            return {}
+
+        return await self.once(frame, run)
 
     async def on_ice(self, frame, raw) -> object:
         ice = await database_sync_to_async(services.call_ice_refresh)(
@@ -155,7 +176,11 @@ class PartySocket(Socket):
         )
         return ANSWERED
 
-    async def on_hangup(self, frame, raw) -> None:
-        await database_sync_to_async(services.call_hangup)(
-            call_id=frame.call_id, party=self.party, reason=frame.reason or "", **self.party_kwargs()
-        )
+    async def on_hangup(self, frame, raw) -> dict:
+        def run() -> dict:
+            services.call_hangup(
+                call_id=frame.call_id, party=self.party, reason=frame.reason or "", **self.party_kwargs()
+            )
+            return {}
+
+        return await self.once(frame, run)

@@ -222,13 +222,14 @@ def unwatch(socket) -> None:
         current.sockets.discard(socket)
 
 
-# --- the in-process timer sweep (embedded default) ----------------------------------------------------
+# --- the in-process timer sweep (every process, production included: calls/clock.py) -------------------
 
 _sweepers: dict[int, asyncio.Task] = {}
 
 
 def ensure_process_sweeper() -> None:
-    """Embedded default (eager Celery, no beat): this process fires call timers itself."""
+    """This process fires due call timers itself every CALL_SWEEP_INTERVAL_S, beside beat and the
+    other processes (SKIP LOCKED), so no single process's death stops the clock."""
     if not settings.CALL_TIMERS_IN_PROCESS:
         return
     loop = asyncio.get_running_loop()
@@ -242,5 +243,11 @@ async def _sweep_forever() -> None:
         await asyncio.sleep(settings.CALL_SWEEP_INTERVAL_S)
         try:
             await database_sync_to_async(services.call_sweep)()
+        except (OperationalError, InterfaceError) as exc:
+            # The database is away (restarted, backends terminated): one line, not a traceback every
+            # interval; the next sweep catches up on everything that fell due meanwhile.
+            logger.warning("in-process call sweep failed: %s", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await database_sync_to_async(connections.close_all)()
         except Exception:
             logger.exception("in-process call sweep failed")

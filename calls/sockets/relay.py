@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -38,10 +39,13 @@ from typing import NamedTuple, TypeVar
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import _consistent_hash
 from django.conf import settings
 from redis.asyncio.connection import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+
+from consoleproj import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +71,8 @@ class _Link:
         self.replies_owed = asyncio.Event()
         self.failure: BaseException | None = None
         self.reader: asyncio.Task | None = None
+        # The idle probes' PINGs among `owed`: no relay is lost when only they fail.
+        self.probes: set[asyncio.Future] = set()
 
     async def write(self, commands: list[tuple], futures: list[asyncio.Future]) -> None:
         if self.reader is None:
@@ -104,9 +110,14 @@ class _Link:
         exc = as_redis_error(exc)
         if self.failure is None:
             self.failure = exc
-            # An idle connection that closed owes nothing: not worth a warning, it is replaced.
-            log = logger.warning if self.owed else logger.debug
-            log("relay publish of %d frames failed: %s", len(self.owed), type(exc).__name__)
+            # An idle connection that closed owes nothing, and a failed idle probe (a PING after a
+            # quiet second, typically on a connection Redis dropped when it restarted) loses no
+            # relay: neither is worth a warning, the connection is replaced.
+            frames = sum(1 for done in self.owed if done not in self.probes)
+            if frames:
+                logger.warning("relay publish of %d frames failed: %s", frames, type(exc).__name__)
+            else:
+                logger.debug("idle relay connection dropped (%s); a new one is opened", type(exc).__name__)
         while self.owed:
             done = self.owed.popleft()
             if not done.done():
@@ -128,13 +139,14 @@ class _Publisher:
         self.serialize = serialize
         self.link: _Link | None = None
         self.last_sent = 0.0
-        self.queue: deque[tuple[str, bytes, asyncio.Future]] = deque()
+        self.queue: deque[tuple[str, bytes, asyncio.Future, float]] = deque()
         self.wakeup = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._run(), name="relaybus-publisher")
 
     def publish(self, channel: str, data: bytes) -> asyncio.Future:
-        done = asyncio.get_running_loop().create_future()
-        self.queue.append((channel, data, done))
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.queue.append((channel, data, done, loop.time()))
         self.wakeup.set()
         return done
 
@@ -148,7 +160,7 @@ class _Publisher:
         finally:  # cancelled or broken: nobody may wait for a batch that will never be sent
             stopped = RedisConnectionError("the relay publisher stopped")
             while self.queue:
-                _, _, done = self.queue.popleft()
+                _, _, done, _ = self.queue.popleft()
                 if not done.done():
                     done.set_exception(stopped)
             if self.link is not None:
@@ -172,10 +184,11 @@ class _Publisher:
             await self._probe_if_idle()
             while self.queue:
                 batch = [self.queue.popleft() for _ in range(min(len(self.queue), MAX_BATCH))]
-                futures = [done for _, _, done in batch]
+                futures = [done for _, _, done, _ in batch]
                 link = await self._current_link()
+                futures[-1].add_done_callback(functools.partial(_observe_publish, batch[0][3]))
                 try:
-                    await link.write([("PUBLISH", channel, data) for channel, data, _ in batch], futures)
+                    await link.write([("PUBLISH", channel, data) for channel, data, _, _ in batch], futures)
                 except Exception as exc:  # Redis down: every waiting sender gets the error
                     link.fail(exc)
                     for done in futures:  # those of a batch that never got as far as the socket
@@ -194,6 +207,8 @@ class _Publisher:
             return  # no link, or one already failed: the batch goes out on a fresh connection
         probe = asyncio.get_running_loop().create_future()
         probe.add_done_callback(_retrieve)
+        link.probes.add(probe)
+        probe.add_done_callback(link.probes.discard)
         try:
             await link.write([("PING",)], [probe])
             await probe  # answered, or failed by the reader (Redis gone, or late past socket_timeout)
@@ -211,13 +226,19 @@ def as_redis_error(exc: BaseException) -> RedisError:
     return failure
 
 
+def _observe_publish(queued_at: float, done: asyncio.Future) -> None:
+    """The batch's oldest frame, from queued to acknowledged (failed batches are not latencies)."""
+    if not done.cancelled() and done.exception() is None:
+        metrics.relay_published(asyncio.get_running_loop().time() - queued_at)
+
+
 def _retrieve(future: asyncio.Future) -> None:
     """Mark a future's exception as seen (a probe's failure is reported through its link)."""
     if not future.cancelled():
         future.exception()
 
 
-_publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
+_publishers: dict[asyncio.AbstractEventLoop, _Shards] = {}
 
 
 def running_in_this_loop(registry: dict, start: Callable[[], T]) -> T:
@@ -233,19 +254,26 @@ def running_in_this_loop(registry: dict, start: Callable[[], T]) -> T:
     return current
 
 
-def layer_redis_url() -> str | None:
-    """The Redis the channel layer publishes to, when it is exactly one plain address (our settings
-    make it so); otherwise None, and relays go through the layer's own group_send (sharded or
-    sentinel set-ups pick the host per channel, which this module does not try to copy)."""
+def layer_redis_urls() -> list[str] | None:
+    """The Redis instances the channel layer publishes to, in the layer's order, when each is a plain
+    address (our settings make them so: CHANNEL_REDIS_URLS); otherwise None, and relays go through
+    the layer's own group_send (sentinel set-ups pick hosts in ways this module does not copy)."""
     hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
-    if len(hosts) != 1:
-        return None
-    host = hosts[0]
-    if isinstance(host, str):
-        return host
-    if isinstance(host, dict) and set(host) == {"address"}:
-        return host["address"]
-    return None
+    urls = []
+    for host in hosts:
+        if isinstance(host, str):
+            urls.append(host)
+        elif isinstance(host, dict) and set(host) == {"address"}:
+            urls.append(host["address"])
+        else:
+            return None
+    return urls or None
+
+
+def shard_index(channel: str, shards: int) -> int:
+    """Which of the layer's Redis instances carries `channel`: channels-redis's own consistent hash,
+    the one its `_get_shard` uses to subscribe, so a relay is published where its group listens."""
+    return _consistent_hash(channel, shards)
 
 
 class Publishing(NamedTuple):
@@ -253,17 +281,37 @@ class Publishing(NamedTuple):
     backlogged: bool  # the queue is past MAX_QUEUED: the caller should await `sent`
 
 
-def _start_publisher() -> _Publisher:
-    layer = get_channel_layer()
-    return _Publisher(layer_redis_url(), layer._get_layer()._get_group_channel_name(""), layer.serialize)
+class _Shards:
+    """One publisher per Redis instance of the layer (each its own connection and batches), for one
+    event loop; a publisher whose task ended is replaced on its next use."""
+
+    def __init__(self) -> None:
+        layer = get_channel_layer()
+        self.urls = layer_redis_urls()
+        self.group_prefix = layer._get_layer()._get_group_channel_name("")
+        self.serialize = layer.serialize
+        self.publishers = [self._start(url) for url in self.urls]
+        self.task = asyncio.get_running_loop().create_future()  # never done: the set lives with its loop
+
+    def _start(self, url: str) -> _Publisher:
+        return _Publisher(url, self.group_prefix, self.serialize)
+
+    def for_channel(self, channel: str) -> _Publisher:
+        index = shard_index(channel, len(self.publishers))
+        publisher = self.publishers[index]
+        if publisher.task.done():
+            publisher = self.publishers[index] = self._start(self.urls[index])
+        return publisher
 
 
 def publish_to_group(group: str, message: dict) -> Publishing:
-    """`channel_layer.group_send(group, message)` for the Redis pub/sub layer on one plain Redis
-    address (callers check `layer_redis_url()` once), batched; see the module's docstring for when
-    to await the result."""
-    publisher = running_in_this_loop(_publishers, _start_publisher)
-    sent = publisher.publish(publisher.group_prefix + group, publisher.serialize(message))
+    """`channel_layer.group_send(group, message)` for the Redis pub/sub layer on plain Redis
+    addresses (callers check `layer_redis_urls()` once), batched, on the shard the layer itself
+    uses for the group; see the module's docstring for when to await the result."""
+    shards = running_in_this_loop(_publishers, _Shards)
+    channel = shards.group_prefix + group
+    publisher = shards.for_channel(channel)
+    sent = publisher.publish(channel, shards.serialize(message))
     return Publishing(sent, publisher.pending() > MAX_QUEUED)
 
 
@@ -292,8 +340,8 @@ def layer_is_local(layer) -> bool:
 
 def relays_via_bus(layer) -> bool:
     """Relays to other processes go through the batched publisher when it can publish where the
-    layer subscribes (one plain Redis address); otherwise through the layer's group_send."""
-    return isinstance(layer, RedisPubSubChannelLayer) and layer_redis_url() is not None
+    layer subscribes (plain Redis addresses, sharded or not); otherwise through the layer's group_send."""
+    return isinstance(layer, RedisPubSubChannelLayer) and layer_redis_urls() is not None
 
 
 def join_local(socket, groups: list[str]) -> None:
@@ -322,12 +370,13 @@ async def relay(sender, groups: list[str], frame: dict, *, acknowledged: bool = 
     for group in groups:
         for member in tuple(_local_members.get(group, ())):
             try:
+                metrics.frame_out(member.party, frame["type"])
                 await member.send(text_data=text)
             except Exception:  # one closing peer socket must not stop the others' delivery
                 logger.warning("relay to a %s socket failed", member.party, exc_info=True)
         if sender.layer_is_local:
             continue
-        message = {"type": "deliver", "text": text, "origin": PROCESS_ORIGIN}
+        message = {"type": "deliver", "text": text, "origin": PROCESS_ORIGIN, "kind": frame["type"]}
         if sender.relay_via_bus:
             publishing = publish_to_group(group, message)  # batched with every other relay in flight
             if acknowledged or publishing.backlogged:

@@ -217,7 +217,7 @@ export class CallSession extends EventTarget {
   async hangup(reason = "") {
     if (this.closed) return;
     try {
-      await this.socket.request({ type: "call.hangup", call_id: this.callId, ...(reason ? { reason } : {}) });
+      await this.socket.command({ type: "call.hangup", call_id: this.callId, ...(reason ? { reason } : {}) });
     } catch {
       /* the call may already have ended on the server */
     }
@@ -246,7 +246,7 @@ export class CallSession extends EventTarget {
 
   #announceMedia() {
     const camera = this.video ? (this.facing === "environment" ? "back" : "front") : null;
-    this.socket.send({
+    this.socket.sendCommand({
       type: "call.media",
       call_id: this.callId,
       audio: !this.muted,
@@ -285,7 +285,7 @@ export class CallSession extends EventTarget {
       this.iceRestarts = 0;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
-        this.socket.send({ type: "call.connected", call_id: this.callId });
+        this.socket.command({ type: "call.connected", call_id: this.callId }).catch(() => {}); // the connect timeout ends a call that never gets here
         this.#applyBitrateCaps();
         this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));
       }
@@ -362,7 +362,7 @@ export class CallSession extends EventTarget {
     const sample = sampleFromReport(report, this.lastInbound, performance.now());
     const { stats } = sample;
     this.lastInbound = sample.last;
-    this.socket.send({ type: "call.stats", call_id: this.callId, stats });
+    this.socket.sendCommand({ type: "call.stats", call_id: this.callId, stats });
     this.#emit("stats", { stats });
 
     // Degrade the video cap when the estimated uplink cannot carry the full rate.

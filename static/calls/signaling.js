@@ -58,6 +58,48 @@ export class SignalingSocket extends EventTarget {
     });
   }
 
+  /**
+   * A command that writes (docs/protocol.md, "Resending"): sent with a fresh idempotency `key`, and
+   * when it gets no answer (the socket closed, the server timed out, `unavailable`) sent again with
+   * the SAME key once the socket is back, for up to `retryForMs`: the server applies it at most
+   * once and answers a resend as it answered the first. Resolves with the `ok` answer, rejects with
+   * the `error` frame (or the last `offline`/`timeout`/`unavailable` when time ran out).
+   */
+  async command(frame, { timeoutMs = 10000, retryForMs = 30000 } = {}) {
+    const keyed = { ...frame, key: newKey() };
+    const giveUpAt = Date.now() + retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.request(keyed, timeoutMs);
+      } catch (error) {
+        const retryable = ["offline", "timeout", "unavailable"].includes(error && error.code);
+        if (!retryable || Date.now() >= giveUpAt) throw error;
+        const backoff = Math.min(4000, 250 * 2 ** attempt);
+        await this.#open(Math.min(giveUpAt - Date.now(), backoff / 2 + Math.random() * backoff));
+      }
+    }
+  }
+
+  /** A fire-and-forget frame that writes (call.stats, a hang-up on page close): keyed, never resent. */
+  sendCommand(frame) {
+    return this.send({ ...frame, key: newKey() });
+  }
+
+  /** Resolves after `delayMs`, then as soon as the socket is open again (at most `delayMs` more). */
+  #open(delayMs) {
+    return new Promise((resolve) => {
+      setTimeout(() => {
+        if (this.isOpen) return resolve();
+        const done = () => {
+          this.removeEventListener("hello", done);
+          resolve();
+        };
+        this.addEventListener("hello", done);
+        setTimeout(done, Math.max(0, delayMs));
+      }, Math.max(0, delayMs));
+    });
+  }
+
   #onMessage(event) {
     let frame;
     try {
@@ -95,6 +137,14 @@ export class SignalingSocket extends EventTarget {
       if (!this.closedByUs) this.connect();
     }, delay);
   }
+}
+
+/** An idempotency key unique to this command (docs/protocol.md: `key`). */
+export function newKey() {
+  if (globalThis.crypto && typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
+  const random = new Uint32Array(4);
+  globalThis.crypto.getRandomValues(random);
+  return Array.from(random, (n) => n.toString(36)).join("-");
 }
 
 export function socketUrl(path) {

@@ -151,7 +151,7 @@ export class CallController extends EventTarget {
       // Without a microphone (or a camera for video) the server fails the call at once: the words
       // are about this device.
       if (!client.microphone || (call.media === "video" && !client.camera)) this.mediaError = this.texts.error_no_devices;
-      await this.socket.request({ type: "call.accept", call_id: call.id, client });
+      await this.socket.command({ type: "call.accept", call_id: call.id, client });
       this.report("invitation_accepted", call);
     } catch (error) {
       this.onError(error?.message ?? String(error));
@@ -168,7 +168,7 @@ export class CallController extends EventTarget {
     this.#setInvitationBusy(true);
     this.rejectedHere = call.id;
     try {
-      await this.socket.request({ type: "call.reject", call_id: call.id });
+      await this.socket.command({ type: "call.reject", call_id: call.id });
       this.report("invitation_rejected", call);
     } catch (error) {
       this.rejectedHere = null;
@@ -186,7 +186,7 @@ export class CallController extends EventTarget {
       await this.session.hangup(reason);
     } else {
       try {
-        await this.socket.request({ type: "call.hangup", call_id: call.id, reason });
+        await this.socket.command({ type: "call.hangup", call_id: call.id, reason });
       } catch {
         /* it already ended: the call.state frame says how */
       }

@@ -78,7 +78,7 @@ window.addEventListener("pagehide", () => {
   const call = controller.call;
   if (!call || !LIVE.has(call.state) || state.closedByPage) return;
   state.closedByPage = true;
-  socket.send({ type: "call.hangup", call_id: call.id, reason: "webview_closed" });
+  socket.sendCommand({ type: "call.hangup", call_id: call.id, reason: "webview_closed" });
   controller.session?.close();
 });
 

@@ -287,7 +287,7 @@ async function send() {
   if (!text || !socket) return;
   $("engage-send").disabled = true;
   try {
-    await socket.request({ type: "message.send", text });
+    await socket.command({ type: "message.send", text });
     input.value = "";
     autosize();
   } catch (error) {

@@ -184,10 +184,11 @@ function toastError(frame) {
   toast(frame.message || "The server refused that.", { title: ERROR_TITLES[frame.code] ?? "Error", tone: "error" });
 }
 
-/** A request whose refusal the global `error` handler already shows; offline/timeout are shown here. */
+/** A command whose refusal the global `error` handler already shows; offline/timeout are shown here.
+ * Sent with an idempotency key and resent with the same key while the socket reconnects. */
 async function request(frame) {
   try {
-    return await socket.request(frame);
+    return await socket.command(frame);
   } catch (error) {
     if (error?.code === "offline" || error?.code === "timeout") toastError(error);
     throw error;

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from calls import services
-from calls.models import Call, Conversation
+from calls.models import Call, CommandReceipt, Conversation, Message
 from calls.tokens import consumer_token_for
 from settings_profiles.models import AccountCallSettings
 from tests.e2e.conftest import CHROME_UA, TIMEOUT_MS, VIEWPORT, AsgiLiveServer, Web
@@ -722,3 +722,43 @@ def test_webview_with_a_bad_token_says_so_in_words(consumer, asgi_server):
     assert response.status == 403
     assert consumer.page.locator("h1").text_content() == "This call link does not work"
     assert re.search(r"not valid or has expired", consumer.page.locator("main").text_content())
+
+
+def _consumer_messages(conversation_id: int) -> list[str]:
+    return list(
+        Message.objects.filter(conversation_id=conversation_id, author="consumer").values_list("text", flat=True)
+    )
+
+
+def _receipts(conversation_id: int) -> list[str]:
+    return list(
+        CommandReceipt.objects.filter(principal=f"conversation.{conversation_id}.consumer").values_list(
+            "command", flat=True
+        )
+    )
+
+
+def test_a_message_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(consumer, asgi_server, demo_account):
+    """
+    GIVEN the consumer's window, connected
+    WHEN a message goes out and the socket drops before its answer can arrive
+    THEN the window reconnects and resends it with the same idempotency key: the send resolves with
+    the message's id, and the message is stored once; the composer's messages carry keys too
+    """
+    window = open_window(consumer, "/engage/demo/")
+    conversation = conversation_of(asgi_server, demo_account)
+    answer = window.frame.evaluate(
+        """async () => {
+            const socket = window.__engage.socket;
+            const sending = socket.command({ type: "message.send", text: "Sent as the line dropped" });
+            socket.ws.close(4000);  // the answer is lost; the socket reconnects by itself
+            return await sending;
+        }"""
+    )
+    assert answer["type"] == "ok" and answer["message_id"]
+    assert asgi_server.run(_consumer_messages, conversation_id=conversation.pk) == ["Sent as the line dropped"]
+    window.locator("#engage-input").fill("And one from the composer")
+    window.locator("#engage-send").click()
+    window.locator(".msg-consumer .msg-text").filter(has_text="from the composer").wait_for()
+    assert asgi_server.run(_receipts, conversation_id=conversation.pk) == ["message.send", "message.send"]
+    consumer.assert_no_console_errors("resend")

@@ -99,9 +99,11 @@ class Process:
         self.log.close()
 
 
-def start_daphne(env: dict[str, str], name: str) -> tuple[Process, int]:
+def start_daphne(env: dict[str, str], name: str, port: int | None = None) -> tuple[Process, int]:
+    """A daphne process (on `port`, e.g. the one a killed process held, or a free one), once its
+    /healthz answers 200."""
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     process = Process(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "consoleproj.asgi:application"], env, name
     )
@@ -139,6 +141,20 @@ def start_celery(env: dict[str, str], name: str) -> Process:
         env,
         name,
     )
+
+
+def start_celery_worker(env: dict[str, str], name: str) -> Process:
+    """A worker alone (beat runs apart, as in production)."""
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    args = ["worker", "--concurrency=2", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    return Process([sys.executable, "-m", "celery", "-A", "consoleproj", *args], env, name)
+
+
+def start_celery_beat(env: dict[str, str], name: str) -> Process:
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    schedule = ROOT / "test-artifacts" / f"{name}-schedule"
+    args = ["beat", "--loglevel=INFO", f"--schedule={schedule}"]
+    return Process([sys.executable, "-m", "celery", "-A", "consoleproj", *args], env, name)
 
 
 def post_json(url: str, body: dict) -> dict:
