@@ -10,14 +10,17 @@ The other side is the shared browser (fake camera and microphone, permission gra
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.db.models import Sum
 
 from accounts.models import Account, User
+from calls import services
 from calls.models import Call
 from reporting.models import SessionRollup
+from settings_profiles.models import AccountCallSettings
 from tests.e2e.conftest import CHROME_UA, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, AsgiLiveServer, Web
 from tests.e2e.test_engagement_window import open_window
 from tests.e2e.test_workspace_page import (
@@ -322,3 +325,84 @@ def test_two_cameras_show_the_switch_and_it_sends_the_other_camera(tab_in, asgi_
     # Switching back goes to the first camera again.
     switch.click()
     wait_until(lambda: window.hook(sent_device.removeprefix("() => ")) == before, "the first camera again")
+
+
+# --- 6. a consumer that vanishes --------------------------------------------------------------------------
+
+GRACE_S = 6
+
+
+def _set_grace(account_id: int, seconds: int) -> None:
+    AccountCallSettings.objects.filter(account_id=account_id).update(reconnect_grace_s=seconds)
+
+
+def _sweep() -> int:
+    return services.call_sweep()
+
+
+def _active_call_in_window(tab_in, asgi_server, account, agent):
+    """An agent in the workspace and a consumer in the window, in a connected video call."""
+    asgi_server.run(_set_grace, account_id=account.pk, seconds=GRACE_S)
+    agent_tab, consumer_tab = tab_in("two_cameras"), tab_in("two_cameras")
+    open_workspace(agent_tab, agent)
+    window = open_window(consumer_tab, "/engage/demo/")
+    conversation_id = _conversation_id_of_window(asgi_server, account)
+    invite_from_workspace(agent_tab, conversation_id)
+    window.locator("#engage-accept").click()
+    window.locator("#engage-call[data-state='active']").wait_for(timeout=CALL_TIMEOUT_MS)
+    page = agent_tab.page
+    wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > 0, "the agent to decode video")
+    return agent_tab, consumer_tab, conversation_id
+
+
+def test_consumer_gone_shorter_than_the_grace_resumes(tab_in, asgi_server, account, agent):
+    """
+    GIVEN a connected video call, the account's reconnect grace short (6 s)
+    WHEN the consumer's page goes away (socket and media gone) and comes back within the grace
+    THEN the window rejoins the same call, media flows again both ways, and a sweep after the grace
+         (as beat runs it) leaves the call active
+    """
+    agent_tab, consumer_tab, conversation_id = _active_call_in_window(tab_in, asgi_server, account, agent)
+    call_id = asgi_server.run(_latest_call, conversation_id=conversation_id).pk
+    consumer_tab.page.goto("about:blank")  # the page is gone: its socket and its peer connection
+    time.sleep(2)
+    consumer_tab.page.goto(consumer_tab.base_url + "/engage/demo/", wait_until="networkidle")
+    frame = consumer_tab.page.frame_locator("#vvc-frame")
+    frame.locator("#engage-call[data-state='active']").wait_for(timeout=CALL_TIMEOUT_MS)
+    handle = consumer_tab.page.locator("#vvc-frame").element_handle().content_frame()
+    handle.wait_for_function(
+        "() => { const v = document.getElementById('engage-remote-video'); return v.srcObject && v.videoWidth > 0; }",
+        timeout=CALL_TIMEOUT_MS,
+    )
+    page = agent_tab.page
+    decoded = page.evaluate(FRAMES_DECODED_JS, "__workspace")
+    wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > decoded, "the agent to decode again")
+    time.sleep(GRACE_S + 1)
+    asgi_server.run(_sweep)
+    assert asgi_server.run(_call, call_id=call_id).state == Call.State.ACTIVE
+    consumer_tab.screenshot("adversity-consumer-back-within-grace")
+
+
+def test_consumer_gone_longer_than_the_grace_drops(tab_in, asgi_server, account, agent):
+    """
+    GIVEN a connected video call, the account's reconnect grace short (6 s)
+    WHEN the consumer's browser context is closed and does not come back
+    THEN after the grace the call is `dropped` with `consumer_gone`; the agent reads that the consumer's
+         connection was lost; the transcript says the call dropped
+    """
+    agent_tab, consumer_tab, conversation_id = _active_call_in_window(tab_in, asgi_server, account, agent)
+    consumer_tab.page.context.close()
+
+    def dropped() -> bool:
+        asgi_server.run(_sweep)  # what beat (and every daphne's clock) runs
+        call = asgi_server.run(_latest_call, conversation_id=conversation_id)
+        return call.state != Call.State.ACTIVE
+
+    wait_until(dropped, "the call to end", timeout_s=GRACE_S + 20)
+    call = asgi_server.run(_latest_call, conversation_id=conversation_id)
+    assert (call.state, call.end_reason) == ("dropped", "consumer_gone")
+    page = agent_tab.page
+    page.locator("#ws-ended-title").filter(has_text="Call dropped").wait_for()
+    assert "The consumer's connection was lost" in page.locator("#ws-ended-detail").inner_text()
+    page.locator("#ws-transcript .ws-msg-system").get_by_text("The video call was disconnected after").wait_for()
+    agent_tab.screenshot("adversity-agent-consumer-gone")
