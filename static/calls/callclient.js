@@ -20,6 +20,7 @@ import {
 export { BITRATE, mediaErrorReason } from "./policy.js";
 const STATS_EVERY_MS = 5000;
 const DISCONNECTED_GRACE_MS = 3000;
+const RESTART_TIMEOUT_MS = 15000;
 // The polite side (the consumer) leaves the first offer to the impolite one (the agent) for this long.
 // Both offering at once is glare: the polite side rolls its offer back, and Chrome then sometimes
 // leaves its ICE gathering stuck (no candidates, the call stays connecting until it times out).
@@ -317,6 +318,21 @@ export class CallSession extends EventTarget {
     }
     // Only the impolite side restarts, so the two sides do not offer at once.
     if (restartsIce(this.polite)) this.pc.restartIce();
+    this.#watchRestart(this.iceRestarts);
+  }
+
+  /**
+   * A restart with no path at all (the relay is down) may never reach `failed`: Chromium stays
+   * `connecting`/`disconnected` with no candidate pair. Not connected within RESTART_TIMEOUT_MS counts
+   * as a failed restart: the next one, or giving up (`ice_failed`).
+   */
+  #watchRestart(attempt) {
+    this.timers.push(
+      setTimeout(() => {
+        if (this.closed || !this.pc || this.iceRestarts !== attempt) return;
+        if (this.pc.connectionState !== "connected") this.#restartIce();
+      }, RESTART_TIMEOUT_MS),
+    );
   }
 
   /** Renew minted TURN credentials a minute before they expire (username "expiry:participant"). */

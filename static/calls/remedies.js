@@ -13,7 +13,7 @@ const REMEDIES = {
   },
   ice_failed: {
     self: "Check your network connection (a VPN or firewall can block calls), then call again.",
-    consumer: "The consumer's network could not carry the call: invite again, or continue in messages.",
+    consumer: "Invite again; if calls keep dropping, a network on either side (a VPN, a firewall) may block them: continue in messages.",
   },
 };
 REMEDIES.no_camera = REMEDIES.no_devices;

@@ -244,24 +244,9 @@ class Turn:
     log: Path
 
 
-@pytest.fixture(scope="package")
-def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
-    """coturn with `use-auth-secret` on 127.0.0.1, as production runs it but for two loopback-only
-    flags: `--allow-loopback-peers` (both peers are on this machine; a production TURN server must
-    never set it, it would relay into the server's own network) and no TLS (no certificates here)."""
-    import secrets
-    import socket
-    import subprocess
-    from contextlib import closing
-
-    require_service("coturn", TURNSERVER.exists(), f"needs {TURNSERVER} (apt-get install coturn)")
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    work = tmp_path_factory.mktemp("coturn")
-    secret = secrets.token_urlsafe(24)
-    log = artifacts_dir_package / "coturn.log"
-    command = [
+def coturn_command(*, port: int, secret: str, work: Path, log: Path) -> list[str]:
+    """coturn's command line for the tests (see the `coturn` fixture for the two loopback-only flags)."""
+    return [
         str(TURNSERVER),
         "-n",  # no configuration file: everything is on this line
         "--listening-ip=127.0.0.1",
@@ -284,6 +269,26 @@ def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
         "--simple-log",
         "--verbose",  # logs each allocation with its username: the test reads them
     ]
+
+
+@pytest.fixture(scope="package")
+def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
+    """coturn with `use-auth-secret` on 127.0.0.1, as production runs it but for two loopback-only
+    flags: `--allow-loopback-peers` (both peers are on this machine; a production TURN server must
+    never set it, it would relay into the server's own network) and no TLS (no certificates here)."""
+    import secrets
+    import socket
+    import subprocess
+    from contextlib import closing
+
+    require_service("coturn", TURNSERVER.exists(), f"needs {TURNSERVER} (apt-get install coturn)")
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    work = tmp_path_factory.mktemp("coturn")
+    secret = secrets.token_urlsafe(24)
+    log = artifacts_dir_package / "coturn.log"
+    command = coturn_command(port=port, secret=secret, work=work, log=log)
     log.write_text("")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:

@@ -21,7 +21,18 @@ from calls import services
 from calls.models import Call
 from reporting.models import SessionRollup
 from settings_profiles.models import AccountCallSettings
-from tests.e2e.conftest import CHROME_UA, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, AsgiLiveServer, Web
+from tests.conftest import require_service
+from tests.e2e.conftest import (
+    CHROME_UA,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    TURNSERVER,
+    VIEWPORT,
+    AsgiLiveServer,
+    Web,
+    coturn_command,
+)
 from tests.e2e.test_engagement_window import open_window
 from tests.e2e.test_workspace_page import (
     CALL_TIMEOUT_MS,
@@ -406,3 +417,112 @@ def test_consumer_gone_longer_than_the_grace_drops(tab_in, asgi_server, account,
     assert "The consumer's connection was lost" in page.locator("#ws-ended-detail").inner_text()
     page.locator("#ws-transcript .ws-msg-system").get_by_text("The video call was disconnected after").wait_for()
     agent_tab.screenshot("adversity-agent-consumer-gone")
+
+
+# --- 5. an ICE restart that cannot work: the relay goes down and stays down -----------------------------
+
+# Chromium: ~5 s without packets -> `disconnected`; the client waits 3 s, restarts ICE (fresh TURN
+# credentials from `call.ice`), and gives up after 2 restarts (policy.js) -> `call.hangup` ice_failed.
+ICE_GIVE_UP_BOUND_S = 120  # docs/reliability.md: generous, the machine is shared
+
+
+class KillableTurn:
+    """A coturn of this test alone, so it can be SIGKILLed without harming the package's."""
+
+    def __init__(self, work, log) -> None:
+        import secrets
+        import socket
+        from contextlib import closing
+
+        with closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.secret = secrets.token_urlsafe(24)
+        self.work, self.log = work, log
+        self.url = f"turn:127.0.0.1:{self.port}?transport=udp"
+        self.process = None
+
+    def start(self) -> None:
+        import subprocess
+
+        command = coturn_command(port=self.port, secret=self.secret, work=self.work, log=self.log)
+        command = [
+            a.replace("--min-port=50000", "--min-port=51000").replace("--max-port=50999", "--max-port=51999")
+            for a in command
+        ]
+        self.log.write_text("")
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        wait_until(lambda: "Total General servers" in self.log.read_text(), "coturn to start", timeout_s=10)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def killable_turn(tmp_path, artifacts_dir):
+    require_service("coturn", TURNSERVER.exists(), f"needs {TURNSERVER} (apt-get install coturn)")
+    turn = KillableTurn(tmp_path, artifacts_dir / "coturn-killable.log")
+    turn.start()
+    yield turn
+    turn.kill()
+
+
+def _force_relay(account_id: int, url: str, secret: str) -> None:
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
+    call_settings.force_relay = True
+    call_settings.turn_rest_urls = [url]
+    call_settings.turn_rest_shared_secret = secret
+    call_settings.turn_rest_ttl_s = 600
+    call_settings.full_clean()
+    call_settings.save()
+
+
+def _dropped(account_id: int) -> int:
+    rows = SessionRollup.objects.filter(account_id=account_id, interval="hour")
+    return rows.aggregate(n=Sum("dropped"))["n"] or 0
+
+
+def test_relay_down_for_good_drops_the_call_with_ice_failed(tabs, asgi_server, account, agent, killable_turn):
+    """
+    GIVEN a relayed video call through a real coturn (force relay)
+    WHEN coturn is SIGKILLed mid-call and stays down
+    THEN both sides' ICE restarts fail and the call ends `dropped` / `ice_failed` within the documented
+         bound: both sides are told, the transcript says the call was disconnected, the rollup counts it
+    """
+    asgi_server.run(_force_relay, account_id=account.pk, url=killable_turn.url, secret=killable_turn.secret)
+    agent_tab, consumer_tab = tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    consumer = Consumer.start(consumer_tab, account, "Dana Smith")
+    invite_from_workspace(agent_tab, consumer.conversation_id)
+    call_id = consumer.ringing_call_id()
+    consumer.accept(call_id)
+    page = agent_tab.page
+    page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
+    wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > 0, "the agent to decode relayed video")
+
+    killable_turn.kill()
+    started = time.monotonic()
+    found: list[Call] = []
+
+    def ended() -> bool:
+        c = asgi_server.run(_call, call_id=call_id)
+        if c.state != Call.State.ACTIVE:
+            found.append(c)
+            return True
+        return False
+
+    wait_until(ended, "the call to end after the relay died", timeout_s=ICE_GIVE_UP_BOUND_S)
+    took = time.monotonic() - started
+    call = found[0]
+    assert (call.state, call.end_reason) == ("dropped", "ice_failed"), f"after {took:.0f} s"
+    print(f"relay down -> dropped/ice_failed in {took:.1f} s")
+    page.locator("#ws-ended-title").filter(has_text="Call dropped").wait_for()
+    assert "No network path between you and the consumer" in page.locator("#ws-ended-detail").inner_text()
+    consumer.wait_for("f.type === 'call.state' && f.call.state === 'dropped' && f.call.reason === 'ice_failed'")
+    page.locator("#ws-transcript .ws-msg-system").get_by_text("The video call was disconnected after").wait_for()
+    agent_tab.screenshot("adversity-agent-relay-down")
+    wait_until(
+        lambda: asgi_server.run(_dropped, account_id=account.pk) == 1, "the rollup to count the drop", timeout_s=20
+    )
