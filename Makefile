@@ -46,12 +46,18 @@ test: venv
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without migrations: run makemigrations"; exit 1; }
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet . || { echo "Unformatted files: run .venv/bin/ruff format ."; exit 1; }
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	node --test static/tests/
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	node --test static/tests/
 
 worker: venv
 	$(VENV)/bin/celery -A consoleproj worker --loglevel=INFO

@@ -78,7 +78,7 @@ class AccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="Users", ordering="user_count")
     def user_count(self, obj: Account) -> int:
-        return obj.user_count
+        return obj.user_count  # type: ignore[attr-defined]  # annotated by get_queryset (Count("users"))
 
     @admin.display(description="Users")
     def users_link(self, obj: Account) -> str:
@@ -142,7 +142,8 @@ class UserAddForm(auth_forms.AdminUserCreationForm):
         return email
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         _account_errors(self, cleaned)
         return cleaned
 
@@ -170,8 +171,10 @@ class UserChangeForm(auth_forms.UserChangeForm):
             if posted.isdigit():
                 account_ids.add(int(posted))
         account_ids.discard(None)
-        self.fields["profiles"].show_account = len(account_ids) > 1
-        self.fields["profiles"].queryset = (
+        field = self.fields["profiles"]
+        assert isinstance(field, ProfileChoiceField)
+        field.show_account = len(account_ids) > 1
+        field.queryset = (
             Profile.objects.filter(account_id__in=account_ids)
             .select_related("account")
             .order_by("account_id", "-is_default", "name")
@@ -186,7 +189,8 @@ class UserChangeForm(auth_forms.UserChangeForm):
         return email
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         _account_errors(self, cleaned)
         if "account" in self.errors or "profiles" not in cleaned:
             return cleaned

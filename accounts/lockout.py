@@ -36,6 +36,7 @@ def lockout_message() -> str:
 
 def lockout_response(request: HttpRequest, original_response=None, credentials: dict | None = None) -> HttpResponse:
     """429 with the reason in words: JSON for the API, the login page's look elsewhere."""
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": lockout_message()}, status=429)
     else:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.http import HttpRequest
 from django.utils import timezone
 
 slug_validator = RegexValidator(
@@ -63,11 +66,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Platform support staff: may use the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -83,3 +86,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_account_admin(self) -> bool:
         return self.is_active and self.account_id is not None and self.role == self.Role.ADMIN
+
+
+class AuthenticatedRequest(HttpRequest):
+    """An HttpRequest behind a login check: its user is one of ours (a type for views, no behaviour)."""
+
+    user: User

@@ -4,16 +4,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.views.generic.edit import FormView
 
+from accounts.models import AuthenticatedRequest
 from accounts.services import api_tokens_active, api_tokens_revoke, user_password_changed
 from settings_profiles.services import PERMISSION_LABELS, agent_permissions
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Admins go to the console, support staff to the Django admin, agents to their workspace.
 
     A login that belongs to no active account (and is not support) has nowhere to work: it gets this
@@ -24,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("console:overview")
     if user.is_staff:
         return redirect("admin:index")
-    if user.account_id is not None and user.account.active:
+    if user.account is not None and user.account.active:
         return redirect("workspace:index")
     permissions = agent_permissions(user=user)
     context = {
@@ -44,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
 PASSWORD_HELP = "At least 8 characters, not a common password and not similar to your email or name."
 
 
-class _PlainPasswordHelp:
+class _PlainPasswordHelp(FormView):
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
         if "new_password1" in form.fields:
@@ -64,7 +66,7 @@ class PasswordChangeView(_PlainPasswordHelp, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "tokens": api_tokens_active(user=self.request.user)}
+        return {**super().get_context_data(**kwargs), "tokens": api_tokens_active(user=self.request.user)}  # type: ignore[arg-type]  # login_required: a User
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -99,7 +101,7 @@ class PasswordResetConfirmView(_PlainPasswordHelp, auth_views.PasswordResetConfi
 
 @login_required
 @require_POST
-def api_tokens_revoke_view(request: HttpRequest) -> HttpResponse:
+def api_tokens_revoke_view(request: AuthenticatedRequest) -> HttpResponse:
     """Revoke every API token of the logged-in user (from the password page)."""
     revoked = api_tokens_revoke(user=request.user)
     messages.success(request, f"{revoked} API token(s) revoked.")

@@ -21,7 +21,7 @@ def check_client(*, user_agent: str, webrtc: bool, camera: bool, microphone: boo
     family, major = (ua.family, ua.major) if ua else ("Other", None)
     browser = f"{family} {major}" if major else family
     minimum = settings.SUPPORTED_BROWSERS.get(family)
-    if minimum is None or not (major or "").isdigit() or int(major) < minimum:
+    if minimum is None or major is None or not major.isdigit() or int(major) < minimum:
         return ClientCheck(False, "unsupported_browser", browser[:60])
     if not webrtc:
         return ClientCheck(False, "no_webrtc", browser[:60])

@@ -169,12 +169,12 @@ class JSONNumber(Func):
         ),
     }
 
-    def as_sql(self, compiler, connection, **extra_context):
-        template = self.TEMPLATES.get(connection.vendor)
-        if template is None:
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
+        sql = self.TEMPLATES.get(connection.vendor)
+        if sql is None:
             raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}.")
         column, params = compiler.compile(self.source_expressions[0])
-        return template.format(c=column, k=self.key, s=self.scale), params
+        return sql.format(c=column, k=self.key, s=self.scale), params
 
 
 def _sample_value(key: str, unit: str) -> models.GeneratedField:
@@ -234,6 +234,34 @@ class AgentConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} on {self.channel_name}"
+
+
+class AccountApiKey(models.Model):
+    """A brand backend's credential for creating conversations server to server (stored hashed)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. “shop backend”.")
+    # The key is `vvck_<prefix>_<secret>`: the prefix finds the row, the SHA-256 of the whole key
+    # proves it. The key itself is shown once, when it is created, and never stored.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["account", "-created_at"]
+        verbose_name = "account API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (vvck_{self.prefix}_…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 class CommandReceipt(models.Model):

@@ -1,4 +1,4 @@
-"""The JSON shapes of conversations, messages and calls in frames (DESIGN.md's protocol)."""
+"""The JSON shapes of conversations, messages and calls in frames (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -16,7 +18,7 @@ from .services import side_extras
 HELLO_MESSAGES_PER_CONVERSATION = 200
 
 
-def _live_call(call: Call | None, call_settings: AccountCallSettings, party: str) -> dict:
+def _live_call(call: Call | None, call_settings: AccountCallSettings, party: Literal["agent", "consumer"]) -> dict:
     """`call` (the call object) and `call_extras` (what a `call.state` frame would add for this side)."""
     if call is None:
         return {"call": None, "call_extras": None}
@@ -40,11 +42,13 @@ def _messages_by_conversation(conversation_ids: list[int]) -> dict[int, list[dic
 
 def agent_hello(*, agent: User) -> dict:
     """The agent's permissions, open and queued conversations with transcripts, and the live call."""
-    call_settings = AccountCallSettings.objects.select_related("account").get(account_id=agent.account_id)
+    account_id = agent.account_id
+    assert account_id is not None  # the agent socket admits only agents of an account
+    call_settings = AccountCallSettings.objects.select_related("account").get(account_id=account_id)
     profiles = list(agent.profiles.all())
     decisions = {m: media_decision(user=agent, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
     conversations = list(
-        Conversation.objects.filter(account_id=agent.account_id)
+        Conversation.objects.filter(account_id=account_id)
         .filter(Q(state=Conversation.State.QUEUED) | Q(state=Conversation.State.OPEN, agent=agent))
         .order_by("created_at")
     )

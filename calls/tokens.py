@@ -21,3 +21,13 @@ def conversation_id_from_token(token: str) -> tuple[int, int] | None:
     if not isinstance(data, dict) or not isinstance(data.get("c"), int) or not isinstance(data.get("a"), int):
         return None
     return data["c"], data["a"]
+
+
+def token_account_id(token: str) -> int | None:
+    """The account a genuine token names, even an expired one (the socket's Origin check uses it;
+    the socket itself refuses expired tokens)."""
+    try:
+        data = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    return data.get("a") if isinstance(data, dict) and isinstance(data.get("a"), int) else None

@@ -10,8 +10,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from calls.origins import SocketOriginGuard  # noqa: E402
 from calls.routing import websocket_urlpatterns  # noqa: E402
 from consoleproj import daphne_patches  # noqa: E402
 from consoleproj.bodylimit import BodyLimitMiddleware, limit_daphne_bodies  # noqa: E402
@@ -21,7 +21,9 @@ application = ProtocolTypeRouter(
     {
         # Bodies over MAX_REQUEST_BODY_BYTES get 413 before Django reads them (consoleproj/bodylimit.py).
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The Origin rule (calls/origins.py): the platform's own pages, exact scheme, host and port
+        # (https only in production); on the consumer socket also the account's allowed_origins.
+        "websocket": SocketOriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

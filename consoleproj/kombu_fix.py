@@ -38,5 +38,5 @@ def install() -> None:
             raise RedisConnectionError("the broker connection of this channel is already closed")
         return original(self, *args, **kwargs)
 
-    _connparams.detached_transport_guard = True
-    channel._connparams = _connparams
+    _connparams.detached_transport_guard = True  # type: ignore[attr-defined]  # a marker on our wrapper
+    channel._connparams = _connparams  # type: ignore[method-assign]  # the workaround is this patch

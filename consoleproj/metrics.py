@@ -215,9 +215,9 @@ def _calls_by_state() -> dict[str, int]:
 
 
 def _heartbeat_ages() -> dict[str, float]:
-    """The Celery worker's and beat's heartbeat ages (consoleproj.health.clock_heartbeats); a part
-    never seen (a fresh database) or eager by design is left out."""
-    from consoleproj.health import clock_heartbeats
+    """The Celery worker's and beat's heartbeat ages (the figures /healthz reports); a part never
+    seen (a fresh database) or eager by design is left out."""
+    from calls.clock import clock_heartbeats
 
     try:
         beats = clock_heartbeats()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+from collections.abc import Iterable
 
 from django.conf import settings
 from rest_framework import parsers, status
@@ -39,6 +40,7 @@ def depth_of(value: object, limit: int) -> int:
     pending: list[tuple[object, int]] = [(value, 1)]
     while pending:
         item, depth = pending.pop()
+        children: Iterable[object]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

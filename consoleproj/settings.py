@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # CORS for the two endpoints a brand's own window calls, decided per account (calls/engage/cors.py).
+    "calls.engage.cors.WindowCorsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -226,7 +228,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "consoleproj.pagination.BoundedLimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "consoleproj.restapi.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_RENDERER_CLASSES": (
         ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
@@ -470,9 +472,11 @@ WS_LAYER_WATCH_TIMEOUT_S = env.float("WS_LAYER_WATCH_TIMEOUT_S", default=5.0)
 # The reports page's live panel is pushed over /ws/live/; this poll is its fallback and keeps the
 # "since" durations moving.
 REPORTS_LIVE_POLL_S = env.int("REPORTS_LIVE_POLL_S", default=15)
-# Who may frame the engagement window: HTTPS brand sites (a deployment can list its brands' origins
-# instead); pages on localhost too outside production, for development and the browser tests.
-ENGAGE_FRAME_ANCESTORS = env.list(
-    "ENGAGE_FRAME_ANCESTORS",
-    default=["https:"] if PRODUCTION else ["https:", "http://localhost:*", "http://127.0.0.1:*"],
-)
+# The platform's own origins are its ALLOWED_HOSTS, same scheme (https only in production), host and
+# port as the request (calls/origins.py); list more here when a proxy rewrites Host. Brand pages are
+# allowed per account (allowed_origins in the call settings), never platform-wide.
+PLATFORM_ORIGINS = env.list("PLATFORM_ORIGINS", default=[])
+# Brand backends that create conversations with an account API key: at most this many per visitor
+# (the `visitor_ip` / `visitor_id` the backend passes) and per key, per minute or hour (DRF rates).
+API_KEY_VISITOR_RATE = env.str("API_KEY_VISITOR_RATE", default="30/min")
+API_KEY_RATE = env.str("API_KEY_RATE", default="3000/min")

@@ -23,7 +23,7 @@ SAMPLE_KEYS = (
     "frame_height",
     "candidate_type",
 )
-EVENT_DATA_KEYS = {
+EVENT_DATA_KEYS: dict[str, tuple[str, ...]] = {
     CallEvent.Kind.STATE: ("reason", "browser"),
     CallEvent.Kind.MEDIA: ("audio", "video", "camera"),
     CallEvent.Kind.STATS: SAMPLE_KEYS,

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from calls.models import Call, CallEvent
+from calls.models import Call, CallEvent, Conversation
 
 from .buckets import Bucket
 from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
@@ -37,7 +37,7 @@ SQLITE_BUCKETS_PER_STATEMENT = 5000
 ROLLUP_TABLE = SessionRollup._meta.db_table
 CALL_TABLE = Call._meta.db_table
 EVENT_TABLE = CallEvent._meta.db_table
-CONVERSATION_TABLE = Call._meta.get_field("conversation").related_model._meta.db_table
+CONVERSATION_TABLE = Conversation._meta.db_table
 
 OUTPUT_COLUMNS = (
     "account_id",
@@ -272,7 +272,7 @@ def rollup_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
 
 # The longest bucket of each interval (a 25-hour day; a 90-minute hour in the one zone with a
 # 30-minute DST shift), with room to spare: bounds the stale-row scan.
-LONGEST = {Interval.HOUR: timedelta(hours=2), Interval.DAY: timedelta(hours=26)}
+LONGEST: dict[str, timedelta] = {Interval.HOUR: timedelta(hours=2), Interval.DAY: timedelta(hours=26)}
 
 
 def stale_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:

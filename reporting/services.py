@@ -138,18 +138,3 @@ def rollup_recent(*, since: datetime, until: datetime | None = None) -> int:
         for bucket in buckets_of(zones[account_id], start)
     }
     return rollup_keys(keys=keys)
-
-
-def rollup_enqueue_for_call(call: Call) -> None:
-    """After the transaction that ended `call` commits, queue the recompute of its buckets.
-
-    Called by the call state machine on every terminal transition. `robust`: a broker that is down
-    must never undo or fail the end of a call; the beat sweep repairs the missed buckets.
-    """
-    if call.state not in TERMINAL_STATES:
-        return
-    from .tasks import rollup_call_buckets_task
-
-    account_id, invited_at = call.account_id, call.created_at.isoformat()
-    ended_at = call.ended_at.isoformat() if call.ended_at else None
-    transaction.on_commit(lambda: rollup_call_buckets_task.delay(account_id, invited_at, ended_at), robust=True)

@@ -8,6 +8,7 @@ one audit row per changed field. The inlines defined here are also used on the a
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -17,13 +18,16 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from accounts.models import Account
-
 from .forms import AccountCallSettingsForm, ProfileAdminForm
 from .models import AccountCallSettings, Profile, SettingsChange
 from .services import call_settings_save, profile_delete
 
-CALL_SETTINGS_FIELDSETS = (
+if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/architecture.md, Layers)
+    from django.contrib.admin.options import _FieldsetSpec
+
+    from accounts.models import Account
+
+CALL_SETTINGS_FIELDSETS: _FieldsetSpec = (
     (
         "Kill switches",
         {
@@ -44,6 +48,14 @@ CALL_SETTINGS_FIELDSETS = (
                 "turn_rest_ttl_s",
             ),
             "description": "Stored secrets are never shown: ICE credentials appear as ••••••, the shared secret field stays empty.",
+        },
+    ),
+    (
+        "Own messaging window",
+        {
+            "fields": ("allowed_origins",),
+            "description": "Brand pages that may run the account's own window: they open its consumer sockets, "
+            "call the window's endpoints (CORS) and frame the hosted window. Exact scheme, host and port.",
         },
     ),
     ("Texts", {"fields": ("locale", "texts", "texts_by_locale")}),

@@ -93,6 +93,15 @@ class AccountCallSettingsForm(forms.ModelForm):
     clear_turn_rest_shared_secret = forms.BooleanField(
         label="Clear the secret", required=False, help_text="Removes the stored shared secret on save."
     )
+    allowed_origins = PrettyJSONField(
+        empty_value=list,
+        label="Allowed origins",
+        help_text=_example(
+            "Brand pages that may run the account's own messaging window, exactly as browsers send them: "
+            "https://host[:port], no path (http only for localhost). Anything else is refused, scheme and port included.",
+            ["https://www.example.com", "https://shop.example.com:8443"],
+        ),
+    )
     texts = PrettyJSONField(
         empty_value=dict,
         help_text=_example(
@@ -161,7 +170,8 @@ class AccountCallSettingsForm(forms.ModelForm):
         return unmask_ice_servers(self.cleaned_data.get("ice_servers"), stored=self._stored_ice_servers)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("clear_turn_rest_shared_secret"):
             if cleaned.get("turn_rest_shared_secret"):
                 self.add_error("turn_rest_shared_secret", "Type a new secret or clear it, not both.")
@@ -179,7 +189,8 @@ class ProfileAdminForm(forms.ModelForm):
         fields = ["account", "name", "description", "can_voice", "can_video"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         name = (cleaned.get("name") or "").strip()
         account = cleaned.get("account") or getattr(self.instance, "account", None)
         if name and account is not None:

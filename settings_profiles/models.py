@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from . import validation
 from .fields import EncryptedTextField, IceServersField
+from .origins import allowed_origins_errors
 from .texts import DEFAULT_LOCALE, LOCALES, resolve_texts
 
 
@@ -110,6 +111,13 @@ class AccountCallSettings(models.Model):
         validators=[MinValueValidator(10), MaxValueValidator(300)],
         help_text="An unanswered invitation expires after this many seconds.",
     )
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The brand pages that may run the account's messaging window, exactly as browsers send them "
+        '(scheme, host, port), e.g. ["https://www.example.com", "https://shop.example.com:8443"]. They may open '
+        "the consumer socket, call the window's endpoints from the browser (CORS) and frame the hosted window.",
+    )
     reconnect_grace_s = models.PositiveIntegerField(
         default=20,
         validators=[MinValueValidator(5), MaxValueValidator(120)],
@@ -132,6 +140,7 @@ class AccountCallSettings(models.Model):
             "texts_by_locale": validation.texts_by_locale_errors(self.texts_by_locale),
             "sdk_style": validation.sdk_style_errors(self.sdk_style),
             "analytics_config": validation.analytics_config_errors(self.analytics_tracker, self.analytics_config),
+            "allowed_origins": allowed_origins_errors(self.allowed_origins),
         }
         errors = {field: messages for field, messages in checks.items() if messages}
         if self.turn_rest_urls and not self.turn_rest_shared_secret:

@@ -81,10 +81,11 @@ def can_decrypt(stored: str) -> bool:
 
 def stored_ciphertexts(*, ice_servers: object, secret: object) -> list[str]:
     """Every encrypted value of one settings row as the column holds it."""
-    values = [secret] if is_encrypted(secret) else []
+    values = [secret] if isinstance(secret, str) and is_encrypted(secret) else []
     for server in ice_servers if isinstance(ice_servers, list) else []:
-        if isinstance(server, dict) and is_encrypted(server.get("credential")):
-            values.append(server["credential"])
+        credential = server.get("credential") if isinstance(server, dict) else None
+        if isinstance(credential, str) and is_encrypted(credential):
+            values.append(credential)
     return values
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F
 
-from accounts.models import Account, User
-
 from .models import AccountCallSettings, Profile, SettingsChange
+from .origins import ANY_ACCOUNT_CACHE_KEY
 from .secrecy import audit_repr, can_decrypt, stored_ciphertexts
+
+if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/architecture.md, Layers)
+    from accounts.models import Account, User
 
 Media = Literal["voice", "video"]
 MEDIA: tuple[Media, ...] = ("voice", "video")
@@ -38,7 +41,7 @@ class Decision:
 def media_decision(
     *, user: User, call_settings: AccountCallSettings, profiles: Iterable[Profile], media: Media
 ) -> Decision:
-    """The account-level half of DESIGN.md's permission rule: kill switch AND some profile grants it.
+    """The account-level half of the permission rule (docs/architecture.md): kill switch AND some profile grants it.
 
     `profiles` is passed in so list pages can prefetch them once for every agent.
     """
@@ -171,6 +174,9 @@ def call_settings_save(
     if changes:
         call_settings.save()
         SettingsChange.objects.bulk_create(changes)
+        if any(change.field == "allowed_origins" for change in changes):
+            # CORS preflights read a cached union of every account's origins: a new one works at once.
+            transaction.on_commit(lambda: cache.delete(ANY_ACCOUNT_CACHE_KEY), robust=True)
     return changes
 
 

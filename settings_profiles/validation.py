@@ -49,6 +49,7 @@ def ice_url_errors(url: object) -> list[str]:
         params = parse_qs(query, keep_blank_values=True)
         if set(params) != {"transport"} or params["transport"] not in (["udp"], ["tcp"]):
             return [f"{url!r}: the only query allowed is ?transport=udp or ?transport=tcp"]
+    port: str | None
     if hostport.startswith("["):
         host, _, port = hostport[1:].partition("]")
         host = f"[{host}]"

@@ -32,7 +32,7 @@ from calls.sockets.agent import AGENT_FRAMES
 from calls.sockets.consumer import CONSUMER_FRAMES
 
 from .factories import UserFactory
-from .ws import HOST, ORIGIN, Socket, agent_socket, consumer_socket, refused_code
+from .ws import HOST, ORIGIN, Socket, agent_socket, app_finished, consumer_socket, refused_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -611,7 +611,7 @@ async def test_a_client_that_keeps_flooding_is_closed_and_kept_out_for_a_while(a
     await consumer.send({"type": "message.send", "text": "flood 2"})  # the third refusal in a row
     closed = await consumer.communicator.receive_output(timeout=2)
     assert closed == {"type": "websocket.close", "code": 4008}
-    await consumer.communicator.wait()
+    await app_finished(consumer.communicator)
     texts = await sync_to_async(list)(Message.objects.filter(author="consumer").values_list("text", flat=True))
     assert texts == ["ok 0", "ok 1"]
 

@@ -19,7 +19,7 @@ from consoleproj.asgi import application
 from settings_profiles.models import AccountCallSettings
 
 from .factories import AdminFactory, ProfileFactory, UserFactory
-from .ws import HOST, ORIGIN, agent_socket, consumer_socket, refused_code, session_cookie
+from .ws import HOST, ORIGIN, agent_socket, app_finished, consumer_socket, refused_code, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -646,4 +646,4 @@ async def test_open_sockets_close_when_their_user_loses_access(agent):
     await sync_to_async(pause)()
     assert await colleague_ws.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
     for communicator in (panel, agent_ws.communicator, colleague_ws.communicator):
-        await communicator.wait()
+        await app_finished(communicator)

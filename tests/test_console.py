@@ -113,6 +113,13 @@ def test_profiles_page_counts_users_per_profile(admin_client, agent, voice_only)
     assert '<th scope="col" class="th-wrap">Initiate live video conversation</th>' in html
 
 
+def onoff(html: str, label: str) -> str:
+    """The badge text shown in the <dd> that follows the <dt> `label`."""
+    found = re.search(rf"<dt>{re.escape(label)}</dt><dd><span class=\"badge [^\"]*\">([^<]*)</span>", html)
+    assert found, f"no value shown for {label!r}"
+    return found.group(1)
+
+
 def test_call_settings_page_shows_every_field_read_only(admin_client, account, agent):
     AccountCallSettings.objects.filter(account=account).update(
         force_relay=True,
@@ -151,14 +158,16 @@ def test_call_settings_page_shows_every_field_read_only(admin_client, account, a
         "#00AA55",
         "Yes please",
         "Nein danke",
-        "Force relay",
-        "Agent camera off at start",
-        "Consumer camera off at start",
         "Andy Agent",
     ):
         assert text in html, text
     assert "s3cret-pass" not in html and "very-shared-secret" not in html
     assert '<span class="badge badge-ok">set</span>' in html
+    # Each switch shows its value beside its label (the labels alone show whatever the values).
+    assert onoff(html, "Force relay (no peer-to-peer)") == "Yes"
+    assert "All media goes through a TURN server." in html
+    assert onoff(html, "Agent camera off at start") == "Yes"
+    assert onoff(html, "Consumer camera off at start") == "No"
     assert 'style="background: #00AA55"' in html  # the swatch
     sections = {s["locale"]: s for s in response.context["text_sections"]}
     assert sections["en"]["custom_count"] == 1 and sections["de"]["custom_count"] == 1

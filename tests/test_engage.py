@@ -82,9 +82,11 @@ def test_sdk_config_returns_the_resolved_style_texts_and_tracker(client, branded
     assert body["texts"]["invitation_reject"] == "Decline"  # defaults filled in
     assert body["analytics_tracker"] == "google_analytics"
     assert body["analytics_config"] == {"measurement_id": "G-ACME1234"}
-    # Public and cacheable: brands may read it from their own pages.
-    assert response["Access-Control-Allow-Origin"] == "*"
-    assert "max-age=60" in response["Cache-Control"]
+    # Public and cacheable; no Origin sent (an app), so no CORS header: browsers get one only from
+    # the account's allowed origins (tests/test_own_window.py).
+    assert "Access-Control-Allow-Origin" not in response
+    assert "max-age=60" in response["Cache-Control"] and "Origin" in response["Vary"]
+    assert {"family": "Chrome", "min_version": 155} in body["browsers"]
     _no_secrets(response.content.decode())
 
 

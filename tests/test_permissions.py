@@ -1,4 +1,4 @@
-"""The permission rule of DESIGN.md: account kill switch AND some profile grants the media."""
+"""The permission rule (docs/architecture.md, "Protocol outline"): account kill switch AND some profile grants the media."""
 
 from __future__ import annotations
 

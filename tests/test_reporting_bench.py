@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.conftest import require_service
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,8 +37,7 @@ def test_rollup_bench_tiny_on_sqlite(tmp_path):
 
 @pytest.mark.django_db
 def test_rollup_bench_tiny_on_postgres(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the bare-SQL comparison needs PostgreSQL (DATABASE_URL)")
+    require_service("PostgreSQL", connection.vendor == "postgresql", "the bare-SQL comparison needs DATABASE_URL")
     settings = connection.settings_dict
     url = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/vvc_bench_smoke"
     result = run_bench(url, tmp_path, "--drop")

@@ -38,11 +38,13 @@ def test_console_workspace_and_admin_pages_run_only_our_scripts_and_refuse_frami
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_engagement_window_may_be_framed_by_brand_sites_only_over_https(account, client):
+def test_engagement_window_may_be_framed_only_by_our_pages_and_the_accounts_origins(account, client):
+    account.call_settings.allowed_origins = ["https://www.acme.example", "https://shop.acme.example:8443"]
+    account.call_settings.save()
     response = client.get(reverse("engage:window"), {"account": account.slug})
     assert response.status_code == 200
     policy = directives(response)
-    assert policy["frame-ancestors"] == "https: http://localhost:* http://127.0.0.1:*"
+    assert policy["frame-ancestors"] == "'self' https://www.acme.example https://shop.acme.example:8443"
     assert policy["script-src"] == "'self'"
     assert "X-Frame-Options" not in response
 

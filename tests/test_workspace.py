@@ -126,27 +126,43 @@ def test_an_unsupported_browser_gets_a_banner(agent_client, user_agent, shown):
 # --- The page's script ----------------------------------------------------------------------------
 
 
+def workspace_modules() -> dict[str, str]:
+    """The workspace's ES modules (static/workspace/*.js) by file name."""
+    return {path.name: path.read_text() for path in sorted(WORKSPACE_JS.parent.glob("*.js"))}
+
+
 def test_every_element_the_script_uses_is_on_the_page(agent_client):
-    """workspace.js finds its elements by id; a renamed id in the template must fail here, not in a call."""
+    """The workspace's modules find their elements by id; a renamed id in the template must fail here,
+    not in a call."""
     html = page(agent_client).content.decode()
-    script = WORKSPACE_JS.read_text()
+    script = "\n".join(workspace_modules().values())
 
     used = set(re.findall(r'\$\("([\w-]+)"\)', script)) | set(re.findall(r'getElementById\("([\w-]+)"\)', script))
 
     assert len(used) > 40
     missing = sorted(name for name in used if f'id="{name}"' not in html)
-    assert not missing, f"ids used by workspace.js but missing from the page: {missing}"
+    assert not missing, f"ids used by the workspace's modules but missing from the page: {missing}"
 
 
-def test_the_script_imports_the_shared_call_modules_and_never_writes_html():
-    script = WORKSPACE_JS.read_text()
-    imports = re.findall(r'^import .* from "(\.\./calls/[\w.]+)";$', script, flags=re.M)
-
-    assert imports == ["../calls/signaling.js", "../calls/callclient.js"]
-    for path in imports:
-        assert finders.find(path.replace("../", "")), f"{path} is not a static file"
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
-        assert sink not in script, f"workspace.js uses {sink}: data must go in with textContent"
+def test_the_modules_import_the_shared_call_modules_and_never_write_html():
+    modules = workspace_modules()
+    assert "workspace.js" in modules and len(modules) >= 6  # split by concern
+    imports: set[str] = set()
+    for name, source in modules.items():
+        found = re.findall(r'^import .* from "([./\w]+)";$', source, flags=re.M)
+        for path in found:
+            target = (WORKSPACE_JS.parent / path).resolve()
+            assert target.is_file(), f"{name} imports {path}, which is not a file"
+            rel = target.relative_to(WORKSPACE_JS.parent.parent).as_posix()
+            assert finders.find(rel), f"{name} imports {path}, which is not a static file"
+            imports.add(rel)
+        assert source.count("\n") <= 500, f"{name} is over 500 lines"
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+            assert sink not in source, f"{name} uses {sink}: data must go in with textContent"
+    # The call itself and the states the window shows are the shared modules, not copies.
+    assert {"calls/signaling.js", "calls/callclient.js", "calls/callstates.js"} <= imports
+    for name, source in modules.items():
+        assert 'new Set(["ringing", "connecting", "active"])' not in source, f"{name} re-declares LIVE"
 
 
 # --- Home -----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from asgiref.sync import sync_to_async
@@ -65,6 +66,20 @@ class Socket:
 
     async def close(self) -> None:
         await self.communicator.disconnect()
+
+
+async def app_finished(communicator: WebsocketCommunicator, timeout: float = 3) -> None:
+    """After the application closed its socket, the server answers with `websocket.disconnect` (as
+    daphne does); fail unless the application then returns, cleanly, within `timeout`.
+
+    `communicator.wait()` is not enough: on a timeout it cancels the application and returns
+    without raising (asgiref swallows the cancellation, and with it its own timeout).
+    """
+    if not communicator.future.done():
+        await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
+    done, _ = await asyncio.wait({communicator.future}, timeout=timeout)
+    assert done, f"the socket's application was still running after {timeout}s"
+    communicator.future.result()  # re-raises what the application raised, if anything
 
 
 async def agent_socket(user: User, *, origin: tuple[bytes, bytes] = ORIGIN) -> tuple[Socket, dict]:

@@ -16,7 +16,8 @@ PAUSED_MESSAGE = "This account is paused: its admins and agents cannot use the A
 
 
 def refuse_if_paused(user: User) -> None:
-    if user.account_id is not None and not user.account.active:
+    account = user.account
+    if account is not None and not account.active:
         raise PermissionDenied(PAUSED_MESSAGE)
 
 

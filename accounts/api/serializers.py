@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
 
 from django.contrib.auth import authenticate
@@ -11,24 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, User
+from consoleproj.restapi.fields import StrictFieldsMixin
 from settings_profiles.models import Profile
 from settings_profiles.services import MEDIA, media_decision
 
 from .authentication import refuse_if_paused
-
-
-class StrictFieldsMixin:
-    """Refuse names the serializer does not know (a typo must not be silently ignored).
-
-    Read-only fields are accepted and ignored, so a client may send back what it read.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -55,7 +41,9 @@ class CallPermissionsSerializer(serializers.Serializer):
 class AgentSerializer(serializers.ModelSerializer):
     """One admin or agent of the account, as the account's admins see them."""
 
-    profiles = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    profiles: serializers.PrimaryKeyRelatedField[Profile] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     permissions = serializers.SerializerMethodField()
 
     class Meta:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import Account, User
 from accounts.selectors import account_users
 from accounts.services import (
     TokenLimitReached,
@@ -23,12 +26,12 @@ from accounts.services import (
     user_rename,
     user_set_active,
 )
+from consoleproj.restapi.errors import ActionRefused, service_errors
+from consoleproj.restapi.permissions import IsAccountAdmin
 from consoleproj.throttling import AddressRateThrottle
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.services import profile_assign
 
-from .errors import ActionRefused, service_errors
-from .permissions import IsAccountAdmin
 from .serializers import (
     AgentCreateSerializer,
     AgentSerializer,
@@ -39,18 +42,32 @@ from .serializers import (
 )
 
 
-class AccountUsersMixin:
+def requesting_account(request: Request) -> Account:
+    """The account of the requesting admin (IsAccountAdmin let only an account's admins in)."""
+    account = getattr(request.user, "account", None)
+    if not isinstance(account, Account):
+        raise PermissionDenied()
+    return account
+
+
+def acting_user(request: Request) -> User:
+    """The authenticated user making the request (IsAuthenticated let only those in)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied()
+    return request.user
+
+
+class AccountUsersMixin(generics.GenericAPIView):
     """The requesting admin's account users, with what the serializers need to avoid per-row queries."""
 
     permission_classes = [IsAuthenticated, IsAccountAdmin]
-    request: Request
 
-    def get_queryset(self):
-        return account_users(account=self.request.user.account)
+    def get_queryset(self) -> QuerySet[User]:
+        return account_users(account=requesting_account(self.request))
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()  # type: ignore[misc]
-        account = self.request.user.account
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        account = requesting_account(self.request)
         context["account"] = account
         context["call_settings"] = AccountCallSettings.objects.get(account=account)
         return context
@@ -77,7 +94,7 @@ class AgentListView(AccountUsersMixin, generics.ListAPIView):
         data = serializer.validated_data
         with service_errors():
             user = user_create(
-                account=request.user.account,
+                account=requesting_account(request),
                 email=data["email"],
                 password=data["password"],
                 role=data["role"],
@@ -107,7 +124,7 @@ class AgentDetailView(AccountUsersMixin, generics.RetrieveAPIView):
         with service_errors(), transaction.atomic():
             if "is_active" in data:
                 with service_errors(non_field_key="is_active"):
-                    user_set_active(user=target, active=data["is_active"], acting_user=request.user)
+                    user_set_active(user=target, active=data["is_active"], acting_user=acting_user(request))
             if "name" in data:
                 user_rename(user=target, name=data["name"])
             if "profiles" in data:
@@ -177,7 +194,7 @@ class TokenView(APIView):
     def delete(self, request: Request) -> Response:
         if not isinstance(request.auth, AuthToken):
             raise ActionRefused('Send the token to revoke in the header "Authorization: Token <token>".')
-        api_tokens_revoke(user=request.user, token=request.auth)
+        api_tokens_revoke(user=acting_user(request), token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -191,4 +208,4 @@ class TokensView(APIView):
         responses={200: RevokedSerializer},
     )
     def delete(self, request: Request) -> Response:
-        return Response({"revoked": api_tokens_revoke(user=request.user)})
+        return Response({"revoked": api_tokens_revoke(user=acting_user(request))})

@@ -32,6 +32,12 @@ def _account_profiles(account: Account):
     return Profile.objects.filter(account=account).order_by("-is_default", "name")
 
 
+def _profiles_field(form: forms.Form) -> ProfileChoiceField:
+    field = form.fields["profiles"]
+    assert isinstance(field, ProfileChoiceField)
+    return field
+
+
 class AgentCreateForm(forms.Form):
     email = forms.EmailField(
         label="Email",
@@ -62,7 +68,7 @@ class AgentCreateForm(forms.Form):
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
         queryset = _account_profiles(account)
-        self.fields["profiles"].queryset = queryset
+        _profiles_field(self).queryset = queryset
         if not self.is_bound:
             self.initial.setdefault("profiles", [p.pk for p in queryset if p.is_default])
 
@@ -77,7 +83,7 @@ class AgentProfilesForm(forms.Form):
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["profiles"].queryset = _account_profiles(account)
+        _profiles_field(self).queryset = _account_profiles(account)
 
 
 class ProfileForm(forms.Form):

@@ -7,7 +7,7 @@ another account are looked up within that account and so answer 404, never data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 
@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Account, User
+from accounts.models import Account, AuthenticatedRequest, User
 from accounts.selectors import account_users
 from accounts.services import api_tokens_active, api_tokens_revoke, user_create, user_set_active
 from settings_profiles.ice import ice_config_for
@@ -59,7 +59,7 @@ def account_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., H
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not user.is_account_admin or not user.account.active:
+        if not user.is_account_admin or user.account is None or not user.account.active:
             return render(request, "console/forbidden.html", status=403)
         return view(request, *args, account=user.account, **kwargs)
 
@@ -208,7 +208,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 @account_admin_required
 @require_POST
-def agent_set_active(request: HttpRequest, pk: int, *, account: Account) -> HttpResponse:
+def agent_set_active(request: AuthenticatedRequest, pk: int, *, account: Account) -> HttpResponse:
     target = get_object_or_404(User, pk=pk, account=account)
     active = request.POST.get("active") == "1"
     try:
@@ -410,9 +410,11 @@ def call_settings(request: HttpRequest, *, account: Account) -> HttpResponse:
 # --- ICE check ----------------------------------------------------------------------------------
 
 
-def _server_label(server: dict) -> list[str]:
+def _server_label(server: Mapping[str, object]) -> list[str]:
     urls = server.get("urls")
-    return [urls] if isinstance(urls, str) else [u for u in urls or [] if isinstance(u, str)]
+    if isinstance(urls, str):
+        return [urls]
+    return [u for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
 
 
 @require_http_methods(["GET"])
@@ -426,7 +428,7 @@ def ice_check(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if user.is_account_admin and user.account.active:
+    if user.is_account_admin and user.account is not None and user.account.active:
         account = user.account
         if request.GET.get("account", account.slug) != account.slug:
             raise Http404("No such account.")  # another account's existence is not revealed

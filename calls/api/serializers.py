@@ -6,13 +6,47 @@ from settings_profiles.texts import LOCALES
 
 
 class ConversationCreateSerializer(serializers.Serializer):
-    """What a brand's messaging window sends to start a conversation."""
+    """What a brand's messaging window (or, with an account API key, its backend) sends to start a conversation."""
 
-    account = serializers.SlugRelatedField(slug_field="slug", queryset=Account.objects.filter(active=True))
+    account = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Account.objects.filter(active=True),
+        required=False,
+        help_text="The account's slug. Required without an API key; with one it may be omitted (the key's account).",
+    )
     channel = serializers.ChoiceField(choices=Conversation.Channel.choices, default=Conversation.Channel.WEB_MESSAGING)
     consumer_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     consumer_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
+    visitor_ip = serializers.IPAddressField(
+        required=False,
+        help_text="Server to server only (with an API key): the visitor's own address, as your backend saw it. "
+        "Rate limits apply per visitor. Send this or visitor_id.",
+    )
+    visitor_id = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="Server to server only (with an API key): your stable id of the visitor (a session or user id); "
+        "rate limits apply per visitor.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        api_key = self.context.get("api_key")
+        errors: dict[str, str] = {}
+        if api_key is None:
+            if "account" not in attrs:
+                errors["account"] = "This field is required."
+            for field in ("visitor_ip", "visitor_id"):
+                if field in attrs:
+                    errors[field] = "Only with an account API key (server to server)."
+        else:
+            if attrs.setdefault("account", api_key.account) != api_key.account:
+                errors["account"] = "The API key belongs to another account."
+            if not attrs.get("visitor_ip") and not attrs.get("visitor_id"):
+                errors["visitor_ip"] = "Send the visitor's address (visitor_ip) or your id of the visitor (visitor_id)."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class ConversationCreatedSerializer(serializers.Serializer):

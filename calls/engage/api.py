@@ -14,6 +14,7 @@ from consoleproj.throttling import AddressRateThrottle
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.texts import LOCALES
 
+from .cors import decide_window_origin
 from .selectors import active_account, engagement_config
 
 
@@ -46,6 +47,13 @@ class SdkStyleSerializer(serializers.Serializer):
     webview_bar_text_color = serializers.CharField()
 
 
+class SupportedBrowserSerializer(serializers.Serializer):
+    family = serializers.CharField(
+        help_text="The browser family as ua-parser names it from the User-Agent, e.g. Chrome."
+    )
+    min_version = serializers.IntegerField(help_text="The lowest supported major version.")
+
+
 class SdkConfigSerializer(serializers.Serializer):
     account = serializers.CharField(help_text="The account's slug.")
     name = serializers.CharField(help_text="The brand's name, for {brand_name}.")
@@ -57,7 +65,8 @@ class SdkConfigSerializer(serializers.Serializer):
         help_text="Every customisable text, defaults filled in: invitation_*, call_*, error_*, system_call_*, "
         "media_*. Plain text with {agent_name}/{brand_name} placeholders; render it escaped.",
     )
-    style = SdkStyleSerializer()
+    # DRF's metaclass moves declared fields off the class: this does not replace Field.style.
+    style = SdkStyleSerializer()  # type: ignore[assignment]
     # Named as in the call-settings API, so both share one enum in the schema.
     analytics_tracker = serializers.ChoiceField(
         choices=AccountCallSettings.Tracker.choices,
@@ -68,6 +77,15 @@ class SdkConfigSerializer(serializers.Serializer):
         child=serializers.CharField(),
         source="analytics.config",
         help_text="The tracker's public ids (e.g. measurement_id, site_id); empty for none.",
+    )
+    browsers = SupportedBrowserSerializer(
+        many=True,
+        help_text="The browsers a consumer can take a call in, with their lowest major version. Any other "
+        "browser (HeadlessChrome included) is refused at call.accept with error_unsupported_browser. "
+        "The call client's checkBrowser() applies this list before a window shows Accept.",
+    )
+    sdk = serializers.DictField(
+        child=serializers.CharField(), help_text="The public call client: {version, module} (an ES module URL path)."
     )
 
 
@@ -89,6 +107,8 @@ class SdkConfigView(APIView):
 
     @extend_schema(
         operation_id="sdk_config",
+        description="Public, no authentication. Browsers may read it cross-origin only from the account's "
+        "allowed_origins (CORS); apps and servers read it from anywhere.",
         parameters=[SdkConfigQuerySerializer],
         responses={
             200: SdkConfigSerializer,
@@ -98,9 +118,11 @@ class SdkConfigView(APIView):
     def get(self, request: Request) -> Response:
         query = SdkConfigQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        config = engagement_config(account=query.validated_data["account"], locale=query.validated_data.get("locale"))
+        account = query.validated_data["account"]
+        config = engagement_config(account=account, locale=query.validated_data.get("locale"))
         response = Response(SdkConfigSerializer(config).data)
-        # Public data that brands may read from their own pages and apps; fine to cache briefly.
-        response["Access-Control-Allow-Origin"] = "*"
+        # Readable from the account's own pages only (calls/engage/cors.py adds the CORS headers,
+        # Vary: Origin); apps and same-origin pages read it as before. Public, fine to cache briefly.
+        decide_window_origin(request._request, account.call_settings)
         response["Cache-Control"] = "public, max-age=60"
         return response

@@ -7,6 +7,8 @@ TURN credentials and the TURN REST secret are never part of it.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from accounts.models import Account
 from calls.models import Conversation
 from calls.tokens import conversation_id_from_token
@@ -49,7 +51,21 @@ def engagement_config(*, account: Account, locale: str | None = None) -> dict:
         "texts": call_settings.resolved_texts(chosen),
         "style": call_settings.resolved_style(),
         "analytics": public_analytics(call_settings),
+        "browsers": supported_browsers(),
+        "sdk": {"version": SDK_VERSION, "module": SDK_MODULE_PATH},
     }
+
+
+# The public call client (static/engage/sdk/v1/, served at /engage/sdk/v1/ with CORS; docs/engagement.md).
+SDK_VERSION = "1.0.0"
+SDK_MODULE_PATH = "/engage/sdk/v1/callclient.js"
+
+
+def supported_browsers() -> list[dict]:
+    """settings.SUPPORTED_BROWSERS as a list of {family, min_version}, by family."""
+    return [
+        {"family": family, "min_version": int(floor)} for family, floor in sorted(settings.SUPPORTED_BROWSERS.items())
+    ]
 
 
 def conversation_for_token(token: str) -> Conversation | None:

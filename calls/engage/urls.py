@@ -11,4 +11,5 @@ urlpatterns = [
     path("window/", views.window_page, name="window"),
     path("call/", views.webview_page, name="webview"),
     path("demo/", views.demo_page, name="demo"),
+    path("sdk/v1/<str:name>", views.sdk_module, name="sdk-module"),
 ]

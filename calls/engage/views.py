@@ -7,7 +7,8 @@ change goes through calls.services behind that socket.
 
 from __future__ import annotations
 
-from csp.decorators import csp_replace
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from ..origins import frame_ancestors
 from .chrome_texts import UNAVAILABLE, words_for
 from .selectors import active_account, conversation_for_token, engagement_config
 
@@ -44,9 +46,11 @@ def engagement_script(request: HttpRequest) -> FileResponse:
 @require_GET
 @never_cache
 @xframe_options_exempt  # framed on the brand's pages by engagement.js: that is its whole purpose
-@csp_replace({"frame-ancestors": settings.ENGAGE_FRAME_ANCESTORS})  # brand sites on HTTPS (+ localhost in dev)
 def window_page(request: HttpRequest) -> HttpResponse:
-    """The messaging window inside the brand page's iframe: the account's texts, style and tracker."""
+    """The messaging window inside the brand page's iframe: the account's texts, style and tracker.
+
+    Only our own pages and the account's allowed origins may frame it (frame-ancestors, exact scheme,
+    host and port; https only in production)."""
     account = active_account(slug=request.GET.get("account", ""))
     if account is None:
         return _unavailable(request, "account", status=404)
@@ -56,7 +60,33 @@ def window_page(request: HttpRequest) -> HttpResponse:
         conversations_url=reverse("conversation-create"),
         socket_path=CONSUMER_SOCKET_PATH,
     )
-    return render(request, "engage/window.html", {"config": config})
+    response = render(request, "engage/window.html", {"config": config})
+    # django-csp reads this attribute (its documented per-response override).
+    response._csp_replace = {"frame-ancestors": frame_ancestors(account.call_settings)}  # type: ignore[attr-defined]
+    return response
+
+
+# The public call client, version 1: ES modules brands import from their own pages, so they are
+# served with CORS (public code, no credentials). The product's own window imports the same URLs.
+SDK_FILES = {
+    "callclient.js": "engage/sdk/v1/callclient.js",
+    "session.js": "calls/callclient.js",
+    "signaling.js": "calls/signaling.js",
+}
+
+
+@require_GET
+def sdk_module(request: HttpRequest, name: str) -> HttpResponse:
+    """`/engage/sdk/v1/<name>`: one module of the public call client (docs/engagement.md)."""
+    static_path = SDK_FILES.get(name)
+    path = finders.find(static_path) if static_path else None
+    if not path:
+        raise Http404("No such module of the call client.")
+    # Small files, read whole: a file iterator would be consumed synchronously under ASGI.
+    response = HttpResponse(Path(path).read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @require_GET

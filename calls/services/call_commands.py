@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from calls.browsers import check_client
 from calls.models import Call, CallEvent, Conversation, Message
-from settings_profiles.ice import ice_config_for
-from settings_profiles.services import media_decision
+from settings_profiles.ice import IceConfig, ice_config_for
+from settings_profiles.services import Media, media_decision
 
 from .common import CallError, Party, State, _conversation_for_agent, _post_message, _settings_of
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, _system_text, participant_name
@@ -21,8 +21,8 @@ from .transitions import _call_of_party, _ending_for, _expire_if_due, _publish_s
 
 
 @transaction.atomic
-def call_invite(*, agent: User, conversation_id: int, media: str) -> Call:
-    """The agent invites the consumer to a call, if DESIGN.md's permission rule allows it."""
+def call_invite(*, agent: User, conversation_id: int, media: Media) -> Call:
+    """The agent invites the consumer to a call, if the permission rule (docs/architecture.md) allows it."""
     conversation = _conversation_for_agent(agent, conversation_id)
     if conversation.channel != Conversation.Channel.WEB_MESSAGING:
         raise CallError("not_messaging", "Calls are only possible in web messaging conversations, not in chat.")
@@ -30,7 +30,7 @@ def call_invite(*, agent: User, conversation_id: int, media: str) -> Call:
         raise CallError("invalid_state", f"The conversation is {conversation.state}; calls need an open one.")
     if conversation.agent_id != agent.pk:
         raise CallError("forbidden", "The conversation is not assigned to you.")
-    call_settings = _settings_of(agent.account_id)
+    call_settings = _settings_of(conversation.account_id)  # the agent's account (_conversation_for_agent)
     if not getattr(call_settings, f"{media}_enabled"):
         raise CallError("media_disabled", f"{media.capitalize()} calls are switched off for this account.")
     decision = media_decision(user=agent, call_settings=call_settings, profiles=agent.profiles.all(), media=media)
@@ -42,7 +42,7 @@ def call_invite(*, agent: User, conversation_id: int, media: str) -> Call:
     try:
         with transaction.atomic():
             call = Call.objects.create(
-                account_id=agent.account_id,
+                account_id=conversation.account_id,
                 conversation=conversation,
                 agent=agent,
                 media=media,
@@ -194,7 +194,7 @@ def call_stats_sample(
     call = Call.objects.filter(pk=call_id).only("pk", "agent_id", "conversation_id", "state").first()
     if (
         call is None
-        or (party == "agent" and call.agent_id != agent.pk)
+        or (party == "agent" and (agent is None or call.agent_id != agent.pk))
         or (party == "consumer" and call.conversation_id != conversation_id)
     ):
         raise CallError("not_found", "No such call.")
@@ -207,12 +207,12 @@ def call_stats_sample(
 
 def call_ice_refresh(
     *, call_id: int, party: Party, agent: User | None = None, conversation_id: int | None = None
-) -> dict:
+) -> IceConfig:
     """Fresh ICE configuration (newly minted TURN credentials) for one side of a live call."""
     call = Call.objects.filter(pk=call_id).select_related("conversation").first()
     if (
         call is None
-        or (party == "agent" and call.agent_id != agent.pk)
+        or (party == "agent" and (agent is None or call.agent_id != agent.pk))
         or (party == "consumer" and call.conversation_id != conversation_id)
     ):
         raise CallError("not_found", "No such call.")

@@ -60,6 +60,8 @@ def _post_message(
 
 
 def _conversation_for_agent(agent: User, conversation_id: int, *, lock: bool = True) -> Conversation:
+    if agent.account_id is None:
+        raise CallError("forbidden", "Only agents of an account have conversations.")
     qs = Conversation.objects.filter(pk=conversation_id, account_id=agent.account_id)
     conversation = (qs.select_for_update() if lock else qs).first()
     if conversation is None:

@@ -109,14 +109,18 @@ def message_send(*, conversation_id: int, party: Party, text: str, agent: User |
         raise CallError("bad_request", "A message needs text.")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise CallError("too_large", f"Messages are limited to {MAX_MESSAGE_LENGTH} characters.")
+    found: Conversation | None
     if party == "agent":
-        conversation = _conversation_for_agent(agent, conversation_id, lock=False)
-        if conversation.agent_id != agent.pk:
+        if agent is None:
+            raise CallError("forbidden", "An agent's message needs the agent.")
+        found = _conversation_for_agent(agent, conversation_id, lock=False)
+        if found.agent_id != agent.pk:
             raise CallError("forbidden", "The conversation is not assigned to you.")
     else:
-        conversation = Conversation.objects.filter(pk=conversation_id).first()
-        if conversation is None:
-            raise CallError("not_found", "No such conversation.")
+        found = Conversation.objects.filter(pk=conversation_id).first()
+    if found is None:
+        raise CallError("not_found", "No such conversation.")
+    conversation = found
     if conversation.state == Conversation.State.CLOSED:
         raise CallError("invalid_state", "The conversation is closed.")
     return _post_message(conversation=conversation, author=party, text=text, author_user=agent)

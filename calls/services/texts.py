@@ -22,7 +22,7 @@ FAILURE_REASONS = {
     "ice_failed": "error_connection_failed",
     "connect_timeout": "error_connection_failed",
 }
-SYSTEM_TEXT = {
+SYSTEM_TEXT: dict[str, str] = {
     State.RINGING: "system_call_invited",
     State.CONNECTING: "system_call_accepted",
     State.REJECTED: "system_call_rejected",

@@ -17,11 +17,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-import reporting.services
 from accounts.models import User
 from calls.models import Call, CallEvent, Message
 from calls.payloads import call_payload
 from calls.push import account_live_group, after_commit, agent_group, consumer_group, publish, publish_built
+from calls.signals import call_ended_on_commit
 from consoleproj import metrics
 from settings_profiles.models import AccountCallSettings
 
@@ -31,7 +31,7 @@ from .texts import SYSTEM_TEXT, _system_text, error_text, side_extras
 logger = logging.getLogger(__name__)
 
 TERMINAL = {State.REJECTED, State.CANCELLED, State.EXPIRED, State.FAILED, State.COMPLETED, State.DROPPED}
-ALLOWED = {
+ALLOWED: dict[str, set[str]] = {
     State.RINGING: {State.CONNECTING, State.REJECTED, State.CANCELLED, State.EXPIRED, State.FAILED},
     State.CONNECTING: {State.ACTIVE, State.CANCELLED, State.FAILED, State.DROPPED, State.COMPLETED},
     State.ACTIVE: {State.COMPLETED, State.DROPPED, State.FAILED},
@@ -88,7 +88,7 @@ def _transition(
         call.ended_at = now
         call.duration_s = int((now - call.started_at).total_seconds()) if call.started_at else 0
         call.ring_deadline = call.connect_deadline = call.agent_deadline = call.consumer_deadline = None
-        reporting.services.rollup_enqueue_for_call(call)
+        call_ended_on_commit(call)  # reporting listens (calls.signals): calls does not know who
     call.save()
     CallEvent.objects.create(
         call=call,

@@ -97,6 +97,7 @@ class Socket(AsyncWebsocketConsumer):
 
     party: str  # who is at the other end, in log lines and error messages
     frames: dict[str, tuple[type[Frame], Handler]] = {}
+    slot_key: str | None = None  # the socket slot it holds (reserve/release_slot)
     admin_only = False  # access re-checks also require the user to still be an account admin
 
     async def __call__(self, scope, receive, send):
@@ -156,6 +157,8 @@ class Socket(AsyncWebsocketConsumer):
         """Join `groups`, accept, and put the socket under the layer watch (its slot is reserved)."""
         self.refused = False
         self.groups_joined = groups
+        if self.slot_key is None:
+            raise RuntimeError("begin() before reserve(): the socket holds no slot")
         self.bucket = bucket_for(self.slot_key)
         self.prepare()
         for group in groups:
@@ -225,7 +228,7 @@ class Socket(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(frame, separators=(",", ":"), cls=DjangoJSONEncoder))
 
     async def send_error(self, code: str, message: str, re: object = None) -> None:
-        frame = {"type": "error", "code": code, "message": message}
+        frame: dict[str, object] = {"type": "error", "code": code, "message": message}
         metrics.error_sent(self.party, code)
         if re is not None:
             frame["re"] = re
@@ -262,7 +265,7 @@ class Socket(AsyncWebsocketConsumer):
     async def handle(self, text_data: str | None, bytes_data: bytes | None) -> None:
         """Parse a frame within the rate limit, validate it against the role's table and run its
         handler; every refusal is an `error` frame, never a closed socket."""
-        if bytes_data is not None:
+        if bytes_data is not None or text_data is None:
             await self.send_error("bad_request", "Frames are JSON text, not binary.")
             return
         if len(text_data.encode()) > settings.WS_MAX_FRAME_BYTES:
@@ -320,4 +323,4 @@ class Socket(AsyncWebsocketConsumer):
             await self.send_error("bad_request", "The frame could not be handled.", re)
             return
         if re is not None and result is not ANSWERED:
-            await self.send_frame({"type": "ok", "re": re, **(result or {})})
+            await self.send_frame({"type": "ok", "re": re, **(result if isinstance(result, dict) else {})})

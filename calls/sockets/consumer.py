@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -14,9 +15,12 @@ from calls.schemas import CallAccept, CallHangup, CallMedia, CallRef, CallSignal
 from calls.selectors import consumer_hello
 from calls.tokens import conversation_id_from_token
 
+from . import relay
 from .base import CLOSE_FLOODING, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from .limits import flood_banned
-from .party import PartySocket
+from .party import MEDIA_STATES, PartySocket
+
+logger = logging.getLogger(__name__)
 
 
 def answer_unless_expired(call: Call) -> dict:
@@ -63,6 +67,28 @@ class ConsumerSocket(PartySocket):
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
+        await self.tell_agent_connection(hello["call"], "back")
+
+    async def clean_up(self) -> None:
+        registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
+        await super().clean_up()
+        if not registered or relay.local_members(consumer_group(self.conversation.pk)):
+            return  # another socket of this consumer (a tab) is still here
+        for call_id, call in list(self.calls.items()):
+            if call["state"] in MEDIA_STATES:
+                await self.tell_agent_connection({"id": call_id, **call}, "reconnecting")
+
+    async def tell_agent_connection(self, call: dict | None, connection: str) -> None:
+        """`call.peer` to the agent: the consumer's socket went during the call (`reconnecting`: a
+        reload, a network change; the call lives on for the reconnect grace) or came back (`back`).
+        Best effort: a lost frame only leaves the workspace's note as it was."""
+        if call is None or call.get("state") not in MEDIA_STATES or not call.get("agent_id"):
+            return
+        frame = {"type": "call.peer", "call_id": call["id"], "party": "consumer", "connection": connection}
+        try:
+            await relay.relay(self, self.peer_groups(call), frame)
+        except Exception:
+            logger.info("telling the agent that the consumer is %s failed", connection, exc_info=True)
 
     async def access_recheck(self, event: dict) -> None:
         """The account changed: close with 4403 if it was paused (its conversations are paused), as

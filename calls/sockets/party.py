@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from calls import commands, services
 from calls.models import Call
+from calls.services.common import Party
 
 from . import presence, relay
 from .base import ANSWERED, Socket
@@ -27,6 +28,8 @@ MEDIA_STATES = {Call.State.CONNECTING, Call.State.ACTIVE}
 
 class PartySocket(Socket):
     """The base, plus the live calls this side takes part in, its presence leases and relays."""
+
+    party: Party  # "agent" or "consumer": the side of the call this socket speaks for
 
     def prepare(self) -> None:
         self.calls: dict[int, dict] = {}  # live calls of this side: {call_id: {state, conversation_id, agent_id}}

@@ -35,7 +35,7 @@ import math
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -258,8 +258,9 @@ def layer_redis_urls() -> list[str] | None:
     """The Redis instances the channel layer publishes to, in the layer's order, when each is a plain
     address (our settings make them so: CHANNEL_REDIS_URLS); otherwise None, and relays go through
     the layer's own group_send (sentinel set-ups pick hosts in ways this module does not copy)."""
-    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
-    urls = []
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    hosts = layer.get("CONFIG", {}).get("hosts", [])
+    urls: list[str] = []
     for host in hosts:
         if isinstance(host, str):
             urls.append(host)
@@ -287,7 +288,10 @@ class _Shards:
 
     def __init__(self) -> None:
         layer = get_channel_layer()
-        self.urls = layer_redis_urls()
+        urls = layer_redis_urls()
+        if urls is None:  # publish_to_group's callers check layer_redis_urls() first
+            raise RuntimeError("the relay publisher needs the channel layer on plain Redis addresses")
+        self.urls = urls
         self.group_prefix = layer._get_layer()._get_group_channel_name("")
         self.serialize = layer.serialize
         self.publishers = [self._start(url) for url in self.urls]
@@ -347,6 +351,11 @@ def relays_via_bus(layer) -> bool:
 def join_local(socket, groups: list[str]) -> None:
     for group in groups:
         _local_members[group].add(socket)
+
+
+def local_members(group: str) -> frozenset:
+    """The accepted sockets of `group` in this process."""
+    return frozenset(_local_members.get(group, ()))
 
 
 def leave_local(socket, groups: list[str]) -> None:

@@ -13,6 +13,8 @@ from calls.selectors import HELLO_MESSAGES_PER_CONVERSATION
 def workspace_transcript(*, agent: User, conversation_id: int) -> list[dict] | None:
     """The last messages of a conversation the agent may see (as in `hello`: the account's queued
     conversations and the agent's own), oldest first; None when there is no such conversation."""
+    if agent.account_id is None:
+        return None
     visible = Conversation.objects.filter(pk=conversation_id, account_id=agent.account_id).filter(
         Q(state=Conversation.State.QUEUED) | Q(agent=agent)
     )

@@ -12,37 +12,40 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts.models import User
+from accounts.models import Account, User
 from calls.browsers import check_client
 
 from .selectors import workspace_transcript
 
 AGENT_SOCKET_PATH = "/ws/agent/"
-# Shown when the agent's browser is not one the product supports (DESIGN.md: the agent's browser is
+# Shown when the agent's browser is not one the product supports (docs/product.md: the agent's browser is
 # checked too). The server's check_client decides; the page only says it in words.
 SUPPORTED_BROWSERS_TEXT = "the latest Chrome, Firefox, Safari or Edge"
 
 
 def _may_use_workspace(user: User) -> bool:
     """Agents and account admins of an active account; support staff without an account may not."""
-    return user.is_active and user.account_id is not None and user.account.active
+    return user.is_active and user.account is not None and user.account.active
 
 
-def _refused(request: HttpRequest) -> HttpResponse | None:
-    if not request.user.is_authenticated:
+def _agent_or_refusal(request: HttpRequest) -> tuple[User, Account] | HttpResponse:
+    """The agent (or admin) and their active account, or the page that refuses the visitor."""
+    user = request.user
+    if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not _may_use_workspace(request.user):
+    account = user.account
+    if not (user.is_active and account is not None and account.active):
         return render(request, "workspace/forbidden.html", status=403)
-    return None
+    return user, account
 
 
 @require_GET
 def workspace(request: HttpRequest) -> HttpResponse:
     """The workspace page: the socket URL, who the agent is, and whether this browser can call."""
-    refused = _refused(request)
-    if refused is not None:
-        return refused
-    user = request.user
+    agent = _agent_or_refusal(request)
+    if isinstance(agent, HttpResponse):
+        return agent
+    user, account = agent
     browser = check_client(
         user_agent=request.headers.get("user-agent", ""), webrtc=True, camera=True, microphone=True, media="voice"
     )
@@ -51,11 +54,11 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "transcript_url": reverse("workspace:transcript", args=[0]).replace("/0/", "/{id}/"),
         "login_url": reverse("login") + "?next=" + reverse("workspace:index"),
         "agent": {"id": user.pk, "name": user.display_name, "role": user.role},
-        "account": {"slug": user.account.slug, "name": user.account.name},
+        "account": {"slug": account.slug, "name": account.name},
         "browser": {"supported": browser.ok, "name": browser.browser, "reason": browser.reason},
     }
     context = {
-        "account": user.account,
+        "account": account,
         "config": config,
         "browser": browser,
         "supported_browsers_text": SUPPORTED_BROWSERS_TEXT,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from calls.models import Call, CallEvent
-from consoleproj.pagination import MAX_OFFSET
+from consoleproj.restapi.pagination import MAX_OFFSET
 from reporting.buckets import REPORT_INTERVALS
 from reporting.models import Interval
 from reporting.queries import COUNT_FIELDS, DERIVED_FIELDS, GROUP_BY, range_errors
@@ -161,7 +161,10 @@ class EventSerializer(serializers.Serializer):
     state = serializers.CharField()
     created_at = serializers.DateTimeField()
     offset_s = serializers.FloatField(help_text="Seconds since the invitation.")
-    data = serializers.DictField(help_text="Only the event's known keys: reason, browser, audio/video/camera, stats.")
+    # DRF's metaclass moves declared fields off the class, so this does not shadow Serializer.data.
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text="Only the event's known keys: reason, browser, audio/video/camera, stats."
+    )
 
 
 class SampleSerializer(serializers.Serializer):

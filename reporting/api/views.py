@@ -13,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from consoleproj.csv_export import csv_lines
-from consoleproj.pagination import BoundedLimitOffsetPagination
+from consoleproj.restapi.pagination import BoundedLimitOffsetPagination
 from reporting import queries
 from reporting.buckets import local_day, zone
 
@@ -50,9 +50,12 @@ def account_for(request: Request, slug: str | None) -> Account:
         if account is None:
             raise serializers.ValidationError({"account": [f"There is no account {slug!r}."]})
         return account
-    if slug and slug != user.account.slug:
+    own = getattr(user, "account", None)
+    if not isinstance(own, Account):
+        raise PermissionDenied()  # ReportAccess let in only support and account admins
+    if slug and slug != own.slug:
         raise NotFound()  # another account's existence is not revealed
-    return user.account
+    return own
 
 
 class CSVRenderer(BaseRenderer):
@@ -76,7 +79,7 @@ class CollaborationSessionReportView(APIView):
     """Collaboration-session metrics per bucket (local hour, day, week or month of the account) and media or agent."""
 
     permission_classes = [IsAuthenticated, ReportAccess]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]  # type: ignore[list-item]  # the stubs type the setting as its dotted paths; DRF has imported the classes
 
     @extend_schema(
         summary="Collaboration-session metrics (the Analytics Builder feed)",
@@ -116,8 +119,13 @@ class CollaborationSessionReportView(APIView):
             return self._csv(account, period, interval, group_by)
 
         paginator = ReportPagination()
-        rows = paginator.paginate_queryset(
-            queries.report_rows(account=account, period=period, interval=interval, group_by=group_by), request, self
+        rows = (
+            paginator.paginate_queryset(
+                queries.report_rows(account=account, period=period, interval=interval, group_by=group_by),  # type: ignore[arg-type]  # LimitOffsetPagination slices lists too
+                request,
+                self,
+            )
+            or []
         )
         body = {
             "account": account.slug,
@@ -171,9 +179,9 @@ class CallDetailView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         user = request.user
         # Support reads any account's call; an admin only their own (another's answers 404).
-        account = Account.objects.filter(calls__pk=pk).first() if user.is_staff else user.account
+        account = Account.objects.filter(calls__pk=pk).first() if user.is_staff else getattr(user, "account", None)
         call = queries.account_call(account=account, call_id=pk) if account else None
-        if call is None:
+        if account is None or call is None:
             raise NotFound()
         detail = queries.call_detail(call=call)
         with timezone.override(zone(account.time_zone)):

@@ -7,6 +7,7 @@ Thin views: they parse the date-range form and call reporting.queries. Access is
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -38,8 +39,9 @@ class ReportRangeForm(forms.Form):
         required=False,
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name, message in queries.range_errors(data.get("start"), data.get("end")).items():
             self.add_error(name, message)
         start, end = data.get("start"), data.get("end")
@@ -73,11 +75,20 @@ def _presets(today: date) -> list[dict]:
         ("This month", month_start, today),
         ("Last 12 months", year_ago, today),
     ]
-    return [{"label": name, "start": a, "end": b, "query": urlencode({"start": a, "end": b})} for name, a, b in ranges]
+    return [
+        {"label": name, "start": a, "end": b, "query": urlencode({"start": a.isoformat(), "end": b.isoformat()})}
+        for name, a, b in ranges
+    ]
 
 
 def _csv_url(account: Account, period: queries.ReportRange, interval: str, group_by: str) -> str:
-    query = {"start": period.first, "end": period.last, "interval": interval, "group_by": group_by, "format": "csv"}
+    query = {
+        "start": period.first.isoformat(),
+        "end": period.last.isoformat(),
+        "interval": interval,
+        "group_by": group_by,
+        "format": "csv",
+    }
     return f"{reverse('api-report-collaboration-sessions')}?{urlencode(query)}"
 
 

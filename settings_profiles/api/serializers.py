@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictFieldsMixin
+from consoleproj.restapi.fields import StrictFieldsMixin
 from settings_profiles.models import AccountCallSettings, Profile
 from settings_profiles.secrecy import MASK, is_mask, mask_ice_servers, unmask_ice_servers
 from settings_profiles.texts import TEXT_KEYS
@@ -78,7 +78,8 @@ class IceServerSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
     def to_representation(self, instance: dict) -> dict:
-        return super().to_representation(mask_ice_servers([instance])[0])
+        masked: dict = mask_ice_servers([instance])[0]  # type: ignore[index]  # a list of one server in, one out
+        return super().to_representation(masked)
 
 
 class TurnRestSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -117,11 +118,11 @@ def _text_field() -> serializers.CharField:
     return serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-_STYLE_SCHEMA = {
+_STYLE_SCHEMA: dict[str, object] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        key: {"type": "integer"} if isinstance(default, int) else {"type": "string", "example": default}
+        key: {"type": "integer"} if isinstance(default, int) else {"type": "string", "example": str(default)}
         for key, default in SDK_STYLE_DEFAULTS.items()
     },
 }
@@ -161,6 +162,14 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         + "; ".join(f"{tracker}: {', '.join(fields) or '-'}" for tracker, fields in ANALYTICS_CONFIG_FIELDS.items()),
     )
     sdk_style = SdkStyleField(required=False, help_text="Overrides of the invitation and webview bar style.")
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, max_length=300),
+        required=False,
+        max_length=20,
+        help_text="Brand pages that may run the account's own messaging window, exactly as browsers send them "
+        '(scheme, host, port; no path), e.g. ["https://www.example.com"]. https only (http for localhost). '
+        "They open the account's consumer sockets, read the window's endpoints with CORS and frame the hosted window.",
+    )
     resolved_texts = serializers.DictField(
         child=serializers.CharField(),
         read_only=True,
@@ -185,6 +194,7 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "analytics_tracker",
             "analytics_config",
             "sdk_style",
+            "allowed_origins",
             "ring_timeout_s",
             "reconnect_grace_s",
             "resolved_texts",
@@ -196,7 +206,9 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def validate_ice_servers(self, servers: list[dict]) -> list[dict]:
         """Put back the stored credential wherever the client sent the mask."""
         stored = self.instance.ice_servers if self.instance is not None else []
-        return unmask_ice_servers([dict(server) for server in servers], stored=stored)
+        restored = unmask_ice_servers([dict(server) for server in servers], stored=stored)
+        assert isinstance(restored, list)  # servers in, servers out
+        return restored
 
     def validate(self, attrs: dict) -> dict:
         # The secret is never shown, so the mask can only mean "keep it".

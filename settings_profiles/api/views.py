@@ -12,25 +12,26 @@ from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from accounts.api.errors import service_errors, service_refusals
-from accounts.api.permissions import CallSettingsAccess, IsAccountAdmin
+from consoleproj.restapi.errors import service_errors, service_refusals
+from consoleproj.restapi.permissions import IsAccountAdmin
 from settings_profiles.models import AccountCallSettings, Profile, SettingsChange
 from settings_profiles.services import call_settings_update, profile_create, profile_delete, profile_update
 
+from .permissions import CallSettingsAccess, acting_user, requesting_account, requesting_account_id
 from .serializers import CALL_SETTINGS_ERROR_FIELDS, CallSettingsSerializer, ProfileSerializer
 
 
-class AccountProfilesMixin:
+class AccountProfilesMixin(generics.GenericAPIView):
     """The requesting admin's profiles, each with its user count (one query for the whole list)."""
 
     permission_classes = [IsAuthenticated, IsAccountAdmin]
     serializer_class = ProfileSerializer
-    request: Request
 
     def get_queryset(self) -> QuerySet[Profile]:
         return (
-            Profile.objects.filter(account_id=self.request.user.account_id)
+            Profile.objects.filter(account_id=requesting_account_id(self.request))
             .annotate(user_count=Count("users"))
             .order_by("-is_default", "name")
         )
@@ -42,11 +43,11 @@ class AccountProfilesMixin:
 )
 @extend_schema(tags=["profiles"])
 class ProfileListView(AccountProfilesMixin, generics.ListCreateAPIView):
-    def perform_create(self, serializer: ProfileSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Profile]) -> None:
         data = serializer.validated_data
         with service_errors():
             profile = profile_create(
-                account=self.request.user.account,
+                account=requesting_account(self.request),
                 name=data["name"],
                 description=data.get("description", ""),
                 can_voice=data.get("can_voice", True),
@@ -67,8 +68,9 @@ class ProfileListView(AccountProfilesMixin, generics.ListCreateAPIView):
 class ProfileDetailView(AccountProfilesMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
-    def perform_update(self, serializer: ProfileSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Profile]) -> None:
         profile, data = serializer.instance, serializer.validated_data
+        assert isinstance(profile, Profile)  # an update always has its instance (get_object)
         with service_errors():
             profile_update(
                 profile=profile,
@@ -111,7 +113,7 @@ class CallSettingsView(generics.GenericAPIView):
             call_settings_update(
                 call_settings=call_settings,
                 data=serializer.validated_data,
-                changed_by=request.user,
+                changed_by=acting_user(request),
                 source=SettingsChange.Source.API,
             )
         return Response(self.get_serializer(call_settings).data)

@@ -1,6 +1,6 @@
 // The call client's decisions that need no browser (static/calls/callclient.js uses them; unit tests
 // in static/tests/ run them under `node --test`): negotiation (perfect negotiation's collision rule),
-// the ICE restart policy, the signaling reconnect backoff, the sender bitrate caps and the quality
+// the ICE restart policy, the sender bitrate caps (the reconnect backoff is signaling.js's reconnectDelay) and the quality
 // sample taken from a getStats report.
 
 export const BITRATE = {
@@ -43,17 +43,6 @@ export function iceRestartAction(state, restartsSoFar, max = MAX_ICE_RESTARTS) {
 /** Only the impolite side (the agent) calls restartIce(), so the two sides never offer at once. */
 export function restartsIce(polite) {
   return !polite;
-}
-
-/**
- * The signaling socket's reconnect delay (ms): exponential from 250 ms to 8 s with jitter in
- * [base/2, 1.5*base); after a flood close (4008) at least 10 s; null when retrying cannot help
- * (4401/4403: refused).
- */
-export function reconnectDelay(retry, closeCode, random = Math.random()) {
-  if (closeCode === 4401 || closeCode === 4403) return null;
-  const base = Math.min(8000, 250 * 2 ** retry);
-  return Math.max(closeCode === 4008 ? 10000 : 0, base / 2 + random * base);
 }
 
 /** The maxBitrate for a sender of this kind (bits per second). */

@@ -1,8 +1,6 @@
 // The signaling socket shared by the agent workspace and the consumer window (docs/protocol.md).
 // Reconnects with backoff; a reconnect gets a fresh `hello` carrying the live call, if any.
 
-import { reconnectDelay } from "./policy.js";
-
 export class SignalingSocket extends EventTarget {
   /** @param {string} url ws(s) URL of /ws/agent/ or /ws/consumer/?token=... */
   constructor(url) {
@@ -127,12 +125,11 @@ export class SignalingSocket extends EventTarget {
     }
     this.pending.clear();
     this.dispatchEvent(new CustomEvent("close", { detail: { code: event.code } }));
-    // 4401/4403: the server refused us; retrying cannot help (reconnectDelay answers null).
+    // 4401/4403: the server refused us; retrying cannot help.
+    if (this.closedByUs || event.code === 4401 || event.code === 4403) return;
     // Jitter, so a server that closed all its sockets at once (4503) is not hit by all of them at
     // once again; after a flood close (4008) the server refuses us for a while anyway.
-    const delay = reconnectDelay(this.retry, event.code);
-    if (this.closedByUs || delay === null) return;
-    this.retry += 1;
+    const delay = reconnectDelay(this.retry++, event.code, Math.random());
     this.reconnectTimer = setTimeout(() => {
       if (!this.closedByUs) this.connect();
     }, delay);
@@ -145,6 +142,14 @@ export function newKey() {
   const random = new Uint32Array(4);
   globalThis.crypto.getRandomValues(random);
   return Array.from(random, (n) => n.toString(36)).join("-");
+}
+
+/** Milliseconds before reconnect number `retry` (0, 1, ...) after a close with `code`; `random` in [0, 1).
+ * Exponential from 250 ms, capped at 8 s, jittered to between half and one and a half of that; at
+ * least 10 s after a flood close (4008). */
+export function reconnectDelay(retry, code, random) {
+  const base = Math.min(8000, 250 * 2 ** retry);
+  return Math.max(code === 4008 ? 10000 : 0, base / 2 + random * base);
 }
 
 export function socketUrl(path) {

@@ -7,10 +7,10 @@
 // call is `connecting` (CallSession.start() calls getUserMedia), that is after the consumer accepted.
 // Every text reaches the page through textContent, never as HTML.
 
-import { CallSession, clientCapabilities } from "../calls/callclient.js";
+import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
+import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 
-export const LIVE = new Set(["ringing", "connecting", "active"]);
-export const MEDIA_STATES = new Set(["connecting", "active"]);
+export { formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
   rejected: "system_call_rejected",
   cancelled: "system_call_cancelled",
@@ -28,15 +28,6 @@ export function fill(template, values = {}) {
     if (match === "}}") return "}";
     return values[name] ?? "";
   });
-}
-
-/** 0:45, 12:03, 1:02:09 (as the server's transcript lines). */
-export function formatDuration(seconds) {
-  const total = Math.max(0, Math.floor(seconds || 0));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
 /** A `call.state` frame as {call, invitation, ice, media, error}. */

@@ -287,7 +287,16 @@
         if (colour.test(style.webview_bar_text_color)) host.style.setProperty("--vvc-brand-text", style.webview_bar_text_color);
       })
       .catch(function () {
-        /* offline or blocked: the launcher keeps its default colours; the window reports its own trouble */
+        if (location.origin !== origin) {
+          // From another origin, an unreadable answer is almost always CORS: this page's origin is not
+          // one of the account's allowed origins, so our window may not be framed here either.
+          console.error(
+            TAG + " Not started: " + location.origin + ' is not one of the allowed origins of the account "' + account +
+              '" (ask support to add it; exact scheme, host and port), or ' + origin + " is unreachable.",
+          );
+          host.remove();
+        }
+        /* same origin and offline: the launcher keeps its default colours; the window reports its own trouble */
       });
     // A visitor who already talked to us in this tab gets the window back on every page (minimised),
     // so an invitation reaches them wherever they are on the site.

@@ -6,7 +6,8 @@
 //
 // Test hook: window.__engage = {session, socket, state, controller}.
 
-import { SignalingSocket, socketUrl } from "../calls/signaling.js";
+import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
+import { socketUrl } from "../calls/signaling.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);

@@ -9,7 +9,8 @@
 //
 // Test hook: window.__engage = {session, socket, state, controller}.
 
-import { SignalingSocket, socketUrl } from "../calls/signaling.js";
+import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
+import { socketUrl } from "../calls/signaling.js";
 import { createReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame } from "./callview.js";
 

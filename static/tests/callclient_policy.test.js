@@ -9,12 +9,12 @@ import {
   iceRestartAction,
   mediaErrorReason,
   offerCollision,
-  reconnectDelay,
   restartsIce,
   sampleFromReport,
   senderMaxBitrate,
   shouldDegrade,
 } from "../calls/policy.js";
+import { reconnectDelay } from "../calls/signaling.js";
 
 test("getUserMedia errors map to the protocol's reasons", () => {
   assert.equal(mediaErrorReason({ name: "NotAllowedError" }), "permission_denied");
@@ -60,9 +60,7 @@ test("reconnect backoff doubles from 250 ms, caps at 8 s, jitters in [base/2, 1.
   assert.equal(reconnectDelay(30, 1006, 0.999), 4000 + 7992);
 });
 
-test("refused sockets are not retried; a flood close waits at least 10 s", () => {
-  assert.equal(reconnectDelay(0, 4401), null);
-  assert.equal(reconnectDelay(4, 4403), null);
+test("a flood close waits at least 10 s; other closes use the backoff", () => {
   assert.equal(reconnectDelay(0, 4008, 0), 10000);
   assert.equal(reconnectDelay(0, 4503, 0), 125);
 });
@@ -142,4 +140,21 @@ test("failure remedies say what to do, for the agent's own side and for the cons
   assert.match(remedyFor("ice_failed", "self"), /network/);
   assert.equal(remedyFor("agent_hangup", "self"), "");
   assert.equal(remedyFor(undefined, "consumer"), "");
+});
+
+test("the workspace's failed card: the reason in the agent's words and what to do, by whose device", async () => {
+  const { withRemedy } = await import("../workspace/format.js");
+  const base = { title: "Call failed: consumer wording", detail: "Reason: x.", tone: "error" };
+  const call = { id: 4, state: "failed", reason: "permission_denied" };
+  const theirs = withRemedy(base, call, false);
+  assert.equal(theirs.title, "Call failed: Access to the microphone or camera was denied on the consumer's side");
+  assert.match(theirs.detail, /^Ask the consumer to allow/);
+  const mine = withRemedy(base, call, true);
+  assert.equal(mine.title, "Call failed: Access to your microphone or camera was denied");
+  assert.match(mine.detail, /^Allow the microphone and camera for this site/);
+  const dropped = withRemedy({ title: "Call dropped", detail: "No network path between you and the consumer." }, { id: 5, state: "dropped", reason: "ice_failed" }, false);
+  assert.equal(dropped.title, "Call dropped");
+  assert.match(dropped.detail, /^No network path between you and the consumer\. Invite again/);
+  const completed = { title: "Call ended", detail: "Video call, 0:05." };
+  assert.equal(withRemedy(completed, { id: 6, state: "completed", reason: "agent_hangup" }, false), completed);
 });

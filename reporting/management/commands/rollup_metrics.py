@@ -39,6 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, since, until, account, chunk_days, no_progress, **options):
         first, last = _date("--since", since), _date("--until", until)
+        if first is None:
+            raise CommandError("--since is required.")
         if not 1 <= chunk_days <= 31:
             raise CommandError("--chunk-days must be between 1 and 31.")
         if last is not None and last < first:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,7 +26,7 @@ def drf_errors(
     *,
     field_names: Mapping[str, str | tuple[str, str]] | None = None,
     non_field_key: str | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """{api field: [messages]} from a Django ValidationError.
 
     `field_names` renames model/service fields to the API's names; a (outer, inner) pair nests the
@@ -35,7 +36,7 @@ def drf_errors(
     field_names = field_names or {}
     non_field_key = non_field_key or api_settings.NON_FIELD_ERRORS_KEY
     raw = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-    errors: dict[str, object] = {}
+    errors: dict[str, Any] = {}
     for field, messages in raw.items():
         target = non_field_key if field == NON_FIELD_ERRORS else field_names.get(field, field)
         if isinstance(target, tuple):

@@ -1,0 +1,96 @@
+// Formatting, permission display and reconnect backoff (format.js, rules.js, calls/signaling.js).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
+import { reconnectDelay } from "../calls/signaling.js";
+import { clock, consumerName, describeEnd, errorTitle, preview, qualityText, waited } from "../workspace/format.js";
+import { callBlocker, callStatusText, composerState, deviceBannerText, permissionCheck, permissionNote } from "../workspace/rules.js";
+import { createState } from "../workspace/state.js";
+
+test("durations read as the server's transcript lines", () => {
+  assert.equal(formatDuration(0), "0:00");
+  assert.equal(formatDuration(45.9), "0:45");
+  assert.equal(formatDuration(723), "12:03");
+  assert.equal(formatDuration(3729), "1:02:09");
+  assert.equal(formatDuration(-5), "0:00");
+  assert.equal(clock, formatDuration); // one implementation for the window and the workspace
+  assert.deepEqual([...LIVE], ["ringing", "connecting", "active"]);
+  assert.deepEqual([...MEDIA_STATES], ["connecting", "active"]);
+});
+
+test("waiting times, names and previews", () => {
+  const now = Date.parse("2026-01-01T12:00:00Z");
+  assert.equal(waited("2026-01-01T11:59:30Z", now), "now");
+  assert.equal(waited("2026-01-01T11:56:00Z", now), "4 min");
+  assert.equal(waited("2026-01-01T10:55:00Z", now), "1 h 5 min");
+  assert.equal(consumerName({ id: 3, consumer_name: "  " }), "Visitor 3");
+  assert.equal(consumerName({ id: 3, consumer_name: "Ana" }), "Ana");
+  assert.equal(preview({ messages: [] }), "No messages yet");
+  assert.equal(preview({ messages: [{ author: "agent", text: "hi" }] }), "You: hi");
+  assert.equal(errorTitle("media_disabled"), "Switched off for your account");
+  assert.equal(errorTitle("something_new"), "Error");
+  assert.equal(qualityText({ candidate_type: "relay", rtt_ms: 42, bitrate_kbps: 900 }), "Relayed · 42 ms · 900 kbit/s");
+});
+
+test("an ended call is described in words", () => {
+  const call = { id: 1, conversation_id: 2, media: "video", state: "completed", reason: "consumer_hangup", duration_s: 65 };
+  assert.deepEqual(describeEnd(call, null, false), {
+    callId: 1, conversationId: 2, state: "completed", media: "video",
+    title: "Call ended", detail: "Video call, 1:05. The consumer hung up.", tone: "neutral",
+  });
+  assert.equal(describeEnd({ ...call, state: "cancelled", reason: "", answered_at: null }, null, true).detail, "The invitation was withdrawn by you.");
+  assert.equal(describeEnd({ ...call, state: "failed", reason: "ice_failed" }, null, false).title, "Call failed: No network path between you and the consumer");
+  assert.equal(describeEnd({ ...call, state: "dropped", reason: "" }, null, false).detail, "The connection was lost.");
+});
+
+test("reconnects back off exponentially with jitter, capped, and wait out a flood ban", () => {
+  assert.equal(reconnectDelay(0, 1006, 0), 125);
+  assert.equal(reconnectDelay(0, 1006, 0.999999) < 375, true);
+  assert.equal(reconnectDelay(3, 1006, 0.5), 2000);
+  assert.equal(reconnectDelay(10, 1006, 0.5), 8000); // capped at 8 s
+  assert.equal(reconnectDelay(0, 4008, 0), 10000); // flood close: the server refuses us for 10 s anyway
+});
+
+function ready(overrides = {}) {
+  const state = createState({ agent: { id: 7 }, browser: { supported: true } });
+  Object.assign(state, { connection: "online", helloSeen: true, devices: { webrtc: true, microphone: true, camera: true } }, overrides);
+  return state;
+}
+const open = { id: 1, state: "open", agent_id: 7, channel: "web_messaging" };
+
+test("permissions are shown with the server's reason", () => {
+  const state = ready({ permissions: { voice: true, video: false }, reasons: { video: "video is switched off for the account" } });
+  assert.deepEqual(permissionCheck(state, "voice"), { ok: true, text: "You can invite consumers to voice calls." });
+  assert.deepEqual(permissionCheck(state, "video"), { ok: false, text: "Not allowed: video is switched off for the account." });
+  assert.equal(permissionNote(state, "video").title, "Video calls are not available to you: video is switched off for the account.");
+  assert.equal(permissionCheck(ready({ helloSeen: false }), "voice"), null);
+});
+
+test("call buttons say why they are off", () => {
+  assert.equal(callBlocker(ready(), open, "video"), "");
+  assert.equal(callBlocker(ready({ devices: { webrtc: true, microphone: true, camera: false } }), open, "video"), "No camera was found.");
+  assert.equal(callBlocker(ready({ devices: { webrtc: true, microphone: true, camera: false } }), open, "voice"), "");
+  assert.equal(callBlocker(ready({ connection: "reconnecting" }), open, "voice"), "Not connected to the server.");
+  assert.equal(callBlocker(ready(), { ...open, channel: "chat" }, "voice"), "Calls are only possible in web messaging conversations.");
+  assert.equal(callBlocker(ready(), { ...open, agent_id: 8 }, "voice"), "Calls need an open conversation assigned to you.");
+  assert.equal(callBlocker(ready({ call: { conversation_id: 1 } }), open, "voice"), "This conversation already has a live call.");
+  assert.equal(callBlocker(ready({ browser: { supported: false } }), open, "voice"), "This browser is not supported for calls.");
+});
+
+test("the composer and the device banner", () => {
+  assert.deepEqual(composerState(ready(), open, "Ana"), { canWrite: true, placeholder: "Reply to Ana…" });
+  assert.deepEqual(composerState(ready(), { ...open, state: "queued" }, "Ana"), { canWrite: false, placeholder: "Take the conversation to reply." });
+  assert.equal(composerState(ready({ connection: "reconnecting" }), open, "Ana").canWrite, false);
+  assert.equal(deviceBannerText({ webrtc: true, microphone: true, camera: false }, { video: false }), "");
+  assert.match(deviceBannerText({ webrtc: true, microphone: true, camera: false }, { video: true }), /Video calls need a camera/);
+  assert.match(deviceBannerText({ webrtc: false }, {}), /cannot make WebRTC calls/);
+});
+
+test("the call's status line follows the call and the peer connection", () => {
+  assert.equal(callStatusText(ready({ call: { state: "ringing" } }), "Ana"), "Calling Ana…");
+  assert.equal(callStatusText(ready({ call: { state: "connecting" }, peerState: "new" }), "Ana"), "Connecting…");
+  assert.equal(callStatusText(ready({ call: { state: "active" }, peerState: "disconnected" }), "Ana"), "Reconnecting… the connection is unstable");
+  assert.equal(callStatusText(ready({ call: { state: "active" }, ending: true }), "Ana"), "Ending the call…");
+  assert.equal(callStatusText(ready(), "Ana"), "");
+});

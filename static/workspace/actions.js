@@ -1,0 +1,84 @@
+// What the agent's buttons do: call, hang up, mute, camera, take, back, close the conversation.
+
+import { state } from "./context.js";
+import { $, announce, toast } from "./dom.js";
+import { consumerName } from "./format.js";
+import { selected } from "./state.js";
+import { currentSession, hangup, invite, renderCall } from "./callpanel.js";
+import { renderAll, request, take } from "./conversation.js";
+import { renderList, rows } from "./inbox.js";
+
+export function wireActions() {
+  $("ws-call-voice").addEventListener("click", () => invite("voice"));
+  $("ws-call-video").addEventListener("click", () => invite("video"));
+  $("ws-call-cancel").addEventListener("click", () => hangup());
+  $("ws-hangup").addEventListener("click", () => hangup());
+  $("ws-mute").addEventListener("click", () => {
+    const session = currentSession();
+    if (!session) return;
+    session.setMuted(!session.muted);
+    announce(session.muted ? "You are muted." : "You are unmuted.");
+    renderCall();
+  });
+  $("ws-camera").addEventListener("click", () => {
+    const session = currentSession();
+    if (!session) return;
+    session.setCameraOn(!session.cameraOn);
+    announce(session.cameraOn ? "Your camera is on." : "Your camera is off.");
+    renderCall();
+  });
+  $("ws-switch-camera").addEventListener("click", async () => {
+    const session = currentSession();
+    if (!session) return;
+    $("ws-switch-camera").disabled = true;
+    try {
+      await session.switchCamera();
+    } catch (error) {
+      toast(`The other camera could not be opened (${error?.name ?? "error"}).`, { title: "Switch camera", tone: "error" });
+    } finally {
+      renderCall();
+    }
+  });
+  $("ws-ended-dismiss").addEventListener("click", () => {
+    state.ended = null;
+    renderAll();
+  });
+  $("ws-take").addEventListener("click", () => state.selectedId !== null && take(state.selectedId));
+  $("ws-back").addEventListener("click", () => {
+    const id = state.selectedId;
+    state.selectedId = null;
+    $("ws").dataset.view = "list";
+    renderAll();
+    rows.get(id)?.querySelector(".ws-conv-item")?.focus();
+  });
+
+  $("ws-close").addEventListener("click", () => {
+    const conversation = selected(state);
+    if (!conversation) return;
+    const live = state.call?.conversation_id === conversation.id;
+    $("ws-close-text").textContent = live
+      ? `The live call with ${consumerName(conversation)} ends, and they can no longer write in this conversation.`
+      : `${consumerName(conversation)} can no longer write in this conversation.`;
+    $("ws-close-dialog").dataset.conversationId = String(conversation.id);
+    $("ws-close-dialog").showModal();
+  });
+  $("ws-close-dialog").addEventListener("close", async () => {
+    const dialog = $("ws-close-dialog");
+    if (dialog.returnValue !== "close") return;
+    const conversationId = Number(dialog.dataset.conversationId);
+    try {
+      await request({ type: "conversation.close", conversation_id: conversationId });
+      toast(`The conversation with ${consumerName(state.conversations.get(conversationId))} is closed.`, { tone: "success", timeoutMs: 4000 });
+    } catch {
+      /* shown by the error handler */
+    }
+  });
+
+  document.addEventListener("visibilitychange", () => {
+    const conversation = selected(state);
+    if (!document.hidden && conversation?.unread) {
+      conversation.unread = 0;
+      renderList();
+    }
+  });
+}

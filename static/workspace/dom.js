@@ -1,0 +1,76 @@
+// Building the page: elements, icons, avatars, announcements and toasts. Data reaches the page only
+// through textContent; icons are SVG elements built from constant paths.
+
+import { avatarHue, consumerName, errorTitle, initial } from "./format.js";
+
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, { className, text, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  for (const [key, value] of Object.entries(attrs ?? {})) node.setAttribute(key, value);
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+const ICONS = {
+  phone: ["M6.5 3.5l2 3.5-1.8 1.6a9 9 0 0 0 4.7 4.7L13 11.5l3.5 2-.8 2.6c-.2.6-.8 1-1.5.9C8.7 16.4 3.6 11.3 3 5.8c-.1-.7.3-1.3.9-1.5z"],
+  video: ["M2.5 7.5a2 2 0 0 1 2-2h6a2 2 0 0 1 2 2v5a2 2 0 0 1-2 2h-6a2 2 0 0 1-2-2z", "M12.5 9l5-2.8v7.6l-5-2.8"],
+  micOff: ["M7.5 5a2.5 2.5 0 0 1 5 0v4a2.5 2.5 0 0 1-5 0z", "M4.5 9.5a5.5 5.5 0 0 0 11 0M10 15v2.5", "M3 3l14 14"],
+  videoOff: ["M2.5 7.5a2 2 0 0 1 2-2h6a2 2 0 0 1 2 2v5a2 2 0 0 1-2 2h-6a2 2 0 0 1-2-2z", "M12.5 9l5-2.8v7.6l-5-2.8", "M2 3l15 15"],
+  info: ["M10 2.5a7.5 7.5 0 1 1 0 15 7.5 7.5 0 0 1 0-15z", "M10 9v4.5M10 6.5v.2"],
+  alert: ["M10 2.5a7.5 7.5 0 1 1 0 15 7.5 7.5 0 0 1 0-15z", "M10 6v5M10 13.5v.5"],
+  check: ["M5 10.5l3 3 7-7"],
+  close: ["M5.5 5.5l9 9M14.5 5.5l-9 9"],
+  hangup: ["M2.5 11.5c4-4 11-4 15 0l-1.8 2.2-3-1.3v-2a9 9 0 0 0-5.4 0v2l-3 1.3z"],
+  missed: ["M6.5 3.5l2 3.5-1.8 1.6a9 9 0 0 0 4.7 4.7L13 11.5l3.5 2-.8 2.6c-.2.6-.8 1-1.5.9C8.7 16.4 3.6 11.3 3 5.8c-.1-.7.3-1.3.9-1.5z", "M12 3l5 5M17 3l-5 5"],
+};
+
+export function icon(name, className = "icon") {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 20 20");
+  svg.setAttribute("class", className);
+  svg.setAttribute("aria-hidden", "true");
+  for (const d of ICONS[name]) {
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+export function paintAvatar(node, conversation) {
+  node.textContent = initial(consumerName(conversation));
+  node.style.setProperty("--hue", String(avatarHue(conversation)));
+}
+
+export function announce(text) {
+  const node = $("ws-announcer");
+  node.textContent = "";
+  // A fresh text node after a tick, so screen readers announce a repeated message too.
+  setTimeout(() => (node.textContent = text), 50);
+}
+
+export function toast(message, { title = "", tone = "info", timeoutMs = 7000 } = {}) {
+  const node = el("div", {
+    className: `ws-toast ws-toast-${tone}`,
+    attrs: { role: tone === "error" ? "alert" : "status" },
+  });
+  node.append(icon(tone === "error" ? "alert" : tone === "success" ? "check" : "info"));
+  const body = el("div", { className: "ws-toast-body" });
+  if (title) body.append(el("p", { className: "ws-toast-title", text: title }));
+  body.append(el("p", { className: "ws-toast-text", text: message }));
+  node.append(body);
+  const close = el("button", { className: "ws-toast-close", attrs: { type: "button", title: "Dismiss" } });
+  close.append(icon("close"), el("span", { className: "visually-hidden", text: "Dismiss" }));
+  close.addEventListener("click", () => node.remove());
+  node.append(close);
+  $("ws-toasts").append(node);
+  if (timeoutMs) setTimeout(() => node.remove(), timeoutMs);
+  return node;
+}
+
+export function toastError(frame) {
+  toast(frame.message || "The server refused that.", { title: errorTitle(frame.code), tone: "error" });
+}
