@@ -35,6 +35,12 @@ class Conversation(models.Model):
         max_length=100, blank=True, help_text="The brand's own opaque identifier of the consumer, if it sends one."
     )
     locale = models.CharField(max_length=5, default="en")
+    start_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The window's idempotency key for the start with the first message: a retry gets this "
+        "conversation back instead of a second one.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -43,6 +49,11 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["account", "state"]),
             models.Index(fields=["agent", "state"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "start_key"], condition=~models.Q(start_key=""), name="conversation_start_key_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,6 +122,10 @@ class Call(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, help_text="When media started flowing (active).")
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds from active to end.")
+    consumer_audio_only = models.BooleanField(
+        default=False,
+        help_text="A video call the consumer answered with audio only (chose it, or has no camera): no camera was captured.",
+    )
     consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
     # Timers live in the row so any process (a beat sweep, a countdown task, the embedded ticker)
     # can fire them after the process that set them died.

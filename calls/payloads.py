@@ -34,6 +34,7 @@ def call_payload(call: Call) -> dict:
         "conversation_id": call.conversation_id,
         "agent_id": call.agent_id,
         "media": call.media,
+        "consumer_audio_only": call.consumer_audio_only,
         "state": call.state,
         "reason": call.end_reason,
         "created_at": call.created_at,

@@ -41,6 +41,13 @@ class ConversationRef(Command):
     conversation_id: Id
 
 
+class ConversationTransfer(Command):
+    """To the queue (`to_agent_id` absent or null) or to another online agent of the same account."""
+
+    conversation_id: Id
+    to_agent_id: Id | None = None
+
+
 class AgentMessage(Command):
     conversation_id: Id
     text: Text
@@ -64,6 +71,8 @@ class ClientInfo(Strict):
 
 class CallAccept(Command):
     call_id: Id
+    # "Audio only" on a video invitation (or no camera): the consumer joins without any camera capture.
+    audio_only: bool = False
     client: ClientInfo
 
 

@@ -1,9 +1,13 @@
-"""Every setting of the project, read from the environment in this one place.
+"""Every setting of the project, read from the environment in this one package.
 
 With no environment at all the project runs on embedded defaults (SQLite, in-memory channel layer,
 eager Celery, locmem cache, DEBUG on, a generated dev secret). Setting DATABASE_URL, REDIS_URL,
 CELERY_BROKER_URL and friends switches to real services. DJANGO_ENV=production turns on the
 HTTPS-only hardening and refuses to start without a SECRET_KEY.
+
+Self-contained blocks (plain values that depend on no other setting) live in consoleproj/settings_parts/
+and are star-imported here, so every setting is still a name of `consoleproj.settings`; all of them
+read the environment through the one `env` of consoleproj/env.py.
 """
 
 from __future__ import annotations
@@ -11,18 +15,10 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
-import environ
-from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-env = environ.Env()
-# A developer's `.env` is read when present; real deployments pass the environment.
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+from consoleproj.env import BASE_DIR, env
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV not in {"development", "test", "production"}:
@@ -284,29 +280,9 @@ if PRODUCTION or "EMAIL_URL" in env:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy on every page we serve (django-csp): our own scripts only, no inline or
-# eval'd code, sockets and fetches to this origin, framed by nobody. Inline *styles* stay allowed:
-# templates set a few style attributes (account colours). The engagement window, which brands frame,
-# widens frame-ancestors in its view; the demo brand page is a stand-in for a brand's site and exempt.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:", "blob:"],
-        "media-src": [SELF, "blob:"],
-        "font-src": [SELF, "data:"],
-        "connect-src": [SELF],
-        "frame-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
+# Response headers on every page (CSP, nosniff, referrer, framing): consoleproj/settings_parts/headers.py.
+from consoleproj.settings_parts.headers import *  # noqa: E402, F403
+
 if PRODUCTION:
     # Calls need a secure context (getUserMedia), so production is HTTPS only.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -318,34 +294,9 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- The client address (consoleproj/client_address.py) -------------------------------------
-# The proxies (CIDRs) whose X-Forwarded-For entries are believed, e.g. the load balancer's subnet.
-# Default: none, so the TCP peer is the client and a forged header changes nothing. Every throttle,
-# the login lockout, the socket limits and the logs use the address resolved with this list.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-
-# --- Login throttling and lockout (django-axes, accounts/lockout.py) ---------------------------
-# Failed logins are counted per login name and per client address, each on its own; at the limit
-# that name (or address) is refused on every login path for LOGIN_LOCKOUT_MINUTES.
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "consoleproj.client_address.client_address_of"
-AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
-AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-AXES_HTTP_RESPONSE_CODE = 429
-# Successful logins are not journaled (the AccessLog table would grow with every login); failures
-# and lockouts are (AccessAttempt, AccessFailureLog-free).
-AXES_DISABLE_ACCESS_LOG = True
-
-# --- Request bodies (consoleproj/bodylimit.py) ----------------------------------------------
-# Larger bodies are refused with 413 before anything is parsed, by Content-Length or by counting a
-# streamed body; Django's own limits say the same for form and body() reads.
-MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
-# JSON nested deeper than this answers 400 (consoleproj/parsers.py), never a RecursionError.
-MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=64)
+# --- Abuse limits: the client address, login lockout, request bodies, per-socket limits and API key
+# rates, in consoleproj/settings_parts/limits.py.
+from consoleproj.settings_parts.limits import *  # noqa: E402, F403
 
 # --- Exposure of development pages ------------------------------------------------------------
 # The demo brand page (/engage/demo/): on for the embedded demo and development, off in production.
@@ -353,38 +304,8 @@ ENGAGE_DEMO_ENABLED = env.bool("ENGAGE_DEMO_ENABLED", default=not PRODUCTION)
 # The OpenAPI schema and Swagger UI (/api/schema/, /api/docs/) need a login in production.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
 
-# --- Logging: never SDP, candidates or credentials (see calls/ for the relay path) -----------
-# LOG_FORMAT=json: one JSON object a line with request_id and call_id (consoleproj/logs.py).
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
-if LOG_FORMAT not in {"plain", "json"}:
-    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # Credentials (consumer tokens, API tokens) are scrubbed from every line (consoleproj/logscrub.py).
-    "filters": {
-        "context": {"()": "consoleproj.logs.ContextFilter"},
-        "scrub_credentials": {"()": "consoleproj.logscrub.ScrubCredentials"},
-    },
-    "formatters": {
-        "plain": {
-            "()": "consoleproj.logs.PlainFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        },
-        "json": {"()": "consoleproj.logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["scrub_credentials", "context"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
-# With JSON logs the Celery worker keeps these handlers instead of installing its own plain ones.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+# --- Logging: consoleproj/settings_parts/logs.py ----------------------------------------------
+from consoleproj.settings_parts.logs import *  # noqa: E402, F403
 
 # GET /metrics (Prometheus): open to loopback; from elsewhere only with `Authorization: Bearer <this>`
 # (unset: not served to other addresses at all). Behind nginx the real client is in X-Forwarded-For.
@@ -451,19 +372,6 @@ CELERY_BEAT_SCHEDULE["reporting-sweep"] = {
     "schedule": env.float("ROLLUP_SWEEP_INTERVAL_S", default=300.0),
     "kwargs": {"window_s": env.int("ROLLUP_SWEEP_WINDOW_S", default=3600)},
 }
-# Per-socket inbound limits.
-WS_MAX_FRAME_BYTES = 64 * 1024
-WS_RATE_BURST = env.int("WS_RATE_BURST", default=120)
-WS_RATE_PER_S = env.float("WS_RATE_PER_S", default=60.0)
-# A socket that goes on sending this many frames in a row over its limit is closed with 4008.
-WS_FLOOD_CLOSE_AFTER = env.int("WS_FLOOD_CLOSE_AFTER", default=120)
-# ... and that client's new sockets are refused with 4008 for this long. The rate buckets belong to
-# the client (agent, consumer token, admin), shared by its sockets and kept across reconnects.
-WS_FLOOD_BAN_S = env.float("WS_FLOOD_BAN_S", default=10.0)
-# Concurrent sockets per agent and per consumer token, in one process (tabs, reconnects, a webview
-# beside the window); more are closed with 4429.
-WS_MAX_SOCKETS_PER_AGENT = env.int("WS_MAX_SOCKETS_PER_AGENT", default=10)
-WS_MAX_SOCKETS_PER_CONVERSATION = env.int("WS_MAX_SOCKETS_PER_CONVERSATION", default=5)
 # Every WS_LAYER_WATCH_S a process checks that the channel layer still delivers (a ping through
 # Redis to itself); no answer within WS_LAYER_WATCH_TIMEOUT_S closes its sockets with 4503 so the
 # clients reconnect and resubscribe (calls/sockets/presence.py). 0 turns the watch off.
@@ -476,7 +384,3 @@ REPORTS_LIVE_POLL_S = env.int("REPORTS_LIVE_POLL_S", default=15)
 # port as the request (calls/origins.py); list more here when a proxy rewrites Host. Brand pages are
 # allowed per account (allowed_origins in the call settings), never platform-wide.
 PLATFORM_ORIGINS = env.list("PLATFORM_ORIGINS", default=[])
-# Brand backends that create conversations with an account API key: at most this many per visitor
-# (the `visitor_ip` / `visitor_id` the backend passes) and per key, per minute or hour (DRF rates).
-API_KEY_VISITOR_RATE = env.str("API_KEY_VISITOR_RATE", default="30/min")
-API_KEY_RATE = env.str("API_KEY_RATE", default="3000/min")

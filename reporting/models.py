@@ -35,6 +35,7 @@ ADDITIVE_FIELDS = (
     "dropped",
     "in_progress",
     "ended_connected",
+    "accepted_audio_only",
     "duration_s_sum",
     "answer_ms_sum",
     "rtt_samples",
@@ -86,6 +87,9 @@ class SessionRollup(models.Model):
     dropped = models.PositiveIntegerField(default=0)
     in_progress = models.PositiveIntegerField(default=0, help_text="Still live when the bucket was computed.")
     ended_connected = models.PositiveIntegerField(default=0, help_text="Calls that were connected and have ended.")
+    accepted_audio_only = models.PositiveIntegerField(
+        default=0, help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
+    )
     duration_s_sum = models.BigIntegerField(default=0)
     duration_s_max = models.PositiveIntegerField(default=0)
     answer_ms_sum = models.BigIntegerField(default=0, help_text="Sum of invitation-to-accept times (ms).")

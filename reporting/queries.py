@@ -124,6 +124,7 @@ COUNT_FIELDS = (
     "dropped",
     "in_progress",
     "ended_connected",
+    "accepted_audio_only",
     "participants",
     "distinct_consumers",
     "quality_samples",

@@ -221,7 +221,10 @@ def call_settings_reencrypt_secrets() -> tuple[int, list[str]]:
             ice_servers=row.ice_servers, turn_rest_shared_secret=row.turn_rest_shared_secret
         )
         rewritten += 1
+    # Through the settings rows: settings_profiles sits below accounts and never imports it at run time.
     slugs = list(
-        Account.objects.filter(call_settings__pk__in=unreadable).order_by("slug").values_list("slug", flat=True)
+        AccountCallSettings.objects.filter(pk__in=unreadable)
+        .order_by("account__slug")
+        .values_list("account__slug", flat=True)
     )
     return rewritten, slugs

@@ -210,6 +210,25 @@ TEXT_KEYS: dict[str, TextKey] = {
         fr="L'{media} a été interrompu après {duration}.",
         es="La {media} se interrumpió después de {duration}.",
     ),
+    # A transfer of the conversation (issue 16): what the consumer reads in the transcript.
+    "system_transferred_agent": _key(
+        "Transcript: conversation transferred to a colleague",
+        "agent_name",
+        300,
+        en="You are now talking with {agent_name}.",
+        de="Sie sprechen jetzt mit {agent_name}.",
+        fr="Vous échangez maintenant avec {agent_name}.",
+        es="Ahora está hablando con {agent_name}.",
+    ),
+    "system_transferred_queue": _key(
+        "Transcript: conversation transferred to the queue",
+        "",
+        300,
+        en="We are passing your conversation to a colleague, who will be with you shortly.",
+        de="Wir geben Ihre Unterhaltung an eine Kollegin oder einen Kollegen weiter, gleich ist jemand für Sie da.",
+        fr="Nous transmettons votre conversation à un collègue, qui vous répondra sous peu.",
+        es="Pasamos su conversación a un compañero, que le atenderá en breve.",
+    ),
     # Words substituted for {media}.
     "media_voice": _key(
         "Word for a voice call", "", 40, en="voice", de="Sprachanruf", fr="appel vocal", es="llamada de voz"

@@ -54,7 +54,7 @@ FRAMES = {"agent": AGENT_FRAMES, "consumer": CONSUMER_FRAMES}
 # Frames that end or answer a call, or write a message / close a conversation, when they name the
 # sender's own live call or conversation: the fuzzer must not send those in a valid form.
 ENDS_CALL = {"call.accept", "call.reject", "call.hangup"}
-WRITES_CONVERSATION = {"message.send", "conversation.close"}
+WRITES_CONVERSATION = {"message.send", "conversation.close", "conversation.transfer"}
 
 
 @pytest.fixture(autouse=True)
@@ -300,6 +300,7 @@ def valid_frame(arena: Arena, role: str, frame_type: str, draw) -> dict:
     bodies = {
         "conversation.take": {"conversation_id": conversation_id},
         "conversation.close": {"conversation_id": conversation_id},
+        "conversation.transfer": {"conversation_id": conversation_id},
         "message.send": (
             {"conversation_id": conversation_id, "text": "hello"} if role == "agent" else {"text": "hello"}
         ),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import call_settings_views, views
 
 app_name = "console"
 
@@ -17,6 +17,6 @@ urlpatterns = [
     path("profiles/new/", views.profile_new, name="profile_create"),
     path("profiles/<int:pk>/", views.profile_edit, name="profile_edit"),
     path("profiles/<int:pk>/delete/", views.profile_remove, name="profile_delete"),
-    path("call-settings/", views.call_settings, name="call_settings"),
-    path("call-settings/ice-check/", views.ice_check, name="ice_check"),
+    path("call-settings/", call_settings_views.call_settings, name="call_settings"),
+    path("call-settings/ice-check/", call_settings_views.ice_check, name="ice_check"),
 ]

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import Account
 from calls.models import Conversation
+from calls.services import MAX_MESSAGE_LENGTH
 from settings_profiles.texts import LOCALES
 
 
@@ -18,6 +19,19 @@ class ConversationCreateSerializer(serializers.Serializer):
     consumer_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     consumer_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
+    text = serializers.CharField(
+        max_length=MAX_MESSAGE_LENGTH,
+        required=False,
+        help_text="The consumer's first message: the conversation starts with it (created, routed and the "
+        "message posted together). Needs `idempotency_key`.",
+    )
+    idempotency_key = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{16,64}$",
+        required=False,
+        help_text="16-64 letters, digits, - or _, chosen at random by the window for this start: a retry "
+        "with the same key returns the conversation it started (200) instead of creating another.",
+    )
+
     visitor_ip = serializers.IPAddressField(
         required=False,
         help_text="Server to server only (with an API key): the visitor's own address, as your backend saw it. "
@@ -44,6 +58,9 @@ class ConversationCreateSerializer(serializers.Serializer):
                 errors["account"] = "The API key belongs to another account."
             if not attrs.get("visitor_ip") and not attrs.get("visitor_id"):
                 errors["visitor_ip"] = "Send the visitor's address (visitor_ip) or your id of the visitor (visitor_id)."
+        if ("text" in attrs) != ("idempotency_key" in attrs):
+            missing = "idempotency_key" if "text" in attrs else "text"
+            errors[missing] = "Send text and idempotency_key together."
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

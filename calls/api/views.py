@@ -28,7 +28,7 @@ from calls.api_keys import KEY_PREFIX, api_key_check
 from calls.engage.cors import decide_window_origin, is_cross_origin
 from calls.models import AccountApiKey
 from calls.tokens import consumer_token_for
-from consoleproj.throttling import AddressRateThrottle
+from consoleproj.throttling import AddressRateThrottle, ClientAddressMixin
 
 from .serializers import ConversationCreatedSerializer, ConversationCreateSerializer
 
@@ -91,9 +91,10 @@ class ConversationStartThrottle(AddressRateThrottle):
         return _api_key(request) is not None or super().allow_request(request, view)
 
 
-class ApiKeyVisitorThrottle(SimpleRateThrottle):
+class ApiKeyVisitorThrottle(ClientAddressMixin, SimpleRateThrottle):
     """Backends with a key: API_KEY_VISITOR_RATE per visitor the backend names (its visitor_ip or
-    visitor_id), counted per key. The backend's own address plays no part."""
+    visitor_id), counted per key. The backend's own address plays no part (the key is the visitor's);
+    the mixin only makes any address this class ever asks for come from the one place."""
 
     def get_rate(self) -> str:
         return settings.API_KEY_VISITOR_RATE
@@ -116,7 +117,7 @@ class ApiKeyVisitorThrottle(SimpleRateThrottle):
         return f"throttle_visitor_{api_key.pk}_{digest}"
 
 
-class ApiKeyThrottle(SimpleRateThrottle):
+class ApiKeyThrottle(ClientAddressMixin, SimpleRateThrottle):
     """Backends with a key: API_KEY_RATE per key in all."""
 
     def get_rate(self) -> str:
@@ -138,6 +139,9 @@ class ConversationCreateView(APIView):
         request=ConversationCreateSerializer,
         responses={
             201: ConversationCreatedSerializer,
+            200: OpenApiResponse(
+                ConversationCreatedSerializer, description="A retry: the conversation this key started."
+            ),
             400: OpenApiResponse(description="Field errors."),
             401: OpenApiResponse(description="Unknown, revoked or malformed API key."),
             403: OpenApiResponse(description="The page's origin is not one of the account's allowed_origins."),
@@ -157,13 +161,23 @@ class ConversationCreateView(APIView):
                 {"detail": "This page's origin is not one of the account's allowed origins."},
                 status=status.HTTP_403_FORBIDDEN,
             )
-        conversation = services.conversation_create(
-            account=account,
-            channel=data["channel"],
-            consumer_name=data["consumer_name"],
-            consumer_ref=data["consumer_ref"],
-            locale=data.get("locale", ""),
-        )
+        details = {
+            "account": account,
+            "channel": data["channel"],
+            "consumer_name": data["consumer_name"],
+            "consumer_ref": data["consumer_ref"],
+            "locale": data.get("locale", ""),
+        }
+        created = True
+        if "text" in data:
+            try:
+                conversation, created = services.conversation_start(
+                    text=data["text"], start_key=data["idempotency_key"], **details
+                )
+            except services.CallError as error:
+                return Response({"text": [error.message]}, status=status.HTTP_400_BAD_REQUEST)
+        else:
+            conversation = services.conversation_create(**details)
         token = consumer_token_for(conversation_id=conversation.pk, account_id=conversation.account_id)
         scheme = "wss" if request.is_secure() else "ws"
         body = {
@@ -172,4 +186,6 @@ class ConversationCreateView(APIView):
             "consumer_token": token,
             "websocket_url": f"{scheme}://{request.get_host()}/ws/consumer/?token={token}",
         }
-        return Response(ConversationCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ConversationCreatedSerializer(body).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

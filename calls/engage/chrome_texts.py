@@ -10,6 +10,10 @@ from settings_profiles.texts import DEFAULT_LOCALE
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
+        "audio_only": "Audio only",
+        "chat": "Chat",
+        "chat_title": "Messages",
+        "chat_close": "Close the messages",
         "greeting": "Hi there! How can we help you today?",
         "reply_time": "We usually reply in a few minutes",
         "queued": "An agent will be with you shortly",
@@ -36,6 +40,10 @@ WORDS: dict[str, dict[str, str]] = {
         "incoming": "Incoming call",
     },
     "de": {
+        "audio_only": "Nur Audio",
+        "chat": "Chat",
+        "chat_title": "Nachrichten",
+        "chat_close": "Nachrichten schließen",
         "greeting": "Hallo! Wie können wir Ihnen helfen?",
         "reply_time": "Wir antworten meist innerhalb weniger Minuten",
         "queued": "Gleich ist jemand für Sie da",
@@ -62,6 +70,10 @@ WORDS: dict[str, dict[str, str]] = {
         "incoming": "Eingehender Anruf",
     },
     "fr": {
+        "audio_only": "Audio seulement",
+        "chat": "Messages",
+        "chat_title": "Messages",
+        "chat_close": "Fermer les messages",
         "greeting": "Bonjour ! Comment pouvons-nous vous aider ?",
         "reply_time": "Nous répondons en général en quelques minutes",
         "queued": "Un conseiller arrive dans un instant",
@@ -88,6 +100,10 @@ WORDS: dict[str, dict[str, str]] = {
         "incoming": "Appel entrant",
     },
     "es": {
+        "audio_only": "Solo audio",
+        "chat": "Chat",
+        "chat_title": "Mensajes",
+        "chat_close": "Cerrar los mensajes",
         "greeting": "¡Hola! ¿En qué podemos ayudarle?",
         "reply_time": "Solemos responder en pocos minutos",
         "queued": "Un agente le atenderá en breve",

@@ -11,5 +11,6 @@ urlpatterns = [
     path("window/", views.window_page, name="window"),
     path("call/", views.webview_page, name="webview"),
     path("demo/", views.demo_page, name="demo"),
+    path("demo/page-2/", views.demo_page, {"page": 2}, name="demo-page-2"),
     path("sdk/v1/<str:name>", views.sdk_module, name="sdk-module"),
 ]

@@ -110,12 +110,13 @@ def webview_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def demo_page(request: HttpRequest) -> HttpResponse:
-    """A brand's support site with the script tag, for `make run` and the browser tests.
+def demo_page(request: HttpRequest, page: int = 1) -> HttpResponse:
+    """A brand's support site of two pages, each with the script tag, for `make run` and the browser
+    tests: the window follows the visitor from one page to the next.
 
     Off in production (ENGAGE_DEMO_ENABLED): a page of ours that takes any account slug is no
     brand's site. When on it has our Content-Security-Policy like every other page (its styles are
     inline, which the policy allows; its one script is the tag, from our origin)."""
     if not settings.ENGAGE_DEMO_ENABLED:
         raise Http404("The demo page is off.")
-    return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo")})
+    return render(request, "engage/demo.html", {"account": request.GET.get("account", "demo"), "page": page})

@@ -76,22 +76,25 @@ class ClientInfo:
 
 
 @transaction.atomic
-def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo) -> Call:
+def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo, audio_only: bool = False) -> Call:
     """The consumer accepts: an unsupported client fails the call, a supported one starts connecting.
+    A video call answered with audio only (asked for, or no camera) goes on as audio on that side.
     An invitation past its deadline is ended as missed instead (returned `expired`)."""
     call = _call_of_party(call_id, party="consumer", conversation_id=conversation_id)
     if _expire_if_due(call) or call.state == State.EXPIRED:
         return call  # answered `expired`, whoever ended it
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
+    audio_only = call.media == Call.Media.VIDEO and (audio_only or not client.camera)
     check = check_client(
         user_agent=client.user_agent,
         webrtc=client.webrtc,
         camera=client.camera,
         microphone=client.microphone,
-        media=call.media,
+        media=Call.Media.VOICE if audio_only else call.media,
     )
     call.consumer_browser = check.browser
+    call.consumer_audio_only = audio_only
     if not check.ok:
         return _transition(call, State.FAILED, actor="consumer", reason=check.reason, data={"browser": check.browser})
     _transition(call, State.CONNECTING, actor="consumer", data={"browser": check.browser})

@@ -8,26 +8,34 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Account, User
 from calls.models import AgentConnection, Call, Conversation, Message
 from calls.payloads import conversation_payload
 from calls.push import account_agents_group, consumer_group, publish
+from settings_profiles.texts import render_text
 
 from .common import MAX_MESSAGE_LENGTH, CallError, Party, _conversation_for_agent, _post_message, _settings_of
 from .transitions import _ending_for, _locked_call, _transition
 
 
-def _route(conversation: Conversation, now: datetime) -> User | None:
-    """The online agent of the account with the fewest open conversations (ties: longest idle id)."""
+def _route(conversation: Conversation, now: datetime, *, exclude: User | None = None) -> User | None:
+    """The online agent of the account who is not in a call, with the fewest open conversations (ties:
+    lowest id); agents in a live call (ringing, connecting or active) come only after every free one."""
     online = AgentConnection.objects.filter(lease_until__gt=now).values("agent_id")
+    in_call = Call.objects.filter(agent_id=OuterRef("pk"), state__in=Call.LIVE_STATES)
+    candidates = User.objects.filter(account_id=conversation.account_id, is_active=True, pk__in=online)
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
     return (
-        User.objects.filter(account_id=conversation.account_id, is_active=True, pk__in=online)
-        .annotate(open_count=Count("conversations", filter=Q(conversations__state=Conversation.State.OPEN)))
-        .order_by("open_count", "pk")
+        candidates.annotate(
+            busy=Exists(in_call),
+            open_count=Count("conversations", filter=Q(conversations__state=Conversation.State.OPEN)),
+        )
+        .order_by("busy", "open_count", "pk")
         .first()
     )
 
@@ -47,6 +55,7 @@ def conversation_create(
     consumer_name: str = "",
     consumer_ref: str = "",
     locale: str = "",
+    start_key: str = "",
 ) -> Conversation:
     """A consumer starts a conversation; it goes to the least busy online agent or waits in the queue."""
     if not account.active:
@@ -59,6 +68,7 @@ def conversation_create(
         consumer_name=consumer_name[:100],
         consumer_ref=consumer_ref[:100],
         locale=locale or call_settings.locale,
+        start_key=start_key,
         created_at=now,
     )
     agent = _route(conversation, now)
@@ -67,6 +77,47 @@ def conversation_create(
         conversation.save(update_fields=["agent", "state"])
     _publish_conversation(conversation)
     return conversation
+
+
+START_KEY_LENGTH = (16, 64)
+
+
+def conversation_start(
+    *,
+    account: Account,
+    channel: str,
+    text: str,
+    start_key: str,
+    consumer_name: str = "",
+    consumer_ref: str = "",
+    locale: str = "",
+) -> tuple[Conversation, bool]:
+    """The consumer's first message starts the conversation: created, routed and the message posted in
+    one transaction, or nothing at all. `start_key` (the window's idempotency key) makes a retry return
+    the conversation it already started (second value False) instead of creating another."""
+    text = text.strip()
+    if not text:
+        raise CallError("bad_request", "A message needs text.")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise CallError("too_large", f"Messages are limited to {MAX_MESSAGE_LENGTH} characters.")
+    existing = Conversation.objects.filter(account=account, start_key=start_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            conversation = conversation_create(
+                account=account,
+                channel=channel,
+                consumer_name=consumer_name,
+                consumer_ref=consumer_ref,
+                locale=locale,
+                start_key=start_key,
+            )
+            _post_message(conversation=conversation, author="consumer", text=text)
+    except IntegrityError:
+        # Two identical requests raced: the other one committed the conversation and its message.
+        return Conversation.objects.get(account=account, start_key=start_key), False
+    return conversation, True
 
 
 @transaction.atomic
@@ -97,6 +148,45 @@ def conversation_close(*, agent: User, conversation_id: int) -> Conversation:
         _transition(call, _ending_for(call, "agent"), actor="agent", reason="conversation_closed")
     conversation.state, conversation.closed_at = Conversation.State.CLOSED, timezone.now()
     conversation.save(update_fields=["state", "closed_at"])
+    _publish_conversation(conversation, to_consumer=True)
+    return conversation
+
+
+@transaction.atomic
+def conversation_transfer(*, agent: User, conversation_id: int, to_agent_id: int | None = None) -> Conversation:
+    """The assigned agent hands an open conversation (no live call) to the queue, or to another online
+    agent of the account; the consumer reads a system line from the account's texts."""
+    conversation = _conversation_for_agent(agent, conversation_id)
+    if conversation.state != Conversation.State.OPEN:
+        raise CallError(
+            "invalid_state", f"The conversation is {conversation.state}: only an open one can be transferred."
+        )
+    if conversation.agent_id != agent.pk:
+        raise CallError("forbidden", "The conversation is assigned to another agent.")
+    if Call.objects.filter(conversation=conversation, state__in=Call.LIVE_STATES).exists():
+        raise CallError("invalid_state", "End the call before transferring the conversation.")
+    now = timezone.now()
+    target = None
+    if to_agent_id is not None:
+        if to_agent_id == agent.pk:
+            raise CallError("invalid_state", "The conversation is already yours.")
+        target = User.objects.filter(pk=to_agent_id, account_id=conversation.account_id, is_active=True).first()
+        if target is None:
+            raise CallError("not_found", "No such agent in your account.")
+        if not AgentConnection.objects.filter(agent=target, lease_until__gt=now).exists():
+            raise CallError("invalid_state", f"{target.display_name} is not online.")
+    if target is None:
+        conversation.agent, conversation.state = None, Conversation.State.QUEUED
+    else:
+        conversation.agent = target
+    conversation.save(update_fields=["agent", "state"])
+    texts = _settings_of(conversation.account_id).resolved_texts(conversation.locale)
+    if target is None:
+        line = render_text(texts["system_transferred_queue"])
+    else:
+        line = render_text(texts["system_transferred_agent"], agent_name=target.display_name)
+    _post_message(conversation=conversation, author=Message.Author.SYSTEM, kind=Message.Kind.SYSTEM, text=line, now=now)
+    # The account's agents see who has it now (the previous agent's list drops it); the window too.
     _publish_conversation(conversation, to_consumer=True)
     return conversation
 

@@ -82,7 +82,9 @@ def side_extras(call: Call, call_settings: AccountCallSettings, party: Party) ->
         video = call.media == Call.Media.VIDEO
         extras["media"] = {
             "agent_camera_on": video and not call_settings.agent_camera_off_at_start,
-            "consumer_camera_on": video and not call_settings.consumer_camera_off_at_start,
+            "consumer_camera_on": video
+            and not call.consumer_audio_only
+            and not call_settings.consumer_camera_off_at_start,
         }
     if call.state == State.FAILED:
         locale = call.conversation.locale if party == "consumer" else call_settings.locale

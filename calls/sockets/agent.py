@@ -18,6 +18,7 @@ from calls.schemas import (
     CallSignal,
     CallStats,
     ConversationRef,
+    ConversationTransfer,
 )
 from calls.selectors import agent_hello
 
@@ -91,6 +92,15 @@ class AgentSocket(PartySocket):
             },
         )
 
+    async def on_transfer(self, frame, raw) -> dict:
+        def transfer() -> dict:
+            conversation = services.conversation_transfer(
+                agent=self.user, conversation_id=frame.conversation_id, to_agent_id=frame.to_agent_id
+            )
+            return {"conversation_id": conversation.pk, "state": conversation.state, "agent_id": conversation.agent_id}
+
+        return await self.once(frame, transfer)
+
     async def on_message(self, frame, raw) -> dict:
         return await self.once(
             frame,
@@ -114,6 +124,7 @@ class AgentSocket(PartySocket):
     frames = {
         "conversation.take": (ConversationRef, on_take),
         "conversation.close": (ConversationRef, on_close),
+        "conversation.transfer": (ConversationTransfer, on_transfer),
         "message.send": (AgentMessage, on_message),
         "call.invite": (CallInvite, on_invite),
         "call.signal": (CallSignal, PartySocket.on_signal),

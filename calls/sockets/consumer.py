@@ -123,7 +123,12 @@ class ConsumerSocket(PartySocket):
         return await self.once(
             frame,
             lambda: answer_unless_expired(
-                services.call_accept(conversation_id=self.conversation.pk, call_id=frame.call_id, client=client)
+                services.call_accept(
+                    conversation_id=self.conversation.pk,
+                    call_id=frame.call_id,
+                    client=client,
+                    audio_only=frame.audio_only,
+                )
             ),
         )
 

@@ -9,4 +9,5 @@ app_name = "workspace"
 urlpatterns = [
     path("", views.workspace, name="index"),
     path("conversations/<int:conversation_id>/messages/", views.transcript, name="transcript"),
+    path("colleagues/", views.colleagues, name="colleagues"),
 ]

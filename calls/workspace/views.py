@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Account, User
 from calls.browsers import check_client
 
-from .selectors import workspace_transcript
+from .selectors import transfer_targets, workspace_transcript
 
 AGENT_SOCKET_PATH = "/ws/agent/"
 # Shown when the agent's browser is not one the product supports (docs/product.md: the agent's browser is
@@ -52,6 +52,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     config = {
         "socket_path": AGENT_SOCKET_PATH,
         "transcript_url": reverse("workspace:transcript", args=[0]).replace("/0/", "/{id}/"),
+        "colleagues_url": reverse("workspace:colleagues"),
         "login_url": reverse("login") + "?next=" + reverse("workspace:index"),
         "agent": {"id": user.pk, "name": user.display_name, "role": user.role},
         "account": {"slug": account.slug, "name": account.name},
@@ -79,3 +80,14 @@ def transcript(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if messages is None:
         raise Http404("No such conversation.")
     return JsonResponse({"conversation_id": conversation_id, "messages": messages})
+
+
+@require_GET
+def colleagues(request: HttpRequest) -> HttpResponse:
+    """The online colleagues a conversation can be transferred to (the transfer dialog asks when it
+    opens, so the list is as fresh as the leases)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in first."}, status=401)
+    if not _may_use_workspace(request.user):
+        return JsonResponse({"detail": "Not allowed."}, status=403)
+    return JsonResponse({"colleagues": transfer_targets(agent=request.user)})

@@ -79,6 +79,9 @@ class MetricsSerializer(serializers.Serializer):
     dropped = serializers.IntegerField()
     in_progress = serializers.IntegerField()
     ended_connected = serializers.IntegerField(help_text="Connected calls that have ended (the base of durations).")
+    accepted_audio_only = serializers.IntegerField(
+        help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
+    )
     participants = serializers.IntegerField(help_text="Call sides (agent, consumer) that joined the media.")
     distinct_consumers = serializers.IntegerField()
     quality_samples = serializers.IntegerField()

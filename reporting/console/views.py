@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
-from accounts.console.views import account_admin_required
+from accounts.console.access import account_admin_required
 from accounts.models import Account
 from reporting import queries
 from reporting.buckets import MONTH, WEEK, local_day, zone

@@ -63,7 +63,9 @@ export class CallSession extends EventTarget {
     this.video = call.media === "video";
     this.polite = party === "consumer";
     this.ice = ice;
-    this.cameraOn = this.video && (party === "agent" ? media.agent_camera_on : media.consumer_camera_on);
+    // A consumer who answered a video call with audio only captures no camera at all.
+    this.captureVideo = this.video && !(party === "consumer" && call.consumer_audio_only);
+    this.cameraOn = this.captureVideo && (party === "agent" ? media.agent_camera_on : media.consumer_camera_on);
     this.muted = false;
     this.facing = "user";
     this.makingOffer = false;
@@ -86,7 +88,7 @@ export class CallSession extends EventTarget {
     try {
       this.localStream = await navigator.mediaDevices.getUserMedia({
         audio: true,
-        video: this.video ? { facingMode: this.facing, width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+        video: this.captureVideo ? { facingMode: this.facing, width: { ideal: 1280 }, height: { ideal: 720 } } : false,
       });
     } catch (error) {
       this.#emit("media-error", { reason: mediaErrorReason(error), error });
@@ -162,7 +164,7 @@ export class CallSession extends EventTarget {
   }
 
   setCameraOn(on) {
-    if (!this.video) return;
+    if (!this.captureVideo) return;
     this.cameraOn = on;
     for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = on;
     this.#announceMedia();
@@ -180,7 +182,7 @@ export class CallSession extends EventTarget {
 
   /** Front <-> back: facingMode first, then the next deviceId where facingMode is ignored (iOS Safari). */
   async switchCamera() {
-    if (!this.video || !this.localStream) return;
+    if (!this.captureVideo || !this.localStream) return;
     const current = this.localStream.getVideoTracks()[0];
     const currentId = current?.getSettings().deviceId;
     const wanted = this.facing === "user" ? "environment" : "user";

@@ -132,17 +132,20 @@ export class CallController extends EventTarget {
 
   // --- consumer actions -------------------------------------------------------------------------
 
-  async accept() {
+  /** Accept; `audioOnly` ("Audio only" on a video invitation) joins without any camera capture, and
+   * so does a browser without a camera: the call goes on as audio on our side instead of failing. */
+  async accept({ audioOnly = false } = {}) {
     const call = this.call;
     if (!call || call.state !== "ringing" || this.busy) return;
     this.busy = true;
     this.#setInvitationBusy(true);
     try {
       const client = await clientCapabilities();
-      // Without a microphone (or a camera for video) the server fails the call at once: the words
+      // Without a microphone the server fails the call at once (no camera: audio only): the words
       // are about this device.
-      if (!client.microphone || (call.media === "video" && !client.camera)) this.mediaError = this.texts.error_no_devices;
-      await this.socket.command({ type: "call.accept", call_id: call.id, client });
+      if (!client.microphone) this.mediaError = this.texts.error_no_devices;
+      const audio_only = call.media === "video" && (audioOnly || !client.camera);
+      await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
       this.onError(error?.message ?? String(error));
@@ -286,6 +289,7 @@ export class CallController extends EventTarget {
     this.$("engage-invitation-body").textContent = inv.body ?? fill(texts[`invitation_body_${call.media}`]);
     this.$("engage-accept").textContent = inv.accept ?? texts.invitation_accept;
     this.$("engage-reject").textContent = inv.reject ?? texts.invitation_reject;
+    this.$("engage-accept-audio").hidden = call.media !== "video";
     this.$("engage-invitation-note").textContent = call.media === "video" ? this.words.devices_note : this.words.devices_note_voice;
     section.dataset.media = call.media;
     applyInvitationStyle(section, inv.style);
@@ -300,6 +304,7 @@ export class CallController extends EventTarget {
 
   #setInvitationBusy(busy) {
     this.$("engage-accept").disabled = busy;
+    this.$("engage-accept-audio").disabled = busy;
     this.$("engage-reject").disabled = busy;
     this.$("engage-invitation").setAttribute("aria-busy", String(busy));
   }
@@ -331,7 +336,9 @@ export class CallController extends EventTarget {
     const root = this.$("engage-call");
     const session = this.session;
     const video = call.media === "video";
+    const ownVideo = video && !call.consumer_audio_only; // answered with audio only: no self view, no camera
     root.dataset.state = call.state;
+    root.dataset.audioOnly = String(video && !ownVideo);
     let status = this.texts.call_connecting;
     if (call.state === "active") status = this.peerState === "disconnected" || this.peerState === "failed" ? this.words.reconnecting : "";
     const statusEl = this.$("engage-call-status");
@@ -346,11 +353,11 @@ export class CallController extends EventTarget {
 
     const camera = this.$("engage-camera");
     const cameraOn = Boolean(session?.cameraOn);
-    camera.hidden = !video;
+    camera.hidden = !ownVideo;
     camera.setAttribute("aria-pressed", String(!cameraOn));
     camera.querySelector(".call-btn-label").textContent = cameraOn ? this.texts.call_camera_off : this.texts.call_camera_on;
-    this.$("engage-switch-camera").hidden = !video || !(this.cameraCount >= 2);
-    this.$("engage-self").hidden = !video;
+    this.$("engage-switch-camera").hidden = !ownVideo || !(this.cameraCount >= 2);
+    this.$("engage-self").hidden = !ownVideo;
     this.$("engage-self").dataset.camera = cameraOn ? "on" : "off";
 
     // The agent's side: avatar instead of video for voice calls or a camera that is off.
@@ -395,6 +402,7 @@ export class CallController extends EventTarget {
 
   #bindControls() {
     this.$("engage-accept").addEventListener("click", () => this.accept());
+    this.$("engage-accept-audio").addEventListener("click", () => this.accept({ audioOnly: true }));
     this.$("engage-reject").addEventListener("click", () => this.reject());
     this.$("engage-mute").addEventListener("click", () => {
       if (!this.session) return;

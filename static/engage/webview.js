@@ -2,7 +2,9 @@
 // messaging screen with the consumer token of its conversation. It shows the invitation (if the call
 // still rings), runs the call with the same controls as the embedded window, and ends the call with
 // reason "webview_closed" when the webview goes away (pagehide). If that frame never reaches the
-// server (the app was killed), the server's reconnect grace ends the call as dropped.
+// server (the app was killed), the server's reconnect grace ends the call as dropped. A "Chat" button
+// in the bar opens the conversation's transcript and composer over the call, so the consumer can type
+// a serial number or paste a link while media flows (the app's own messaging screen is behind us).
 //
 // Test hook: window.__engage = {session, socket, state, controller}.
 
@@ -65,9 +67,16 @@ socket.addEventListener("close", ({ detail }) => {
 });
 socket.addEventListener("hello", ({ detail }) => {
   state.conversation = detail.conversation;
+  $("engage-transcript").replaceChildren();
+  shown.clear();
+  for (const message of detail.messages ?? []) addMessage(message);
   if (detail.call) controller.applyCall(fromHello(detail));
   else controller.clear();
   render();
+});
+socket.addEventListener("message", ({ detail }) => {
+  addMessage(detail.message);
+  if ($("engage-chat").hidden && detail.message.author === "agent") setUnread(unread + 1);
 });
 socket.addEventListener("call.state", ({ detail }) => controller.applyCall(fromStateFrame(detail)));
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
@@ -81,6 +90,88 @@ window.addEventListener("pagehide", () => {
   state.closedByPage = true;
   socket.sendCommand({ type: "call.hangup", call_id: call.id, reason: "webview_closed" });
   controller.session?.close();
+});
+
+// --- the conversation beside the call: transcript and composer in a sheet ----------------------------
+
+const shown = new Set();
+let unread = 0;
+const timeFormat = new Intl.DateTimeFormat(config.locale, { hour: "numeric", minute: "2-digit" });
+
+function setUnread(count) {
+  unread = count;
+  $("engage-chat-unread").hidden = count === 0;
+  $("engage-chat-unread").textContent = count > 9 ? "9+" : String(count);
+}
+
+function addMessage(message) {
+  if (shown.has(message.id)) return;
+  shown.add(message.id);
+  const item = document.createElement("li");
+  item.dataset.id = String(message.id);
+  item.className = message.kind === "system" ? "msg msg-system" : `msg msg-${message.author === "consumer" ? "consumer" : "agent"}`;
+  const text = document.createElement("p");
+  text.className = "msg-text";
+  text.textContent = message.text;
+  if (message.kind === "system") item.append(text);
+  else {
+    const bubble = document.createElement("div");
+    bubble.className = "msg-bubble";
+    const when = document.createElement("time");
+    when.className = "msg-time";
+    const date = new Date(message.created_at);
+    when.textContent = Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
+    bubble.append(text, when);
+    item.append(bubble);
+  }
+  const list = $("engage-transcript");
+  const after = [...list.children].find((other) => Number(other.dataset.id) > message.id);
+  list.insertBefore(item, after ?? null);
+  $("engage-scroll").scrollTop = $("engage-scroll").scrollHeight;
+}
+
+function toggleChat(open) {
+  $("engage-chat").hidden = !open;
+  $("engage-chat-toggle").setAttribute("aria-expanded", String(open));
+  if (open) {
+    setUnread(0);
+    $("engage-scroll").scrollTop = $("engage-scroll").scrollHeight;
+    $("engage-input").focus();
+  }
+}
+
+async function sendMessage() {
+  const input = $("engage-input");
+  const text = input.value.trim();
+  if (!text) return;
+  $("engage-send").disabled = true;
+  try {
+    await socket.command({ type: "message.send", text });
+    input.value = "";
+    $("engage-error").hidden = true;
+  } catch (error) {
+    console.warn("[vvc webview] message not sent:", error?.message ?? error);
+    $("engage-error").textContent = words.send_failed;
+    $("engage-error").hidden = false;
+  } finally {
+    $("engage-send").disabled = !input.value.trim();
+  }
+}
+
+$("engage-chat-toggle").addEventListener("click", () => toggleChat($("engage-chat").hidden));
+$("engage-chat-close").addEventListener("click", () => toggleChat(false));
+$("engage-composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendMessage();
+});
+$("engage-input").addEventListener("input", () => {
+  $("engage-send").disabled = !$("engage-input").value.trim();
+});
+$("engage-input").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    sendMessage();
+  }
 });
 
 socket.connect();

@@ -1,8 +1,10 @@
 // The messaging window, inside the iframe that engagement.js puts on the brand's page.
 //
-// It starts a conversation (POST /api/v1/conversations/, the token kept in sessionStorage so that a
-// reload or the next page of the brand's site rejoins it), opens /ws/consumer/?token=, shows the
-// transcript and the composer, and hands calls to the CallController (callview.js).
+// Opening it creates nothing. The consumer's first message starts the conversation (POST
+// /api/v1/conversations/ with the text and an idempotency key); the token is kept in sessionStorage
+// (per tab, per brand site) so that a reload or the next page of the brand's site rejoins it. Then it
+// opens /ws/consumer/?token=, shows the transcript and the composer (also during a call), and hands
+// calls to the CallController (callview.js).
 //
 // Talks to the brand page only through postMessage: UI requests (open me, minimise me, unread) and,
 // when the account set a tracker, analytics events (analytics.js). Nothing personal is posted.
@@ -75,31 +77,54 @@ function tellPage(ui, extra = {}) {
 
 // --- conversation -----------------------------------------------------------------------------------
 
-async function startConversation() {
+// Opening the window creates nothing: the consumer's first message starts the conversation (created,
+// routed and the message posted in one request). The key is chosen once per start, so a retry after a
+// lost answer gets the same conversation back instead of a second one.
+let pendingStart = null; // {key, text} while the first message is on its way
+
+function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+async function startConversation(text) {
+  if (!pendingStart || pendingStart.text !== text) pendingStart = { key: randomKey(), text };
   const response = await fetch(config.conversations_url, {
     method: "POST",
     credentials: "omit",
     headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ account: config.account, channel: "web_messaging", locale: config.locale }),
+    body: JSON.stringify({
+      account: config.account,
+      channel: "web_messaging",
+      locale: config.locale,
+      text,
+      idempotency_key: pendingStart.key,
+    }),
   });
   if (!response.ok) throw new Error(`The conversation could not start (HTTP ${response.status}).`);
   const body = await response.json();
+  pendingStart = null;
   const conversation = { id: body.id, token: body.consumer_token };
   save(conversation);
   return conversation;
 }
 
-async function connect({ fresh = false } = {}) {
+/** No conversation yet (or the last one is gone): the greeting and a composer that starts one. */
+function showFresh() {
+  if (socket) socket.close();
+  socket = null;
+  hook.socket = null;
+  controller.socket = null;
+  state.conversation = null;
+  state.connected = false;
+  state.messages.clear();
+  renderTranscript([]);
+  renderPresence();
+  setRootState("ready");
+}
+
+function connect(conversation) {
   setRootState("starting");
-  let conversation = fresh ? null : saved();
-  try {
-    if (!conversation?.token) conversation = await startConversation();
-  } catch (error) {
-    console.error("[vvc window]", error);
-    showError(words.start_failed);
-    setRootState("error");
-    return;
-  }
   hideError();
   tellPage("engaged");
   if (socket) socket.close();
@@ -122,9 +147,9 @@ function wire(current) {
     state.connected = false;
     renderPresence();
     if (detail.code === 4401 || detail.code === 4403) {
-      // The token expired or its conversation is gone: start afresh rather than retrying forever.
+      // The token expired or its conversation is gone: the next message starts a new one.
       save(null);
-      connect({ fresh: true });
+      showFresh();
     }
   });
   current.addEventListener("hello", ({ detail }) => {
@@ -202,7 +227,8 @@ function renderPresence() {
 }
 
 function renderComposer() {
-  const usable = state.connected && state.conversation && state.conversation.state !== "closed";
+  const fresh = !socket && !state.conversation; // the first message starts the conversation
+  const usable = fresh || (state.connected && state.conversation && state.conversation.state !== "closed");
   $("engage-input").disabled = !usable;
   $("engage-send").disabled = !usable || !$("engage-input").value.trim();
 }
@@ -285,10 +311,15 @@ function hideError() {
 async function send() {
   const input = $("engage-input");
   const text = input.value.trim();
-  if (!text || !socket) return;
+  if (!text) return;
   $("engage-send").disabled = true;
   try {
-    await socket.command({ type: "message.send", text });
+    if (socket) {
+      await socket.command({ type: "message.send", text });
+    } else {
+      input.disabled = true;
+      connect(await startConversation(text)); // the hello brings the message back in the transcript
+    }
     input.value = "";
     autosize();
   } catch (error) {
@@ -323,7 +354,8 @@ $("engage-input").addEventListener("input", () => {
 $("engage-minimize").addEventListener("click", () => tellPage("minimize"));
 $("engage-new-conversation").addEventListener("click", () => {
   save(null);
-  connect({ fresh: true });
+  showFresh();
+  $("engage-input").focus();
 });
 window.addEventListener("message", (event) => {
   // The brand page says when the window opens, so the composer can take the focus.
@@ -331,4 +363,6 @@ window.addEventListener("message", (event) => {
   if (event.data.visible && state.view !== "call") $("engage-input").focus({ preventScroll: true });
 });
 
-connect();
+const resumed = saved();
+if (resumed?.token) connect(resumed);
+else showFresh();

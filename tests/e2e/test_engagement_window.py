@@ -173,15 +173,28 @@ class Window:
         return self.frame.evaluate(f"() => {expression}")
 
 
-def open_window(web: Web, path: str) -> Window:
-    """Open a brand page with the tag, click the launcher, and wait for the window's socket."""
+FIRST_MESSAGE = "Hello, I need help with my modem."
+
+
+def open_window(web: Web, path: str, *, write: str | None = FIRST_MESSAGE) -> Window:
+    """Open a brand page with the tag and click the launcher; unless `write` is None, write the first
+    message (which starts the conversation) and wait for the window's socket to bring it back."""
     web.open(path)
     web.page.locator("#vvc-launcher").click()
     web.page.wait_for_selector("#vvc-frame")
     frame = web.page.frame_locator("#vvc-frame")
     frame.locator("#engage-root[data-state='ready']").wait_for()
     handle = web.page.locator("#vvc-frame").element_handle()
-    return Window(web=web, frame=handle.content_frame())
+    window = Window(web=web, frame=handle.content_frame())
+    if write is not None:
+        write_message(window, write)
+    return window
+
+
+def write_message(window: Window, text: str) -> None:
+    window.locator("#engage-input").fill(text)
+    window.locator("#engage-send").click()
+    window.locator(".msg-consumer .msg-text").filter(has_text=text).last.wait_for()
 
 
 def conversation_of(server: AsgiLiveServer, account: Account, *, after: int = 0) -> Conversation:
@@ -288,22 +301,28 @@ def demo_account(transactional_db) -> Account:
 def test_demo_page_opens_the_window_and_messages_flow(consumer, asgi_server, demo_account):
     """
     GIVEN the demo brand page with the tag for account `demo`
-    WHEN the visitor opens the launcher and writes
-    THEN an embedded window (our origin, camera/microphone allowed) starts a web messaging conversation,
-    the message is stored, and the agent's reply shows in the transcript; a reload of the page rejoins
-    the same conversation
+    WHEN the visitor opens the launcher (and only looks), then writes
+    THEN opening creates nothing; the first message starts a web messaging conversation in an embedded
+    window (our origin, camera/microphone allowed), the agent's reply shows in the transcript; a reload
+    of the page rejoins the same conversation
     """
     agent = UserFactory(account=demo_account, name="Alex Agent")
-    window = open_window(consumer, "/engage/demo/")
+    window = open_window(consumer, "/engage/demo/", write=None)
     iframe = consumer.page.locator("#vvc-frame")
     assert iframe.get_attribute("allow") == "camera; microphone; autoplay"
     assert iframe.get_attribute("src").startswith(f"{asgi_server.url}/engage/window/?account=demo")
+    # Only looking: no conversation, nothing in any agent's inbox, and the composer is ready.
+    assert window.locator("#engage-input").is_enabled()
+    assert window.locator(".msg-greeting").is_visible()
+    assert asgi_server.run(_latest_conversation, account_id=demo_account.pk) is None
+    consumer.screenshot("engage-window-before-first-message")
+
+    write_message(window, "Hello, my modem blinks red since this morning.")
     conversation = conversation_of(asgi_server, demo_account)
     assert conversation.channel == Conversation.Channel.WEB_MESSAGING
-
-    window.locator("#engage-input").fill("Hello, my modem blinks red since this morning.")
-    window.locator("#engage-send").click()
-    window.locator(".msg-consumer .msg-text").filter(has_text="modem blinks red").wait_for()
+    assert asgi_server.run(_texts, conversation_id=conversation.pk) == [
+        "Hello, my modem blinks red since this morning."
+    ]
     asgi_server.run(services.conversation_take, agent=agent, conversation_id=conversation.pk)
     asgi_server.run(
         services.message_send,
@@ -324,6 +343,54 @@ def test_demo_page_opens_the_window_and_messages_flow(consumer, asgi_server, dem
     frame.locator(".msg-consumer .msg-text").filter(has_text="modem blinks red").wait_for()
     assert asgi_server.run(_latest_conversation, account_id=demo_account.pk).pk == conversation.pk
     consumer.assert_no_console_errors("demo page")
+
+
+def _texts(conversation_id: int) -> list[str]:
+    return list(Message.objects.filter(conversation_id=conversation_id).order_by("pk").values_list("text", flat=True))
+
+
+def _conversation_count(account_id: int) -> int:
+    return Conversation.objects.filter(account_id=account_id).count()
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
+def test_the_window_follows_the_visitor_to_the_next_page(browser, asgi_server, demo_account, artifacts_dir, viewport):
+    """
+    GIVEN a visitor who opened the window on page 1 without writing, went to page 2 and back
+    WHEN they write on page 1 and then follow the link to page 2
+    THEN only the message created a conversation (one, however often the window was opened); on page 2
+    the window is back, open, with the same transcript, and the visitor carries on there
+    """
+    web = new_web(browser, asgi_server, artifacts_dir, viewport=viewport)
+    try:
+        name = "desktop" if viewport == VIEWPORT else "phone"
+        open_window(web, "/engage/demo/", write=None)
+        web.open("/engage/demo/page-2/")
+        assert web.page.locator("#vvc-frame").count() == 0  # only looked: nothing follows yet
+        assert asgi_server.run(_conversation_count, account_id=demo_account.pk) == 0
+
+        window = open_window(web, "/engage/demo/", write="Which light should be on?")
+        conversation = conversation_of(asgi_server, demo_account)
+        if viewport == VIEWPORT:
+            web.page.click("#demo-nav-internet")
+        else:  # the open window covers the phone's screen: the visitor goes on by the address bar
+            web.page.goto(f"{asgi_server.url}/engage/demo/page-2/", wait_until="networkidle")
+        web.page.wait_for_url("**/engage/demo/page-2/**")
+        web.page.locator("#vvc-panel.open #vvc-frame").wait_for()
+        frame = web.page.locator("#vvc-frame").element_handle().content_frame()
+        window = Window(web=web, frame=frame)
+        window.locator(".msg-consumer .msg-text").filter(has_text="Which light should be on?").wait_for()
+        write_message(window, "The internet light blinks red.")
+        assert asgi_server.run(_conversation_count, account_id=demo_account.pk) == 1
+        assert asgi_server.run(_texts, conversation_id=conversation.pk) == [
+            "Which light should be on?",
+            "The internet light blinks red.",
+        ]
+        assert web.page.locator("#demo-page-title").text_content() == "Your Acme Hub modem, light by light"
+        web.screenshot(f"engage-demo-page-2-{name}")
+        web.assert_no_console_errors("two pages")
+    finally:
+        web.page.context.close()
 
 
 def _customise(account: Account, **fields) -> None:
@@ -724,6 +791,173 @@ def test_webview_with_a_bad_token_says_so_in_words(consumer, asgi_server):
     assert re.search(r"not valid or has expired", consumer.page.locator("main").text_content())
 
 
+# --- chat during a call (issue 16 item 2) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
+def test_messages_flow_while_the_call_runs_in_the_window(
+    browser, asgi_server, demo_account, open_contexts, artifacts_dir, viewport
+):
+    """
+    GIVEN a connected video call in the window
+    WHEN the consumer types a serial number and the agent answers with a link, while media flows
+    THEN the window keeps the transcript and the composer below the call; both messages are stored and
+    shown, and the call stays active with its peer connection connected
+    """
+    agent = UserFactory(account=demo_account, name="Alex Agent")
+    peer = start_agent_peer(open_contexts, agent)
+    web = open_contexts(viewport=viewport)
+    window = open_window(web, "/engage/demo/")
+    conversation = conversation_of(asgi_server, demo_account)
+    call_id = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
+    window.locator("#engage-accept").click()
+    connected(asgi_server, call_id, window, peer)
+    window.locator("#engage-call[data-state='active']").wait_for()
+
+    assert window.locator("#engage-composer").is_visible() and window.locator("#engage-input").is_enabled()
+    assert window.locator(".msg-consumer .msg-text").filter(has_text=FIRST_MESSAGE).is_visible()
+    write_message(window, "The serial number is AB-1234-XY")
+    asgi_server.run(
+        services.message_send,
+        conversation_id=conversation.pk,
+        party="agent",
+        text="Thanks! Please open https://acme.test/hub-reset",
+        agent=agent,
+    )
+    window.locator(".msg-agent .msg-text").filter(has_text="acme.test/hub-reset").wait_for()
+    texts = asgi_server.run(_texts, conversation_id=conversation.pk)
+    assert "The serial number is AB-1234-XY" in texts and "Thanks! Please open https://acme.test/hub-reset" in texts
+    assert asgi_server.run(_call, call_id=call_id).state == Call.State.ACTIVE
+    assert window.hook("window.__engage.session.pc.connectionState") == "connected"
+    window.frame.wait_for_function(
+        "() => { const v = document.getElementById('engage-remote-video'); return v.srcObject && v.videoWidth > 0; }"
+    )
+    time.sleep(1)
+    name = "desktop" if viewport == VIEWPORT else "phone"
+    web.page.screenshot(path=str(web.screenshots / f"engage-chat-during-call-{name}.png"))
+    web.assert_no_console_errors("chat during a call")
+    window.locator("#engage-end").click()
+    call_state(asgi_server, call_id, "completed")
+
+
+def test_webview_chat_sheet_during_the_call(asgi_server, demo_account, open_contexts):
+    """
+    GIVEN an app's conversation with a connected video call in the webview
+    WHEN the agent writes, and the consumer opens "Chat" and answers there
+    THEN an unread count shows on the bar's Chat button, the sheet shows the transcript over the lower
+    part of the call, the answer is stored, and the call stays active
+    """
+    agent = UserFactory(account=demo_account, name="Alex Agent")
+    peer = start_agent_peer(open_contexts, agent)
+    conversation = asgi_server.run(
+        services.conversation_create, account=demo_account, channel=Conversation.Channel.WEB_MESSAGING
+    )
+    token = consumer_token_for(conversation_id=conversation.pk, account_id=demo_account.pk)
+    call_id = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
+    phone = open_contexts(user_agent=ANDROID_WEBVIEW_UA, viewport=PHONE)
+    phone.open(f"/engage/call/?token={token}")
+    page = phone.page
+    page.locator("#engage-accept").click()
+    connected(asgi_server, call_id, phone, peer)
+
+    asgi_server.run(
+        services.message_send,
+        conversation_id=conversation.pk,
+        party="agent",
+        text="What does the label say?",
+        agent=agent,
+    )
+    page.locator("#engage-chat-unread:not([hidden])").wait_for()
+    assert page.locator("#engage-chat-unread").text_content() == "1"
+    page.locator("#engage-chat-toggle").click()
+    page.locator("#engage-chat .msg-agent .msg-text").filter(has_text="What does the label say?").wait_for()
+    assert page.locator("#engage-chat-unread").is_hidden()
+    page.locator("#engage-input").fill("It says AB-1234-XY")
+    page.locator("#engage-send").click()
+    page.locator("#engage-chat .msg-consumer .msg-text").filter(has_text="AB-1234-XY").wait_for()
+    assert "It says AB-1234-XY" in asgi_server.run(_texts, conversation_id=conversation.pk)
+    assert asgi_server.run(_call, call_id=call_id).state == Call.State.ACTIVE
+    time.sleep(1)
+    page.screenshot(path=str(phone.screenshots / "engage-webview-chat-during-call.png"))
+    phone.assert_no_console_errors("webview chat")
+    page.locator("#engage-chat-close").click()
+    assert page.locator("#engage-chat").is_hidden()
+
+
+# --- answer with audio only (issue 16 item 3) ---------------------------------------------------------------
+
+# A browser without a camera: the device list has no videoinput, and asking for video throws (so the
+# test also proves that no camera capture is attempted).
+NO_CAMERA_SCRIPT = """
+(() => {
+  const md = navigator.mediaDevices;
+  if (!md) return;
+  const list = md.enumerateDevices.bind(md), gum = md.getUserMedia.bind(md);
+  window.__videoAsked = 0;
+  md.enumerateDevices = async () => (await list()).filter((d) => d.kind !== "videoinput");
+  md.getUserMedia = async (constraints) => {
+    if (constraints && constraints.video) { window.__videoAsked += 1; throw new DOMException("no camera", "NotFoundError"); }
+    return gum(constraints);
+  };
+})();
+"""
+
+
+def _consumer_audio_only(call_id: int) -> bool:
+    return Call.objects.get(pk=call_id).consumer_audio_only
+
+
+@pytest.mark.parametrize(
+    ("viewport", "no_camera"),
+    [(VIEWPORT, False), (PHONE, False), (VIEWPORT, True)],
+    ids=["desktop-chosen", "phone-chosen", "desktop-no-camera"],
+)
+def test_a_video_invitation_can_be_answered_with_audio_only(
+    asgi_server, demo_account, open_contexts, viewport, no_camera
+):
+    """
+    GIVEN a video invitation in the window (and, in one case, a browser without a camera)
+    WHEN the consumer presses "Audio only" (or, without a camera, the main Accept)
+    THEN the call connects with no camera captured on the consumer's side (no video track, no self view,
+    no camera button), the call is marked audio only, and the agent's side gets no video from them
+    """
+    agent = UserFactory(account=demo_account, name="Alex Agent")
+    peer = start_agent_peer(open_contexts, agent)
+    web = open_contexts(viewport=viewport)
+    if no_camera:
+        web.page.context.add_init_script(NO_CAMERA_SCRIPT)
+    window = open_window(web, "/engage/demo/")
+    conversation = conversation_of(asgi_server, demo_account)
+    call_id = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
+    window.locator("#engage-invitation").wait_for()
+    audio = window.locator("#engage-accept-audio")
+    assert audio.is_visible() and audio.text_content().strip() == "Audio only"
+    name = ("desktop" if viewport == VIEWPORT else "phone") + ("-no-camera" if no_camera else "")
+    web.page.screenshot(path=str(web.screenshots / f"engage-invitation-audio-only-{name}.png"))
+    (window.locator("#engage-accept") if no_camera else audio).click()
+
+    connected(asgi_server, call_id, window, peer)
+    assert asgi_server.run(_consumer_audio_only, call_id=call_id) is True
+    window.locator("#engage-call[data-state='active'][data-audio-only='true']").wait_for()
+    assert window.hook("window.__engage.session.localStream.getVideoTracks().length") == 0
+    assert window.hook("window.__engage.session.localStream.getAudioTracks().length") == 1
+    assert window.locator("#engage-self").is_hidden() and window.locator("#engage-camera").is_hidden()
+    if no_camera:
+        assert window.hook("window.__videoAsked") == 0
+    peer.page.wait_for_function("() => window.peer.session && window.peer.session.pc.connectionState === 'connected'")
+    assert (
+        peer.page.evaluate(
+            "() => window.peer.session.remoteStream.getVideoTracks().filter((t) => t.readyState === 'live' && !t.muted).length"
+        )
+        == 0
+    )
+    time.sleep(1)
+    web.page.screenshot(path=str(web.screenshots / f"engage-audio-only-call-{name}.png"))
+    web.assert_no_console_errors("audio only")
+    window.locator("#engage-end").click()
+    call_state(asgi_server, call_id, "completed")
+
+
 def _consumer_messages(conversation_id: int) -> list[str]:
     return list(
         Message.objects.filter(conversation_id=conversation_id, author="consumer").values_list("text", flat=True)
@@ -756,7 +990,10 @@ def test_a_message_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(
         }"""
     )
     assert answer["type"] == "ok" and answer["message_id"]
-    assert asgi_server.run(_consumer_messages, conversation_id=conversation.pk) == ["Sent as the line dropped"]
+    assert asgi_server.run(_consumer_messages, conversation_id=conversation.pk) == [
+        FIRST_MESSAGE,  # the first message started the conversation (the API's own idempotency key)
+        "Sent as the line dropped",
+    ]
     window.locator("#engage-input").fill("And one from the composer")
     window.locator("#engage-send").click()
     window.locator(".msg-consumer .msg-text").filter(has_text="from the composer").wait_for()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.models import Account, User
-from calls.models import Call
+from calls.models import Call, Conversation
 from tests.e2e.conftest import TIMEOUT_MS, VIEWPORT, Web
 from tests.factories import PASSWORD, AccountFactory, ProfileFactory, UserFactory
 
@@ -376,3 +376,127 @@ def test_an_unsupported_agent_browser_is_told_and_cannot_call(tabs, account, age
     consumer.wait_for("f.type === 'message' && f.message.text === 'I can still write to you.'")
     agent_tab.screenshot("workspace-unsupported-browser")
     agent_tab.assert_no_console_errors("unsupported browser")
+
+
+# --- issue 16: chat during a call, busy agents, transfer -----------------------------------------------------
+
+
+def test_chat_during_a_call_busy_routing_and_transfer(tabs, account, agent):
+    """
+    GIVEN two agents in the workspace; the first in a live video call with a consumer
+    WHEN both sides write during the call, a second consumer starts a conversation, and after the call
+         the first agent transfers the conversation to the colleague and then the colleague to the queue
+    THEN the messages arrive while media flows (both transcripts, composer usable); the new conversation
+         goes to the free colleague; "Transfer" during the call says to end it first; the transfer moves
+         the conversation (the consumer reads who took over) and back to the queue
+    """
+    colleague = UserFactory(account=account, name="Robin Colleague")
+    agent_tab, colleague_tab, consumer_tab, second_tab = tabs(), tabs(), tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    page = agent_tab.page
+    consumer = Consumer.start(consumer_tab, account, "Dana Smith")  # routed to `agent` (lowest id, both idle)
+    row(agent_tab, consumer.conversation_id).locator(".ws-conv-item").click()
+    open_workspace(colleague_tab, colleague)
+
+    page.locator("#ws-call-video").click()
+    consumer.accept(consumer.ringing_call_id())
+    page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
+    wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > 0, "the agent to decode video")
+
+    # 2. Chat while media flows, both ways.
+    consumer.say("The serial number is AB-1234-XY")
+    transcript(agent_tab).get_by_text("The serial number is AB-1234-XY").wait_for()
+    assert page.locator("#ws-composer-input").is_enabled()
+    page.locator("#ws-composer-input").fill("Thanks! Open https://acme.test/hub-reset")
+    page.locator("#ws-composer-input").press("Enter")
+    consumer.wait_for("f.type === 'message' && f.message.text.includes('acme.test/hub-reset')")
+    assert page.locator("#ws-call[data-call-state='active']").count() == 1
+    agent_tab.screenshot("workspace-chat-during-call")
+
+    # 7. Busy agents: the next conversation goes to the colleague, who is free.
+    second = Consumer.start(second_tab, account, "Eli Jones")
+    row(colleague_tab, second.conversation_id).wait_for()
+    assert Conversation.objects.get(pk=second.conversation_id).agent_id == colleague.pk
+
+    # 6. Transfer: refused in words during the call.
+    page.locator("#ws-transfer").click()
+    page.locator("#ws-transfer-blocked").filter(has_text="End the call before transferring").wait_for()
+    assert page.locator("#ws-transfer-confirm").is_disabled()
+    agent_tab.screenshot("workspace-transfer-blocked")
+    page.locator("#ws-transfer-form button[value='cancel']").click()
+    page.locator("#ws-hangup").click()
+    page.locator("#ws-ended-title").filter(has_text="Call ended").wait_for()
+
+    page.locator("#ws-transfer").click()
+    target = page.locator(f"#ws-transfer-targets input[value='{colleague.pk}']")
+    target.wait_for()
+    assert page.locator("#ws-transfer-targets .ws-transfer-name").all_inner_texts() == [
+        "Back to the queue",
+        "Robin Colleague",
+    ]
+    target.check()
+    agent_tab.screenshot("workspace-transfer-dialog")
+    page.locator("#ws-transfer-confirm").click()
+    page.locator("#ws-transfer-dialog").wait_for(state="hidden")
+    consumer.wait_for("f.type === 'message' && f.message.text === 'You are now talking with Robin Colleague.'")
+    wait_until(lambda: Conversation.objects.get(pk=consumer.conversation_id).agent_id == colleague.pk, "the transfer")
+    colleague_tab.page.locator(f"li[data-conversation-id='{consumer.conversation_id}'] .ws-conv-item").click()
+    assert colleague_tab.page.locator("#ws-composer-input").is_enabled()
+    transcript(colleague_tab).get_by_text("The serial number is AB-1234-XY").wait_for()
+    colleague_tab.screenshot("workspace-transferred-in")
+
+    colleague_tab.page.locator("#ws-transfer").click()
+    colleague_tab.page.locator("#ws-transfer-targets input[value='queue']").check()
+    colleague_tab.page.locator("#ws-transfer-confirm").click()
+    consumer.wait_for("f.type === 'conversation' && f.conversation.state === 'queued'")
+    assert Conversation.objects.get(pk=consumer.conversation_id).state == "queued"
+    for tab in (agent_tab, colleague_tab):
+        tab.assert_no_console_errors("issue 16 workspace")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}], ids=["phone"])
+def test_transfer_dialog_on_a_phone(tabs, account, agent, viewport):
+    """The transfer dialog fits a phone-size workspace (screenshot), and the queue transfer works."""
+    agent_tab, consumer_tab = tabs(), tabs()
+    agent_tab.page.set_viewport_size(viewport)
+    open_workspace(agent_tab, agent)
+    page = agent_tab.page
+    consumer = Consumer.start(consumer_tab, account, "Dana Smith")
+    row(agent_tab, consumer.conversation_id).locator(".ws-conv-item").click()
+    page.locator("#ws-transfer").click()
+    page.locator("#ws-transfer-empty").filter(has_text="No colleague is online").wait_for()
+    page.screenshot(path=str(agent_tab.screenshots / "workspace-transfer-dialog-phone.png"))
+    page.locator("#ws-transfer-confirm").click()
+    consumer.wait_for("f.type === 'conversation' && f.conversation.state === 'queued'")
+    agent_tab.assert_no_console_errors("transfer on a phone")
+
+
+def test_the_agent_sees_a_consumer_who_answered_with_audio_only(tabs, account, agent):
+    """
+    GIVEN an agent's video invitation
+    WHEN the consumer answers with audio only
+    THEN the call connects, and the agent's stage says the consumer joined without video (no camera was
+         captured on that side: the agent receives no video track from them)
+    """
+    agent_tab, consumer_tab = tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    page = agent_tab.page
+    consumer = Consumer.start(consumer_tab, account, "Dana Smith")
+    row(agent_tab, consumer.conversation_id).locator(".ws-conv-item").click()
+    page.locator("#ws-call-video").click()
+    call_id = consumer.ringing_call_id()
+    consumer_tab.page.evaluate(
+        """async (callId) => {
+             const client = await window.__consumer.clientCapabilities();
+             return window.__consumer.socket.request({type: "call.accept", call_id: callId, client, audio_only: true});
+           }""",
+        call_id,
+    )
+    page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
+    page.locator("#ws-consumer-audio-only").filter(has_text="joined without video").wait_for()
+    assert consumer_tab.page.evaluate("() => window.__consumer.session.localStream.getVideoTracks().length") == 0
+    assert Call.objects.get(pk=call_id).consumer_audio_only is True
+    agent_tab.screenshot("workspace-consumer-audio-only")
+    page.locator("#ws-hangup").click()
+    page.locator("#ws-consumer-audio-only").wait_for(state="hidden")
+    agent_tab.assert_no_console_errors("audio only, agent side")
