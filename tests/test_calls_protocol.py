@@ -304,6 +304,26 @@ async def test_party_gone_past_the_grace_drops_the_call_and_reconnect_within_it_
     assert "disconnected" in (await sync_to_async(transcript)(conversation_id))[-1]
 
 
+async def test_ice_failure_of_an_active_call_drops_it_for_both_sides(agent):
+    """The client gives up after its ICE restarts (`ice_failed`): an active call ends `dropped` with
+    that reason on both sides and in the transcript, not `completed` as if someone hung up."""
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await accept(consumer_ws, call_id)
+    await consumer_ws.until("call.state", state="connecting")
+    await consumer_ws.send({"type": "call.connected", "call_id": call_id})
+    await agent_ws.until("call.state", state="active")
+    await agent_ws.send({"type": "call.hangup", "call_id": call_id, "reason": "ice_failed", "id": "h1"})
+    for ws in (agent_ws, consumer_ws):
+        frame = await ws.until("call.state", state="dropped")
+        assert frame["call"]["reason"] == "ice_failed"
+    call = await sync_to_async(Call.objects.get)(pk=call_id)
+    assert (call.state, call.end_reason) == ("dropped", "ice_failed")
+    assert "disconnected" in (await sync_to_async(transcript)(conversation_id))[-1]
+    await agent_ws.close()
+    await consumer_ws.close()
+
+
 def start_conversation_token(conversation_id: int) -> str:
     from calls.tokens import consumer_token_for
 

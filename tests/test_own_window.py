@@ -4,6 +4,8 @@ with an account API key and per-visitor limits; the SDK config publishes the sup
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -285,6 +287,10 @@ def test_the_public_call_client_is_served_with_cors(client):
     for export in ("export class Platform", "export function checkBrowser", "export const VERSION"):
         assert export in source
     assert client.get("/engage/sdk/v1/session.js").status_code == 200
+    # Every module session.js imports is served beside it (a missing one breaks the window).
+    session = client.get("/engage/sdk/v1/session.js").content.decode()
+    for imported in re.findall(r'from "\./([a-z]+\.js)"', session):
+        assert client.get(f"/engage/sdk/v1/{imported}").status_code == 200, imported
     assert client.get("/engage/sdk/v1/../settings.py").status_code == 404
     assert client.get("/engage/sdk/v1/nope.js").status_code == 404
 

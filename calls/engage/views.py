@@ -72,6 +72,7 @@ SDK_FILES = {
     "callclient.js": "engage/sdk/v1/callclient.js",
     "session.js": "calls/callclient.js",
     "signaling.js": "calls/signaling.js",
+    "policy.js": "calls/policy.js",  # session.js's browser-free decisions (negotiation, restarts, stats)
 }
 
 

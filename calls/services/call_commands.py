@@ -123,8 +123,9 @@ def call_hangup(
     conversation_id: int | None = None,
 ) -> Call:
     """Either side ends the call. Ringing: cancelled (agent) or rejected (consumer). A failure reason
-    reported by the client (no devices, permission denied, ICE failure) fails it; otherwise a call that
-    was active completes and one still connecting is cancelled."""
+    reported by the client (no devices, permission denied, ICE failure) fails it; an ICE failure of an
+    active call (restarts gave up) drops it; otherwise a call that was active completes and one still
+    connecting is cancelled."""
     call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
     if _expire_if_due(call):
         return call  # it ended (missed) before this hang-up: the truth is what the timer would have written
@@ -132,6 +133,10 @@ def call_hangup(
         raise CallError("invalid_state", f"The call has already ended ({call.state}).")
     if reason in FAILURE_REASONS and call.state != State.ACTIVE:
         return _transition(call, State.FAILED, actor=party, reason=reason)
+    if reason == "ice_failed":
+        # Media flowed, then the network path was lost and ICE restarts could not bring it back: the
+        # call was dropped, not completed by someone.
+        return _transition(call, State.DROPPED, actor=party, reason=reason)
     # "user" (the person at this side pressed hang up) is recorded as who it was.
     reason = f"{party}_hangup" if reason in ("", "user") else reason
     return _transition(call, _ending_for(call, party), actor=party, reason=reason)

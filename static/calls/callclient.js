@@ -6,41 +6,23 @@
 // up, and `call.connected` once ICE connects. Nothing here is stored: SDP and candidates only pass
 // through the signaling socket.
 
-export const BITRATE = {
-  video: 2_600_000, // bit/s: the product page's recommended rate for a video call (the video sender's cap)
-  videoTotal: 2_600_000, // the same, under its first name (the public SDK v1 exports BITRATE)
-  videoDegraded: 1_100_000, // the floor of the degraded steps: the call still works, at lower quality
-  audioInVideoCall: 100_000, // Opus needs far less; keeps the voice clear beside the video
-  voiceOnly: 600_000, // the page's rate for a voice-only call
-};
+import {
+  BITRATE,
+  credentialRefreshDelay,
+  iceRestartAction,
+  mediaErrorReason,
+  offerCollision,
+  restartsIce,
+  sampleFromReport,
+  videoEncodingFor,
+} from "./policy.js";
 
-/**
- * The degradation policy: when the network limits the video encoder (see #sampleStats) and the sender's
- * available-bitrate estimate is under the full rate, the
- * video cap follows it (90 % of the estimate, never under 1,100 kbit/s) and resolution and frame rate
- * step down with it, so a thin uplink gets a smaller, smooth picture rather than a large, stuttering one.
- * Ordered from the full rate down; the first step whose `from` the cap reaches applies.
- */
-export const VIDEO_STEPS = [
-  { from: 2_600_000, scaleResolutionDownBy: 1, maxFramerate: 30 }, // 720p30
-  { from: 1_800_000, scaleResolutionDownBy: 1.5, maxFramerate: 30 }, // 480p30
-  { from: 0, scaleResolutionDownBy: 2, maxFramerate: 24 }, // 360p24
-];
-
-/** The video encoding for an available-bitrate estimate (undefined: no estimate yet, full rate). */
-export function videoEncodingFor(available) {
-  const cap =
-    available === undefined || available >= BITRATE.video
-      ? BITRATE.video
-      : Math.max(BITRATE.videoDegraded, Math.round((available * 0.9) / 100_000) * 100_000);
-  const step = VIDEO_STEPS.find((s) => cap >= s.from);
-  return { maxBitrate: cap, scaleResolutionDownBy: step.scaleResolutionDownBy, maxFramerate: step.maxFramerate, degraded: cap < BITRATE.video };
-}
+export { BITRATE, mediaErrorReason, VIDEO_STEPS, videoEncodingFor } from "./policy.js";
 
 const VIDEO_CONSTRAINTS = { width: { ideal: 1280 }, height: { ideal: 720 } };
 const STATS_EVERY_MS = 5000;
 const DISCONNECTED_GRACE_MS = 3000;
-const MAX_ICE_RESTARTS = 2;
+const RESTART_TIMEOUT_MS = 15000;
 // The polite side (the consumer) leaves the first offer to the impolite one (the agent) for this long.
 // Both offering at once is glare: the polite side rolls its offer back, and Chrome then sometimes
 // leaves its ICE gathering stuck (no candidates, the call stays connecting until it times out).
@@ -63,13 +45,6 @@ export async function clientCapabilities() {
     }
   }
   return { user_agent: navigator.userAgent, webrtc, camera, microphone };
-}
-
-/** Map a getUserMedia failure to the protocol's hang-up reason. */
-export function mediaErrorReason(error) {
-  if (!error) return "no_devices";
-  if (error.name === "NotAllowedError" || error.name === "SecurityError") return "permission_denied";
-  return "no_devices";
 }
 
 export class CallSession extends EventTarget {
@@ -163,8 +138,13 @@ export class CallSession extends EventTarget {
     try {
       if (signal.sdp) {
         const description = signal.sdp;
-        const collision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
-        this.ignoreOffer = !this.polite && collision;
+        const { ignore } = offerCollision({
+          type: description.type,
+          polite: this.polite,
+          makingOffer: this.makingOffer,
+          signalingState: pc.signalingState,
+        });
+        this.ignoreOffer = ignore;
         if (this.ignoreOffer) return;
         await pc.setRemoteDescription(description);
         if (description.type === "offer") {
@@ -368,7 +348,8 @@ export class CallSession extends EventTarget {
   #onConnectionState() {
     const state = this.pc.connectionState;
     this.#emit("connection-state", { state });
-    if (state === "connected") {
+    const action = iceRestartAction(state, this.iceRestarts);
+    if (action === "reset") {
       this.iceRestarts = 0;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
@@ -376,13 +357,13 @@ export class CallSession extends EventTarget {
         this.#applyBitrateCaps();
         this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));
       }
-    } else if (state === "disconnected") {
+    } else if (action === "restart-after-grace") {
       this.timers.push(
         setTimeout(() => {
           if (this.pc?.connectionState === "disconnected") this.#restartIce();
         }, DISCONNECTED_GRACE_MS),
       );
-    } else if (state === "failed") {
+    } else if (action === "restart-now" || action === "give-up") {
       this.#restartIce();
     }
   }
@@ -390,7 +371,7 @@ export class CallSession extends EventTarget {
   /** Fresh credentials, then an ICE restart; after MAX_ICE_RESTARTS the call is given up. */
   async #restartIce() {
     if (this.closed) return;
-    if (this.iceRestarts >= MAX_ICE_RESTARTS) {
+    if (iceRestartAction("failed", this.iceRestarts) === "give-up") {
       await this.hangup("ice_failed");
       return;
     }
@@ -403,16 +384,28 @@ export class CallSession extends EventTarget {
       /* keep the old configuration; the restart may still work */
     }
     // Only the impolite side restarts, so the two sides do not offer at once.
-    if (!this.polite) this.pc.restartIce();
+    if (restartsIce(this.polite)) this.pc.restartIce();
+    this.#watchRestart(this.iceRestarts);
+  }
+
+  /**
+   * A restart with no path at all (the relay is down) may never reach `failed`: Chromium stays
+   * `connecting`/`disconnected` with no candidate pair. Not connected within RESTART_TIMEOUT_MS counts
+   * as a failed restart: the next one, or giving up (`ice_failed`).
+   */
+  #watchRestart(attempt) {
+    this.timers.push(
+      setTimeout(() => {
+        if (this.closed || !this.pc || this.iceRestarts !== attempt) return;
+        if (this.pc.connectionState !== "connected") this.#restartIce();
+      }, RESTART_TIMEOUT_MS),
+    );
   }
 
   /** Renew minted TURN credentials a minute before they expire (username "expiry:participant"). */
   #scheduleCredentialRefresh() {
-    const expiries = (this.ice.iceServers ?? [])
-      .map((s) => Number.parseInt(String(s.username ?? "").split(":")[0], 10))
-      .filter((n) => Number.isFinite(n) && n > 1e9);
-    if (!expiries.length) return;
-    const due = Math.min(...expiries) * 1000 - Date.now() - 60_000;
+    const delay = credentialRefreshDelay(this.ice.iceServers, Date.now());
+    if (delay === null) return;
     this.timers.push(
       setTimeout(
         async () => {
@@ -426,7 +419,7 @@ export class CallSession extends EventTarget {
             /* the next restart asks again */
           }
         },
-        Math.max(5_000, due),
+        delay,
       ),
     );
   }
@@ -460,65 +453,26 @@ export class CallSession extends EventTarget {
   async #sampleStats() {
     if (this.closed || !this.pc) return;
     const report = await this.pc.getStats();
-    let pair = null;
-    const byId = new Map();
-    report.forEach((s) => byId.set(s.id, s));
-    report.forEach((s) => {
-      if (s.type === "transport" && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
-    });
-    if (!pair) report.forEach((s) => s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && (pair = s));
-    let packetsLost = 0;
-    let packetsReceived = 0;
-    let bytes = 0;
-    let bytesSent = 0;
-    let fps;
-    let width;
-    let height;
-    let limitedByBandwidth = false;
-    report.forEach((s) => {
-      if (s.type === "outbound-rtp") bytesSent += s.bytesSent ?? 0;
-      if (s.type === "outbound-rtp" && s.kind === "video" && s.qualityLimitationReason === "bandwidth") limitedByBandwidth = true;
-      if (s.type !== "inbound-rtp") return;
-      packetsLost += s.packetsLost ?? 0;
-      packetsReceived += s.packetsReceived ?? 0;
-      bytes += s.bytesReceived ?? 0;
-      if (s.kind === "video") {
-        fps = s.framesPerSecond;
-        width = s.frameWidth;
-        height = s.frameHeight;
-      }
-    });
-    const now = performance.now();
-    const stats = {};
-    if (pair?.currentRoundTripTime !== undefined) stats.rtt_ms = Math.round(pair.currentRoundTripTime * 1000);
-    const total = packetsLost + packetsReceived;
-    if (total > 0) stats.packet_loss_pct = Math.round((packetsLost / total) * 10000) / 100;
-    if (this.lastInbound) {
-      const seconds = (now - this.lastInbound.at) / 1000;
-      if (seconds > 0) stats.bitrate_kbps = Math.max(0, Math.round(((bytes - this.lastInbound.bytes) * 8) / seconds / 1000));
-    }
-    this.lastInbound = { at: now, bytes };
+    const sample = sampleFromReport(report, this.lastInbound, performance.now());
+    const { stats } = sample;
+    this.lastInbound = sample.last;
+    const now = sample.last.at;
     // What we send, for the agent's own view (not part of the stored sample).
     let sendKbps;
     if (this.lastOutbound) {
       const seconds = (now - this.lastOutbound.at) / 1000;
-      if (seconds > 0) sendKbps = Math.max(0, Math.round(((bytesSent - this.lastOutbound.bytes) * 8) / seconds / 1000));
+      if (seconds > 0) sendKbps = Math.max(0, Math.round(((sample.bytesSent - this.lastOutbound.bytes) * 8) / seconds / 1000));
     }
-    this.lastOutbound = { at: now, bytes: bytesSent };
-    if (fps !== undefined) stats.frames_per_second = fps;
-    if (width !== undefined) stats.frame_width = width;
-    if (height !== undefined) stats.frame_height = height;
-    const local = pair ? byId.get(pair.localCandidateId) : null;
-    if (local?.candidateType) stats.candidate_type = local.candidateType;
+    this.lastOutbound = { at: now, bytes: sample.bytesSent };
     this.socket.sendCommand({ type: "call.stats", call_id: this.callId, stats });
 
+    const available = sample.availableOutgoingBitrate;
     // Follow the estimated uplink down the degradation steps (and back up when it recovers).
     // Degraded when the encoder itself says the network limits it (qualityLimitationReason "bandwidth")
     // and the estimate is under the full rate, two samples in a row (10 s): not the estimate's ramp-up at
     // the start of a call, nor a simple picture that needs little (the estimate stays low then too).
-    const available = pair?.availableOutgoingBitrate;
     if (this.video && available !== undefined) {
-      const low = available < BITRATE.video && limitedByBandwidth;
+      const low = available < BITRATE.video && sample.limitedByBandwidth;
       this.lowSamples = low ? (this.lowSamples ?? 0) + 1 : 0;
       if (!low || this.lowSamples >= 2) this.videoEncoding = videoEncodingFor(available);
     }

@@ -19,6 +19,7 @@ const ENDED_TEXT = {
   dropped: "system_call_dropped",
 };
 const MEDIA_ERROR_TEXT = { permission_denied: "error_permission_denied", no_devices: "error_no_devices" };
+const DEVICE_REASONS = new Set(["permission_denied", "no_devices", "no_camera", "no_microphone"]);
 
 /** Fill a validated account text's {placeholders} ({{ and }} are literal braces, as in Python). */
 export function fill(template, values = {}) {
@@ -148,6 +149,9 @@ export class CallController extends EventTarget {
     this.#setInvitationBusy(true);
     try {
       const client = await clientCapabilities();
+      // Without a microphone the server fails the call at once (no camera: audio only): the words
+      // are about this device.
+      if (!client.microphone) this.mediaError = this.texts.error_no_devices;
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
@@ -382,8 +386,11 @@ export class CallController extends EventTarget {
     let text;
     if (call.state === "failed") {
       text = fill(texts.system_call_failed, { media, reason: "" }).replace(/[:：]\s*$/, "").trim();
-      errorEl.textContent = error?.text ?? this.mediaError ?? texts.error_connection_failed;
-      errorEl.hidden = false;
+      // The server's reason does not say whose microphone or camera failed: the account's words tell
+      // the consumer to fix their own devices, so they show only when it was this browser's.
+      const othersDevices = !this.mediaError && DEVICE_REASONS.has(error?.code);
+      errorEl.textContent = this.mediaError ?? error?.text ?? texts.error_connection_failed;
+      errorEl.hidden = othersDevices;
     } else {
       text = fill(texts[ENDED_TEXT[call.state]] ?? texts.system_call_completed, {
         media,

@@ -5,10 +5,14 @@ import { CallSession } from "../calls/callclient.js";
 import { LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { socket, state } from "./context.js";
 import { $, announce, el, icon, paintAvatar, toast } from "./dom.js";
-import { capitalise, clock, consumerName, describeEnd, mediaWord, qualityText } from "./format.js";
+import { capitalise, clock, consumerName, describeEnd, mediaWord, qualityText, withRemedy } from "./format.js";
+import { remedyFor } from "../calls/remedies.js";
 import { callBlocker, callStatusText } from "./rules.js";
 import { selected } from "./state.js";
 import { renderAll, request, select } from "./conversation.js";
+
+// The call whose failure was this browser's own microphone/camera (the server's reason does not say whose).
+let ownMediaErrorCall = null;
 
 const MAX_EARLY_SIGNALS = 200;
 
@@ -170,7 +174,8 @@ function startSession(call, extras) {
   });
   current.addEventListener("media-error", ({ detail }) => {
     const words = detail.reason === "permission_denied" ? "access to your microphone or camera was denied" : "no usable microphone or camera was found";
-    toast(`The call cannot start: ${words}.`, { title: "Microphone or camera", tone: "error" });
+    ownMediaErrorCall = current.callId;
+    toast(`The call cannot start: ${words}. ${remedyFor(detail.reason, "self")}`, { title: "Microphone or camera", tone: "error" });
   });
   current.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
   current.addEventListener("closed", () => {
@@ -247,7 +252,7 @@ export function applyCall(rawCall, extras, { fromHello = false } = {}) {
     if (!previous || previous.id === call.id) {
       state.call = null;
       state.ending = false;
-      state.ended = describeEnd(call, extras?.error, hungUpHere);
+      state.ended = withRemedy(describeEnd(call, extras?.error, hungUpHere), call, ownMediaErrorCall === call.id);
       announce(`${state.ended.title}. ${state.ended.detail}`);
       if (call.state === "failed") toast(state.ended.title.replace(/^Call failed: /, ""), { title: "Call failed", tone: "error" });
     }

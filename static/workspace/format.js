@@ -1,6 +1,7 @@
 // Words and times the workspace shows. Pure: no DOM, unit-tested with `node --test` (static/tests/).
 
 import { formatDuration } from "../calls/callstates.js";
+import { remedyFor } from "../calls/remedies.js";
 
 export const ERROR_TITLES = {
   forbidden: "Not allowed",
@@ -87,6 +88,21 @@ const REASON_WORDS = {
   no_devices: "no microphone or camera was found",
   permission_denied: "access to the microphone or camera was denied",
 };
+
+/**
+ * A failed or dropped call's panel also says what to do next (static/calls/remedies.js). `own`: this
+ * browser's own microphone/camera failed (the server's reason does not say whose); the server's
+ * failure text is the consumer's wording, so the agent reads the reason in their own words instead.
+ */
+export function withRemedy(ended, call, own) {
+  if (call.state !== "failed" && call.state !== "dropped") return ended;
+  const remedy = remedyFor(call.reason, own ? "self" : "consumer");
+  if (!remedy) return ended;
+  const words = capitalise(REASON_WORDS[call.reason] ?? "");
+  const where = own ? words.replace(/^Access to the /, "Access to your ") : `${words} on the consumer's side`;
+  const title = call.state === "failed" && words ? `Call failed: ${where}` : ended.title;
+  return { ...ended, title, detail: call.state === "failed" ? remedy : `${ended.detail} ${remedy}`.trim() };
+}
 
 /** The ended call's panel: {callId, conversationId, state, media, title, detail, tone}. */
 export function describeEnd(call, error, hungUpHere) {

@@ -244,6 +244,36 @@ class Turn:
     log: Path
 
 
+def coturn_command(
+    *, port: int, secret: str, work: Path, log: Path, relay_ports: tuple[int, int] = (50000, 50999), extra=()
+) -> list[str]:
+    """coturn's command line for the tests (see `_coturn` for the two loopback-only flags)."""
+    return [
+        str(TURNSERVER),
+        "-n",  # no configuration file: everything is on this line
+        "--listening-ip=127.0.0.1",
+        "--relay-ip=127.0.0.1",
+        f"--listening-port={port}",
+        f"--min-port={relay_ports[0]}",
+        f"--max-port={relay_ports[1]}",
+        "--use-auth-secret",
+        f"--static-auth-secret={secret}",
+        "--realm=vvc.test",
+        "--allow-loopback-peers",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-multicast-peers",
+        "--fingerprint",
+        f"--pidfile={work / 'turnserver.pid'}",
+        f"--userdb={work / 'turndb'}",
+        f"--log-file={log}",  # written line by line (stdout to a file would be block-buffered)
+        "--simple-log",
+        "--verbose",  # logs each allocation with its username: the test reads them
+        *extra,
+    ]
+
+
 @pytest.fixture(scope="package")
 def coturn(tmp_path_factory, artifacts_dir_package) -> Iterator[Turn]:
     yield from _coturn(tmp_path_factory, artifacts_dir_package, "coturn")
@@ -272,30 +302,7 @@ def _coturn(tmp_path_factory, artifacts_dir_package, name: str, *extra: str, por
     work = tmp_path_factory.mktemp(name)
     secret = secrets.token_urlsafe(24)
     log = artifacts_dir_package / f"{name}.log"
-    command = [
-        str(TURNSERVER),
-        "-n",  # no configuration file: everything is on this line
-        "--listening-ip=127.0.0.1",
-        "--relay-ip=127.0.0.1",
-        f"--listening-port={port}",
-        f"--min-port={ports[0]}",
-        f"--max-port={ports[1]}",
-        "--use-auth-secret",
-        f"--static-auth-secret={secret}",
-        "--realm=vvc.test",
-        "--allow-loopback-peers",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--no-multicast-peers",
-        "--fingerprint",
-        f"--pidfile={work / 'turnserver.pid'}",
-        f"--userdb={work / 'turndb'}",
-        f"--log-file={log}",  # written line by line (stdout to a file would be block-buffered)
-        "--simple-log",
-        "--verbose",  # logs each allocation with its username: the test reads them
-        *extra,
-    ]
+    command = coturn_command(port=port, secret=secret, work=work, log=log, relay_ports=ports, extra=extra)
     log.write_text("")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
