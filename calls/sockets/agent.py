@@ -11,12 +11,7 @@ from calls import services
 from calls.push import account_agents_group, agent_group, consumer_group, user_access_group
 from calls.schemas import (
     AgentMessage,
-    CallHangup,
     CallInvite,
-    CallMedia,
-    CallRef,
-    CallSignal,
-    CallStats,
     ConversationRef,
     ConversationTransfer,
 )
@@ -133,12 +128,7 @@ class AgentSocket(PartySocket):
         "conversation.transfer": (ConversationTransfer, on_transfer),
         "message.send": (AgentMessage, on_message),
         "call.invite": (CallInvite, on_invite),
-        "call.signal": (CallSignal, PartySocket.on_signal),
-        "call.connected": (CallRef, PartySocket.on_connected),
-        "call.media": (CallMedia, PartySocket.on_media),
-        "call.stats": (CallStats, PartySocket.on_stats),
-        "call.ice": (CallRef, PartySocket.on_ice),
-        "call.hangup": (CallHangup, PartySocket.on_hangup),
+        **PartySocket.call_frames,
     }
 
 

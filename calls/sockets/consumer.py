@@ -11,7 +11,7 @@ from django.conf import settings
 from calls import commands, services
 from calls.models import Call, Conversation
 from calls.push import account_consumers_group, agent_group, consumer_group
-from calls.schemas import CallAccept, CallHangup, CallMedia, CallRef, CallSignal, CallStats, ConsumerMessage
+from calls.schemas import CallAccept, CallRef, ConsumerMessage
 from calls.selectors import consumer_hello, consumer_settings
 from calls.tokens import conversation_id_from_token
 
@@ -150,12 +150,7 @@ class ConsumerSocket(PartySocket):
         "message.send": (ConsumerMessage, on_message),
         "call.accept": (CallAccept, on_accept),
         "call.reject": (CallRef, on_reject),
-        "call.signal": (CallSignal, PartySocket.on_signal),
-        "call.connected": (CallRef, PartySocket.on_connected),
-        "call.media": (CallMedia, PartySocket.on_media),
-        "call.stats": (CallStats, PartySocket.on_stats),
-        "call.ice": (CallRef, PartySocket.on_ice),
-        "call.hangup": (CallHangup, PartySocket.on_hangup),
+        **PartySocket.call_frames,
     }
 
 

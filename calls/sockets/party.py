@@ -16,10 +16,11 @@ from redis.exceptions import RedisError
 
 from calls import commands, services
 from calls.models import Call
+from calls.schemas import CallHangup, CallMedia, CallRef, CallSignal, CallStats
 from calls.services.common import Party
 
 from . import presence, relay
-from .base import ANSWERED, Socket
+from .base import ANSWERED, Frame, Handler, Socket
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class PartySocket(Socket):
     """The base, plus the live calls this side takes part in, its presence leases and relays."""
 
     party: Party  # "agent" or "consumer": the side of the call this socket speaks for
+    call_frames: dict[str, tuple[type[Frame], Handler]] = {}  # the frames both sides send: below the class
 
     def prepare(self) -> None:
         self.calls: dict[int, dict] = {}  # live calls of this side: {call_id: {state, conversation_id, agent_id}}
@@ -187,3 +189,14 @@ class PartySocket(Socket):
             return {}
 
         return await self.once(frame, run)
+
+
+# The call frames both sides send, each with its schema and handler; each role's `frames` table adds them.
+PartySocket.call_frames = {
+    "call.signal": (CallSignal, PartySocket.on_signal),
+    "call.connected": (CallRef, PartySocket.on_connected),
+    "call.media": (CallMedia, PartySocket.on_media),
+    "call.stats": (CallStats, PartySocket.on_stats),
+    "call.ice": (CallRef, PartySocket.on_ice),
+    "call.hangup": (CallHangup, PartySocket.on_hangup),
+}
