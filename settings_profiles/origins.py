@@ -8,10 +8,10 @@ when none is written). Nothing here touches the database or the settings.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from .validation import host_ok
 
 MAX_ALLOWED_ORIGINS = 20
 # The cached union of every active account's origins (calls/origins.py reads it for CORS preflights;
@@ -20,8 +20,6 @@ ANY_ACCOUNT_CACHE_KEY = "calls.origins.any-account.v1"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Plain http is a secure context only on loopback; anywhere else getUserMedia is refused.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_HOST_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 
 class Origin(NamedTuple):
@@ -38,19 +36,6 @@ class Origin(NamedTuple):
     @property
     def loopback(self) -> bool:
         return self.host in LOOPBACK_HOSTS
-
-
-def _host_ok(host: str) -> bool:
-    if host.startswith("[") and host.endswith("]"):
-        try:
-            return isinstance(ipaddress.ip_address(host[1:-1]), ipaddress.IPv6Address)
-        except ValueError:
-            return False
-    try:
-        ipaddress.IPv4Address(host)
-        return True
-    except ValueError:
-        return bool(_HOST_RE.match(host)) and not host.replace(".", "").isdigit()
 
 
 def parse_origin(value: object) -> Origin | None:
@@ -71,7 +56,7 @@ def parse_origin(value: object) -> Origin | None:
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
-    if not _host_ok(host):
+    if not host_ok(host):  # lower-cased above
         return None
     if port is not None and port == 0:
         return None

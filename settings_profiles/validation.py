@@ -20,7 +20,8 @@ MAX_ICE_SERVERS = 10
 MAX_CREDENTIAL_LENGTH = 256
 
 
-def _host_ok(host: str) -> bool:
+def host_ok(host: str) -> bool:
+    """A DNS name, an IPv4 address or a bracketed IPv6 address (ICE server URLs and allowed origins)."""
     if host.startswith("[") and host.endswith("]"):
         try:
             return isinstance(ipaddress.ip_address(host[1:-1]), ipaddress.IPv6Address)
@@ -59,7 +60,7 @@ def ice_url_errors(url: object) -> list[str]:
     else:
         host, psep, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
         port = port if psep else None
-    if not host or not _host_ok(host):
+    if not host or not host_ok(host):
         return [f"{url!r}: {host or '(empty)'} is not a valid host name or IP address"]
     if port is not None and (not port.isdigit() or not 1 <= int(port) <= 65535):
         return [f"{url!r}: the port must be a number from 1 to 65535"]
