@@ -24,7 +24,7 @@ def _live_call(
     """`call` (the call object) and `call_extras` (what a `call.state` frame would add for this side)."""
     if call is None:
         return {"call": None, "call_extras": None}
-    if party == "consumer" and call.consumer_device != device:
+    if party == "consumer" and call.answered_at is not None and call.consumer_device != device:
         return {"call": call_payload(call), "call_extras": {"moved": True}}
     return {"call": call_payload(call), "call_extras": side_extras(call, call_settings, party)}
 

@@ -72,10 +72,15 @@ class ConsumerSocket(PartySocket):
         if hello["call"] is not None and hello["call"]["id"] in self.calls:
             await self.tell_agent_connection(hello["call"], "back")
 
+    def held_elsewhere(self, call: dict) -> bool:
+        """An answered call held by another device of this consumer (it moved to the phone, or the
+        phone answered it). An invitation belongs to no device yet: every device may answer it."""
+        return call.get("answered_at") is not None and call.get("consumer_device", 0) != self.device
+
     def remember_call(self, call: dict | None) -> None:
         """Only the calls this device holds: a call that moved to the consumer's phone is not this
         computer's any more (no lease renewed, no relay, no command on it)."""
-        if call is not None and call.get("consumer_device", 0) != self.device:
+        if call is not None and self.held_elsewhere(call):
             self.calls.pop(call["id"], None)
             return
         super().remember_call(call)
@@ -84,19 +89,20 @@ class ConsumerSocket(PartySocket):
         if frame.get("type") in ("call.state", "call.moved"):
             self.remember_call(frame["call"])
 
-    async def deliver(self, event: dict) -> None:
+    async def send_frame(self, frame: dict) -> None:
         """A `call.state` of a call held by another device of this consumer goes out without its
-        per-side extras (ICE credentials are for the device in the call), marked `moved`."""
-        frame = event.get("frame")
-        if frame and frame.get("type") == "call.state" and frame["call"].get("consumer_device", 0) != self.device:
-            event = {**event, "frame": {"type": "call.state", "call": frame["call"], "moved": True}}
-        await super().deliver(event)
+        per-side extras (ICE credentials are for the device in the call), marked `moved`. (Relays
+        never pass here: their path is untouched.)"""
+        if frame.get("type") == "call.state" and self.held_elsewhere(frame["call"]):
+            frame = {"type": "call.state", "call": frame["call"], "moved": True}
+        await super().send_frame(frame)
 
     async def clean_up(self) -> None:
         registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
         await super().clean_up()
-        if not registered or relay.local_members(consumer_group(self.conversation.pk)):
-            return  # another socket of this consumer (a tab) is still here
+        same_device = [s for s in relay.local_members(consumer_group(self.conversation.pk)) if s.device == self.device]
+        if not registered or same_device:
+            return  # another socket of this consumer's device (a tab) is still here
         for call_id, call in list(self.calls.items()):
             if call["state"] in MEDIA_STATES:
                 await self.tell_agent_connection({"id": call_id, **call}, "reconnecting")
