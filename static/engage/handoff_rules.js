@@ -8,9 +8,10 @@ export function countdown(seconds) {
 }
 
 /** Is this call (a `call` object of a frame) held by another device of this consumer? `device` is
- * the `hello.device` of this page's socket; a call without `consumer_device` is the answering one's (0). */
+ * the `hello.device` of this page's socket; a call without `consumer_device` is the answering one's (0).
+ * An invitation (not answered yet) belongs to no device: every device may answer it. */
 export function heldElsewhere(call, device) {
-  return Boolean(call) && (call.consumer_device ?? 0) !== (device ?? 0);
+  return Boolean(call?.answered_at) && (call.consumer_device ?? 0) !== (device ?? 0);
 }
 
 /** The code in a handoff link's path (/go/CODE), as typed or scanned; "" without one. */

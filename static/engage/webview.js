@@ -82,6 +82,7 @@ socket.addEventListener("close", ({ detail }) => {
 });
 socket.addEventListener("hello", ({ detail }) => {
   state.conversation = detail.conversation;
+  state.device = detail.device ?? 0;
   $("engage-transcript").replaceChildren();
   shown.clear();
   for (const message of detail.messages ?? []) addMessage(message);
@@ -95,7 +96,7 @@ socket.addEventListener("message", ({ detail }) => {
 });
 socket.addEventListener("call.state", ({ detail }) => !detail.moved && controller.applyCall(fromStateFrame(detail)));
 // The call moved on to another device (Continue on my phone, again): let go of it here.
-socket.addEventListener("call.moved", () => controller.clear());
+socket.addEventListener("call.moved", ({ detail }) => detail.call.consumer_device !== state.device && controller.clear());
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
 socket.addEventListener("call.media", ({ detail }) => controller.handleRemoteMedia(detail));
 socket.addEventListener("settings", ({ detail }) => controller.applyTexts(detail.texts));

@@ -13,12 +13,14 @@ test("the code's time left reads m:ss and stops at 0:00", () => {
   assert.equal(countdown(-4), "0:00");
 });
 
-test("a call is held elsewhere when its device is not this socket's", () => {
-  assert.equal(heldElsewhere({ id: 1, consumer_device: 0 }, 0), false);
-  assert.equal(heldElsewhere({ id: 1 }, 0), false); // older servers: the answering device
-  assert.equal(heldElsewhere({ id: 1, consumer_device: 7 }, 0), true); // moved to the phone
-  assert.equal(heldElsewhere({ id: 1, consumer_device: 7 }, 7), false); // the phone itself
-  assert.equal(heldElsewhere({ id: 1, consumer_device: 8 }, 7), true); // moved on again
+test("an answered call is held elsewhere when its device is not this socket's", () => {
+  const answered = "2026-12-02T08:00:00Z";
+  assert.equal(heldElsewhere({ id: 1, answered_at: answered, consumer_device: 0 }, 0), false);
+  assert.equal(heldElsewhere({ id: 1, answered_at: answered }, 0), false); // older servers: the answering device
+  assert.equal(heldElsewhere({ id: 1, answered_at: answered, consumer_device: 7 }, 0), true); // moved to the phone
+  assert.equal(heldElsewhere({ id: 1, answered_at: answered, consumer_device: 7 }, 7), false); // the phone itself
+  assert.equal(heldElsewhere({ id: 1, answered_at: answered, consumer_device: 8 }, 7), true); // moved on again
+  assert.equal(heldElsewhere({ id: 2, answered_at: null, consumer_device: 0 }, 7), false); // an invitation: anyone's
   assert.equal(heldElsewhere(null, 0), false);
 });
 
