@@ -100,8 +100,9 @@ class ConsumerSocket(PartySocket):
     async def clean_up(self) -> None:
         registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
         await super().clean_up()
-        same_device = [s for s in relay.local_members(consumer_group(self.conversation.pk)) if s.device == self.device]
-        if not registered or same_device:
+        if not registered or any(
+            s.device == self.device for s in relay.local_members(consumer_group(self.conversation.pk))
+        ):
             return  # another socket of this consumer's device (a tab) is still here
         for call_id, call in list(self.calls.items()):
             if call["state"] in MEDIA_STATES:
