@@ -369,6 +369,7 @@ export class CallController extends EventTarget {
     this.$("engage-switch-camera").hidden = !ownVideo || !(this.cameraCount >= 2);
     this.$("engage-self").hidden = !ownVideo;
     this.$("engage-self").dataset.camera = cameraOn ? "on" : "off";
+    this.$("engage-self").dataset.facing = session?.facing ?? "user"; // a back camera's view is not mirrored
 
     // The agent's side: avatar instead of video for voice calls or a camera that is off.
     const remoteVideoOn = video && (this.remoteMedia ? this.remoteMedia.video : true);

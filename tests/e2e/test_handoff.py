@@ -184,6 +184,7 @@ def test_the_call_continues_on_the_phone(tabs, asgi_server, account, agent, phon
         timeout=CALL_TIMEOUT_MS,
     )
     assert page.evaluate("() => window.__engage.session.facing") == "environment"
+    page.locator("#engage-self[data-facing='environment']").wait_for()  # a back camera's view, not mirrored
     wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__engage") > 10, "the phone to decode the agent's video")
     assert page.locator("#engage-remote-video").evaluate("(v) => v.videoWidth > 0")
     remote = workspace.locator("#ws-remote-video")
