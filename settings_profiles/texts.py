@@ -12,6 +12,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from .texts_devices import DEVICE_TEXTS
+
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
 
@@ -237,6 +239,14 @@ TEXT_KEYS: dict[str, TextKey] = {
         "Word for a video call", "", 40, en="video", de="Videoanruf", fr="appel vidéo", es="videollamada"
     ),
 }
+
+# The device picker's texts (texts_devices.py).
+TEXT_KEYS.update(
+    {
+        key: _key(label, placeholders, limit, **defaults)
+        for key, (label, placeholders, limit, defaults) in DEVICE_TEXTS.items()
+    }
+)
 
 _HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
 
