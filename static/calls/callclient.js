@@ -16,7 +16,7 @@ import {
   sampleFromReport,
   videoEncodingFor,
 } from "./policy.js";
-import { audioConstraints, preferredDevices, switchDevice, videoConstraints, watchDevices } from "./devices.js";
+import { captureMedia, preferredDevices, switchDevice, watchDevices } from "./devices.js";
 
 export { BITRATE, mediaErrorReason, VIDEO_STEPS, videoEncodingFor } from "./policy.js";
 export { clientCapabilities } from "./devices.js";
@@ -81,10 +81,8 @@ export class CallSession extends EventTarget {
   async start() {
     try {
       this.devices ??= await preferredDevices();
-      this.localStream = await navigator.mediaDevices.getUserMedia({
-        audio: audioConstraints(this.devices.audioinput),
-        video: this.captureVideo && this.cameraOn ? videoConstraints(this.devices.videoinput, this.facing) : false,
-      });
+      const video = this.captureVideo && this.cameraOn;
+      this.localStream = await captureMedia(this.devices, { video, facing: this.facing });
     } catch (error) {
       this.#emit("media-error", { reason: mediaErrorReason(error), error });
       await this.hangup(mediaErrorReason(error));
@@ -180,7 +178,7 @@ export class CallSession extends EventTarget {
     if (this.localStream?.getVideoTracks().length) return;
     let track;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(this.devices?.videoinput, this.facing) });
+      const stream = await captureMedia(this.devices, { audio: false, video: true, facing: this.facing });
       track = stream.getVideoTracks()[0];
     } catch (error) {
       this.cameraOn = false;

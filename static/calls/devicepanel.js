@@ -8,8 +8,8 @@
 import {
   LevelMeter,
   applySink,
-  audioConstraints,
   byKind,
+  captureMedia,
   deviceName,
   devicesInUse,
   listDevices,
@@ -18,7 +18,6 @@ import {
   resolveDevice,
   sinkSupported,
   speakerPickerShown,
-  videoConstraints,
   writeChoice,
 } from "./devices.js";
 
@@ -207,11 +206,12 @@ export class DevicePanel {
     const remembered = readChoice(localStore());
     const wantVideo = this.video() && lists.videoinput.length > 0;
     let stream = null;
+    const chosen = {
+      audioinput: resolveDevice(remembered.audioinput, lists.audioinput, "audioinput"),
+      videoinput: resolveDevice(remembered.videoinput, lists.videoinput, "videoinput"),
+    };
     try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: audioConstraints(resolveDevice(remembered.audioinput, lists.audioinput, "audioinput")),
-        video: wantVideo ? videoConstraints(resolveDevice(remembered.videoinput, lists.videoinput, "videoinput")) : false,
-      });
+      stream = await captureMedia(chosen, { video: wantVideo });
     } catch (error) {
       console.warn("devices: no preview", error?.name ?? error);
     }

@@ -34,14 +34,14 @@ export function speakerPickerShown(outputs, sinkSupported) {
   return Boolean(sinkSupported) && distinctCount(outputs) > 1;
 }
 
-/** Whether there is anything to pick: two microphones, two cameras (when video is captured), or speakers. */
-export function hasChoice(devices, { video = true, sinkSupported = false } = {}) {
-  const lists = byKind(devices);
-  return (
-    distinctCount(lists.audioinput) > 1 ||
-    (video && distinctCount(lists.videoinput) > 1) ||
-    speakerPickerShown(lists.audiooutput, sinkSupported)
-  );
+/**
+ * Whether the picker opens by itself once the call has the devices: in a call that captures a camera,
+ * on a device with more than one camera (a laptop with a webcam plugged in, a phone's front and back),
+ * when nothing was chosen in this browser before. Microphones and speakers follow the system's
+ * default, which people set already; they are one tap away ("Devices").
+ */
+export function offersPicker(devices, { video = false, remembered = {} } = {}) {
+  return Boolean(video) && !Object.keys(remembered ?? {}).length && distinctCount(byKind(devices).videoinput) > 1;
 }
 
 /** The name shown for a device: its label, or "Microphone 2" before the browser reveals labels. */
@@ -86,7 +86,7 @@ export function writeChoice(storage, kind, device) {
 /**
  * The deviceId to ask for: the remembered device by id, else the device that now carries its label,
  * else null (the browser's default). Before the browser has granted access it lists no ids: then the
- * remembered id is asked for as an ideal, which the browser honours when the device is there.
+ * remembered id is asked for all the same (captureMedia falls back to the default when it is gone).
  */
 export function resolveDevice(remembered, devices, kind) {
   if (!remembered?.id) return null;
@@ -97,7 +97,7 @@ export function resolveDevice(remembered, devices, kind) {
   return byLabel ? byLabel.deviceId : null;
 }
 
-/** getUserMedia's `audio`: the device (an ideal, so a missing one falls back) or any microphone. */
+/** getUserMedia's `audio`: the device (exactly, or as an ideal) or any microphone. */
 export function audioConstraints(deviceId, { exact = false } = {}) {
   return deviceId ? { deviceId: exact ? { exact: deviceId } : { ideal: deviceId } } : true;
 }
@@ -164,6 +164,26 @@ export async function preferredDevices(storage = localStore()) {
   if (!Object.keys(remembered).length) return { audioinput: null, videoinput: null, audiooutput: null };
   const devices = await listDevices();
   return Object.fromEntries(KINDS.map((kind) => [kind, resolveDevice(remembered[kind], devices, kind)]));
+}
+
+/**
+ * getUserMedia for the chosen devices ({audioinput, videoinput} deviceIds): exactly those (Chrome does
+ * not honour an ideal deviceId against its default), else, when one is gone or busy, the defaults.
+ * Refusals (NotAllowedError) are the caller's to handle.
+ */
+export async function captureMedia(devices, { audio = true, video = false, facing = "user" } = {}) {
+  const ask = (chosen) =>
+    navigator.mediaDevices.getUserMedia({
+      audio: audio ? audioConstraints(chosen?.audioinput, { exact: true }) : false,
+      video: video ? videoConstraints(chosen?.videoinput, facing, { exact: true }) : false,
+    });
+  if (!((audio && devices?.audioinput) || (video && devices?.videoinput))) return ask(null);
+  try {
+    return await ask(devices);
+  } catch (error) {
+    if (!["OverconstrainedError", "NotFoundError", "NotReadableError"].includes(error?.name)) throw error;
+    return ask(null);
+  }
 }
 
 /** The devices a stream captures now: {audioinput, videoinput} deviceIds. */

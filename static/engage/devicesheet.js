@@ -2,13 +2,13 @@
 // _devices.html) around the shared DevicePanel (static/calls/devicepanel.js).
 //
 // After the consumer accepts, once the browser has granted access (the session's first local
-// stream), the sheet opens by itself when there is something to choose (two microphones, two cameras
-// or two speakers) and nothing is remembered yet; the call connects behind it and every choice applies
-// at once. The "Devices" button opens it again at any time of the call. A microphone, camera or
+// stream), the sheet opens by itself in a video call on a device with two cameras when nothing is
+// remembered yet (devices.js offersPicker); the call connects behind it and every choice applies at
+// once. The "Devices" button opens it again at any time of the call. A microphone, camera or
 // speaker that goes away falls back to the default with a notice in the account's words.
 
 import { DevicePanel, followSpeaker } from "../calls/devicepanel.js";
-import { hasChoice, listDevices, localStore, readChoice, sinkSupported } from "../calls/devices.js";
+import { listDevices, localStore, offersPicker, readChoice } from "../calls/devices.js";
 
 const LOST_TEXT = { audioinput: "device_lost_microphone", videoinput: "device_lost_camera", audiooutput: "device_lost_speaker" };
 const NOTICE_MS = 8000;
@@ -109,10 +109,11 @@ export class DeviceSheet {
   }
 
   async #offer(session) {
-    const video = session.captureVideo;
-    if (Object.keys(readChoice(localStore())).length) return; // chosen before: used as it is
-    if (!hasChoice(await listDevices(), { video, sinkSupported: sinkSupported() })) return;
-    if (this.session === session && !session.closed && !this.isOpen) this.open();
+    const offered = offersPicker(await listDevices(), {
+      video: session.captureVideo && session.cameraOn,
+      remembered: readChoice(localStore()),
+    });
+    if (offered && this.session === session && !session.closed && !this.isOpen) this.open();
   }
 
   /** The button's word from the account's texts (a `settings` frame may have changed them). */

@@ -10,9 +10,9 @@ import {
   byKind,
   deviceName,
   distinctCount,
-  hasChoice,
   levelFromSamples,
   lostKinds,
+  offersPicker,
   readChoice,
   resolveDevice,
   speakerPickerShown,
@@ -70,12 +70,14 @@ test("the speaker picker shows only with setSinkId and more than one output", ()
   assert.equal(speakerPickerShown([], true), false);
 });
 
-test("there is a choice with two microphones, or two cameras when video is captured", () => {
-  assert.equal(hasChoice(CHROME), true);
-  const oneEach = [mic("m0", "Mic", "g0"), cam("c0", "Cam"), cam("c1", "Cam 2")];
-  assert.equal(hasChoice(oneEach, { video: true }), true);
-  assert.equal(hasChoice(oneEach, { video: false }), false, "audio only: the cameras do not count");
-  assert.equal(hasChoice(BEFORE_PERMISSION), false);
+test("the picker opens by itself in a video call with two cameras and nothing chosen before", () => {
+  assert.equal(offersPicker(CHROME, { video: true }), true);
+  assert.equal(offersPicker(CHROME, { video: false }), false, "voice, or audio only: no camera to choose");
+  assert.equal(offersPicker(CHROME, { video: true, remembered: { videoinput: { id: "c1", label: "" } } }), false, "chosen before");
+  // Chrome's fake capture lists three microphones and outputs even with one camera: no reason to interrupt.
+  const oneCamera = [...CHROME.filter((d) => d.kind !== "videoinput"), cam("c0", "fake_device_0"), mic("m2", "Fake Audio Input 2")];
+  assert.equal(offersPicker(oneCamera, { video: true }), false);
+  assert.equal(offersPicker(BEFORE_PERMISSION, { video: true }), false);
 });
 
 test("a device without a label is named by its kind and place", () => {
@@ -131,7 +133,7 @@ test("the remembered device is found by id, else by label, else the default", ()
   assert.equal(resolveDevice(remembered, BEFORE_PERMISSION, "audioinput"), "m1");
 });
 
-test("constraints ask for the chosen device, ideally at start and exactly when switching", () => {
+test("constraints ask for the chosen device, exactly or as an ideal, else the default or the facing mode", () => {
   assert.equal(audioConstraints(null), true);
   assert.deepEqual(audioConstraints("m1"), { deviceId: { ideal: "m1" } });
   assert.deepEqual(audioConstraints("m1", { exact: true }), { deviceId: { exact: "m1" } });
