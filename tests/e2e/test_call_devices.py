@@ -13,6 +13,7 @@ choice. Screenshots of the picker before and during the call, desktop and phone-
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 
@@ -189,8 +190,12 @@ def meter_moves(target, meter: str) -> list[int]:
     return values
 
 
-def shot(web: Web, name: str) -> None:
-    """A full-page screenshot into the artifacts (a long timeout: the machine may be busy)."""
+def shot(web: Web, name: str, *, meter=None) -> None:
+    """A full-page screenshot into the artifacts (a long timeout: the machine may be busy); with `meter`
+    (a locator), taken while the level meter shows a beep."""
+    if meter is not None:
+        with contextlib.suppress(AssertionError):  # a picture with a quiet meter is still a picture
+            wait_until(lambda: int(meter.get_attribute("aria-valuenow")) >= 60, "a beep", timeout_s=5)
     web.page.screenshot(path=str(web.screenshots / f"{name}.png"), full_page=True, timeout=90_000)
 
 
@@ -229,7 +234,7 @@ def test_consumer_picks_devices_after_accepting_switches_mid_call_and_is_remembe
     assert options == [c["label"] for c in cameras]
     window.locator("#engage-devices[data-camera='on']").wait_for()
     meter_moves(window.frame, "#engage-devices-meter")
-    shot(consumer_tab, "devices-consumer-window-before-call")
+    shot(consumer_tab, "devices-consumer-window-before-call", meter=window.locator("#engage-devices-meter"))
 
     select(window.frame, "#engage-devices-microphone", microphones[1])
     select(window.frame, "#engage-devices-camera", cameras[OTHER])
@@ -266,10 +271,11 @@ def test_consumer_picks_devices_after_accepting_switches_mid_call_and_is_remembe
     frames_increase(
         lambda: agent_page.evaluate(FRAMES_DECODED_JS, "__workspace"), "the agent to decode after the switch"
     )
-    shot(consumer_tab, "devices-consumer-window-during-call")
+    shot(consumer_tab, "devices-consumer-window-during-call", meter=window.locator("#engage-devices-meter"))
     select(window.frame, "#engage-devices-camera", cameras[OTHER])
     sends(window.frame, "__engage", "the other camera again", video=cameras[OTHER])
     window.locator("#engage-devices-close").click()
+    shot(consumer_tab, "devices-consumer-window-call-controls")
 
     # A reload rejoins the call: its getUserMedia asks for the remembered devices; nothing opens by itself.
     consumer_tab.page.reload(wait_until="networkidle")
@@ -303,13 +309,13 @@ def test_the_webview_on_a_phone_offers_the_same_sheet(tab, asgi_server, account,
     page.locator("#engage-devices[data-camera='on']").wait_for()
     meter_moves(page, "#engage-devices-meter")
     time.sleep(0.5)
-    shot(phone, "devices-consumer-phone-before-call")
+    shot(phone, "devices-consumer-phone-before-call", meter=page.locator("#engage-devices-meter"))
     page.locator("#engage-devices-done").click()
     active_call(asgi_server, account)
     page.locator("#engage-devices-open").click()
     page.locator("#engage-devices[data-camera='on']").wait_for()
     time.sleep(0.5)
-    shot(phone, "devices-consumer-phone-during-call")
+    shot(phone, "devices-consumer-phone-during-call", meter=page.locator("#engage-devices-meter"))
     assert (
         page.locator("#engage-devices-speaker-row").is_hidden()
         or page.locator("#engage-devices-speaker option").count() > 1
@@ -358,7 +364,7 @@ def test_agent_picks_devices_before_the_call_switches_mid_call_and_is_remembered
         "the preview to show the chosen camera",
     )
     time.sleep(0.5)
-    shot(agent_tab, "devices-agent-workspace-before-call")
+    shot(agent_tab, "devices-agent-workspace-before-call", meter=page.locator("#ws-devices-meter"))
     page.locator("#ws-devices-done").click()
     dialog.wait_for(state="hidden")
     # Closing the dialog releases its preview.
@@ -385,7 +391,7 @@ def test_agent_picks_devices_before_the_call_switches_mid_call_and_is_remembered
     assert page.evaluate(LOCAL_SDP, "__workspace") == sdp
     frames_increase(consumer_frames, "the consumer to decode after the agent's switch")
     meter_moves(page, "#ws-devices-meter")
-    shot(agent_tab, "devices-agent-workspace-during-call")
+    shot(agent_tab, "devices-agent-workspace-during-call", meter=page.locator("#ws-devices-meter"))
     page.locator("#ws-devices-done").click()
 
     # Camera off: picking a camera opens none; turning it on opens the one picked.
@@ -438,5 +444,5 @@ def test_agent_device_dialog_on_a_phone(tab, asgi_server, account, agent):
     phone.page.locator("#ws-devices-open").click()
     phone.page.locator("#ws-devices-dialog[data-camera='on']").wait_for()
     meter_moves(phone.page, "#ws-devices-meter")
-    shot(phone, "devices-agent-phone-before-call")
+    shot(phone, "devices-agent-phone-before-call", meter=phone.page.locator("#ws-devices-meter"))
     phone.assert_no_console_errors("agent phone devices")
