@@ -434,15 +434,26 @@ def test_agent_picks_devices_before_the_call_switches_mid_call_and_is_remembered
 
 
 def test_agent_device_dialog_on_a_phone(tab, asgi_server, account, agent):
-    """The workspace on a phone: the device dialog fits, with its preview and meter."""
+    """The workspace on a phone: the device dialog fits before the call and during it, with its preview
+    and meter."""
     phone = tab(viewport=PHONE)
     open_workspace(phone, agent)
     consumer_tab = tab()
-    open_window(consumer_tab, "/engage/demo/")
+    window = open_window(consumer_tab, "/engage/demo/")
     conversation_id = asgi_server.run(_latest_conversation_id, account_id=account.pk)
+    page = phone.page
     row(phone, conversation_id).locator(".ws-conv-item").click()
-    phone.page.locator("#ws-devices-open").click()
-    phone.page.locator("#ws-devices-dialog[data-camera='on']").wait_for()
-    meter_moves(phone.page, "#ws-devices-meter")
-    shot(phone, "devices-agent-phone-before-call", meter=phone.page.locator("#ws-devices-meter"))
+    page.locator("#ws-devices-open").click()
+    page.locator("#ws-devices-dialog[data-camera='on']").wait_for()
+    meter_moves(page, "#ws-devices-meter")
+    shot(phone, "devices-agent-phone-before-call", meter=page.locator("#ws-devices-meter"))
+    page.locator("#ws-devices-done").click()
+
+    page.locator("#ws-call-video").click()
+    window.locator("#engage-accept").click()
+    active_call(asgi_server, account)
+    page.locator("#ws-devices").click()
+    page.locator("#ws-devices-dialog[data-camera='on']").wait_for()
+    meter_moves(page, "#ws-devices-meter")
+    shot(phone, "devices-agent-phone-during-call", meter=page.locator("#ws-devices-meter"))
     phone.assert_no_console_errors("agent phone devices")
