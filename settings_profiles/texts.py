@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass
 
 from .texts_handoff import HANDOFF_TEXTS
+from .texts_devices import DEVICE_TEXTS
 
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
@@ -244,6 +245,14 @@ TEXT_KEYS.update(
     {
         key: TextKey(label, frozenset(placeholders.split()), max_length, defaults)
         for key, (label, placeholders, max_length, defaults) in HANDOFF_TEXTS.items()
+    }
+)
+
+# The device picker's texts (texts_devices.py).
+TEXT_KEYS.update(
+    {
+        key: _key(label, placeholders, limit, **defaults)
+        for key, (label, placeholders, limit, defaults) in DEVICE_TEXTS.items()
     }
 )
 

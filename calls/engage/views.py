@@ -73,6 +73,7 @@ SDK_FILES = {
     "session.js": "calls/callclient.js",
     "signaling.js": "calls/signaling.js",
     "policy.js": "calls/policy.js",  # session.js's browser-free decisions (negotiation, restarts, stats)
+    "devices.js": "calls/devices.js",  # session.js's microphone, camera and speaker choice
 }
 
 

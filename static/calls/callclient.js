@@ -16,10 +16,11 @@ import {
   sampleFromReport,
   videoEncodingFor,
 } from "./policy.js";
+import { captureMedia, preferredDevices, switchDevice, watchDevices } from "./devices.js";
 
 export { BITRATE, mediaErrorReason, VIDEO_STEPS, videoEncodingFor } from "./policy.js";
+export { clientCapabilities } from "./devices.js";
 
-const VIDEO_CONSTRAINTS = { width: { ideal: 1280 }, height: { ideal: 720 } };
 const STATS_EVERY_MS = 5000;
 const DISCONNECTED_GRACE_MS = 3000;
 const RESTART_TIMEOUT_MS = 15000;
@@ -30,23 +31,6 @@ const RESTART_TIMEOUT_MS = 15000;
 // it offers itself.
 const POLITE_FIRST_OFFER_WAIT_MS = 1500;
 
-/** What the browser offers, for `call.accept`'s `client` and the agent's own check. */
-export async function clientCapabilities() {
-  const webrtc = typeof RTCPeerConnection === "function" && !!navigator.mediaDevices?.getUserMedia;
-  let camera = false;
-  let microphone = false;
-  if (navigator.mediaDevices?.enumerateDevices) {
-    try {
-      const devices = await navigator.mediaDevices.enumerateDevices();
-      camera = devices.some((d) => d.kind === "videoinput");
-      microphone = devices.some((d) => d.kind === "audioinput");
-    } catch {
-      /* no device list: reported as missing */
-    }
-  }
-  return { user_agent: navigator.userAgent, webrtc, camera, microphone };
-}
-
 export class CallSession extends EventTarget {
   /**
    * @param {object} opts
@@ -56,8 +40,9 @@ export class CallSession extends EventTarget {
    * @param {object} opts.ice       that frame's `ice` ({iceServers, iceTransportPolicy})
    * @param {object} opts.media     that frame's `media` ({agent_camera_on, consumer_camera_on})
    * @param {"user"|"environment"} [opts.facing]  the camera to open first (a phone's back camera: "environment")
+   * @param {object} [opts.devices] {audioinput, videoinput} deviceIds (default: the remembered choice, devices.js)
    */
-  constructor({ socket, party, call, ice, media, facing = "user" }) {
+  constructor({ socket, party, call, ice, media, facing = "user", devices = null }) {
     super();
     this.socket = socket;
     this.party = party;
@@ -86,6 +71,8 @@ export class CallSession extends EventTarget {
     this.pc = null;
     this.earlySignals = []; // signals that arrived before start() built the peer connection
     this.waitedForOffer = false;
+    this.devices = devices;
+    watchDevices(this); // an unplugged microphone or camera falls back to the default ("device-lost")
   }
 
   /**
@@ -94,10 +81,9 @@ export class CallSession extends EventTarget {
    */
   async start() {
     try {
-      this.localStream = await navigator.mediaDevices.getUserMedia({
-        audio: true,
-        video: this.captureVideo && this.cameraOn ? { facingMode: this.facing, ...VIDEO_CONSTRAINTS } : false,
-      });
+      this.devices ??= await preferredDevices();
+      const video = this.captureVideo && this.cameraOn;
+      this.localStream = await captureMedia(this.devices, { video, facing: this.facing });
     } catch (error) {
       this.#emit("media-error", { reason: mediaErrorReason(error), error });
       await this.hangup(mediaErrorReason(error));
@@ -193,7 +179,7 @@ export class CallSession extends EventTarget {
     if (this.localStream?.getVideoTracks().length) return;
     let track;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: this.facing, ...VIDEO_CONSTRAINTS } });
+      const stream = await captureMedia(this.devices, { audio: false, video: true, facing: this.facing });
       track = stream.getVideoTracks()[0];
     } catch (error) {
       this.cameraOn = false;
@@ -209,6 +195,11 @@ export class CallSession extends EventTarget {
     this.localStream.addTrack(track);
     if (this.pc) await this.#sendVideo(track);
     this.#emit("local-stream", { stream: this.localStream });
+  }
+
+  /** Mid-call microphone or camera change (devices.js switchDevice): replaceTrack, no renegotiation. */
+  useDevice(kind, deviceId) {
+    return switchDevice(this, kind, deviceId);
   }
 
   /** How many cameras there are (the switch button shows only with two or more). */
@@ -259,6 +250,7 @@ export class CallSession extends EventTarget {
     }
     this.localStream.addTrack(track);
     this.facing = wanted;
+    this.devices = { ...this.devices, videoinput: track.getSettings().deviceId ?? null }; // turned off and on: this one
     this.#emit("local-stream", { stream: this.localStream });
     this.#announceMedia();
   }

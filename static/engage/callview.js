@@ -9,6 +9,7 @@
 
 import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
+import { DeviceSheet } from "./devicesheet.js";
 
 export { formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
@@ -74,6 +75,7 @@ export class CallController extends EventTarget {
     this.timer = null;
     this.busy = false;
     this.$ = (id) => document.getElementById(id);
+    this.devices = new DeviceSheet({ controller: this, $: this.$ }); // microphone, camera, speaker
     this.#bindControls();
   }
 
@@ -155,6 +157,7 @@ export class CallController extends EventTarget {
       // are about this device.
       if (!client.microphone) this.mediaError = this.texts.error_no_devices;
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
+      this.devices.offerFor = call.id; // once the browser grants access, offer the device picker
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
@@ -220,6 +223,7 @@ export class CallController extends EventTarget {
     const media = entry.media && typeof entry.media === "object" ? entry.media : { agent_camera_on: video, consumer_camera_on: video };
     const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media, facing: this.facing });
     this.session = session;
+    this.devices.attach(session);
     this.remoteMedia = null;
     this.peerState = "new";
     const ours = () => this.session === session;
@@ -259,6 +263,7 @@ export class CallController extends EventTarget {
     const session = this.session;
     this.session = null;
     this.earlySignals = [];
+    this.devices.detach();
     if (session) session.close();
     for (const id of ["engage-remote-video", "engage-local-video", "engage-remote-audio"]) {
       const element = this.$(id);

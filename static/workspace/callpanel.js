@@ -10,6 +10,7 @@ import { remedyFor } from "../calls/remedies.js";
 import { callBlocker, callStatusText } from "./rules.js";
 import { selected } from "./state.js";
 import { renderAll, request, select } from "./conversation.js";
+import { attachDevices } from "./devicedialog.js";
 
 // The call whose failure was this browser's own microphone/camera (the server's reason does not say whose).
 let ownMediaErrorCall = null;
@@ -103,6 +104,7 @@ function renderStage(call, media, who) {
   $("ws-switch-camera").hidden = !video || state.cameraCount < 2;
   $("ws-switch-camera").disabled = !session || !cameraOn || state.ending;
   $("ws-hangup").disabled = state.ending;
+  $("ws-devices").disabled = !session || state.ending;
   const quality = $("ws-quality");
   const q = state.quality;
   quality.hidden = !q || call.state !== "active";
@@ -147,6 +149,7 @@ function startSession(call, extras) {
     media: mediaSettings(call, extras),
   });
   session = current;
+  attachDevices(current); // the device picker switches this call's microphone and camera
   // Until the consumer says otherwise (call.media), assume what the account's settings start with.
   state.consumerMedia = { audio: true, video: !!mediaSettings(call, extras).consumer_camera_on, camera: null };
   state.peerState = "new";
@@ -216,6 +219,7 @@ export function stopSession() {
     session = null;
     current.close();
   }
+  attachDevices(null);
   for (const id of ["ws-remote-video", "ws-local-video", "ws-remote-audio"]) $(id).srcObject = null;
   state.peerState = "";
   state.quality = null;

@@ -311,6 +311,9 @@ def test_two_cameras_show_the_switch_and_it_sends_the_other_camera(tab_in, asgi_
     window.locator("#engage-call[data-state='active']").wait_for(timeout=CALL_TIMEOUT_MS)
     page = agent_tab.page
     wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > 0, "the agent to decode video")
+    # Two cameras and nothing chosen yet: the device sheet opened after accepting (test_call_devices.py).
+    window.locator("#engage-devices").wait_for()
+    window.locator("#engage-devices-done").click()
 
     switch = window.locator("#engage-switch-camera")
     switch.wait_for()
