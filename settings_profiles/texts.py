@@ -12,8 +12,8 @@ import re
 import string
 from dataclasses import dataclass
 
-from .texts_handoff import HANDOFF_TEXTS
 from .texts_devices import DEVICE_TEXTS
+from .texts_handoff import HANDOFF_TEXTS
 
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
