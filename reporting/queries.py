@@ -29,6 +29,7 @@ from .buckets import (
     zone,
 )
 from .call_queries import account_call, call_detail, live_calls, recent_calls
+from .diagnosis import Verdict
 from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
 
 __all__ = ["account_call", "call_detail", "live_calls", "recent_calls"]  # and what is defined here
@@ -106,6 +107,7 @@ def derive(sums: dict) -> dict:
     }
 
 
+VERDICT_FIELDS = tuple(f"verdict_{v}" for v in Verdict.values)
 # The metrics of a report row or total, in the order the API and the CSV show them.
 COUNT_FIELDS = (
     "sessions",
@@ -128,6 +130,7 @@ COUNT_FIELDS = (
     "participants",
     "distinct_consumers",
     "quality_samples",
+    *VERDICT_FIELDS,
 )
 DERIVED_FIELDS = (
     "acceptance_rate",
@@ -322,6 +325,14 @@ def failure_breakdown(totals: dict) -> list[dict]:
         "failed_other": "Other",
     }
     return [{"key": key, "label": label_, "count": totals.get(key) or 0} for key, label_ in names.items()]
+
+
+def verdict_breakdown(totals: dict) -> list[dict]:
+    """Ended calls by the verdict of their diagnosis, for the reports page."""
+    return [
+        {"key": value, "label": label_, "count": totals.get(f"verdict_{value}") or 0}
+        for value, label_ in Verdict.choices
+    ]
 
 
 def iter_report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> Iterator[dict]:
