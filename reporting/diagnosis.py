@@ -256,6 +256,9 @@ def diagnose(call: CallFacts, events: Sequence[Mapping]) -> Diagnosis:
     if call.state == "dropped" or (call.state == "failed" and call.end_reason == "ice_failed"):
         result.verdict, result.summary = Verdict.DROPPED, _drop_story(call, by_side, restarts)
         return result
+    if call.state == "failed":  # after media flowed: still the failure's own words
+        result.verdict, result.summary = _failure(call, end, restarts, None)
+        return result
     _judge_quality(call, events, by_side, result)
     return result
 

@@ -130,7 +130,6 @@ COUNT_FIELDS = (
     "participants",
     "distinct_consumers",
     "quality_samples",
-    *VERDICT_FIELDS,
 )
 DERIVED_FIELDS = (
     "acceptance_rate",
@@ -142,12 +141,13 @@ DERIVED_FIELDS = (
     "packet_loss_pct_avg",
     "bitrate_kbps_avg",
 )
-METRIC_FIELDS = COUNT_FIELDS + DERIVED_FIELDS
+# Verdict counts last, so CSV columns that existed before them keep their places.
+METRIC_FIELDS = COUNT_FIELDS + DERIVED_FIELDS + VERDICT_FIELDS
 
 
 def metrics(sums: dict) -> dict:
     """The public metrics of summed rollup columns."""
-    counts = {name: sums.get(name) or 0 for name in COUNT_FIELDS if name != "quality_samples"}
+    counts = {name: sums.get(name) or 0 for name in (*COUNT_FIELDS, *VERDICT_FIELDS) if name != "quality_samples"}
     counts["quality_samples"] = max(sums.get(k) or 0 for k in ("rtt_samples", "packet_loss_samples", "bitrate_samples"))
     return {**counts, **derive(sums)}
 

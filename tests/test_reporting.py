@@ -21,6 +21,7 @@ from calls import services as call_services
 from calls.models import Call, CallEvent, Conversation
 from reporting import services
 from reporting.buckets import buckets_for_days, buckets_of, day_buckets
+from reporting.diagnoses import store_diagnoses
 from reporting.models import SessionRollup
 from reporting.tasks import rollup_bucket_task, rollup_call_buckets_task, rollup_sweep_task
 from reporting.testing import cut_at, plan_call, plan_calls, write_calls
@@ -63,7 +64,7 @@ def _expected_bucket_starts(instant: datetime, zone_name: str) -> dict[str, tupl
 def expected_rows(account: Account) -> dict[tuple, dict]:
     """Every rollup row the account should have, computed in Python from its calls and events."""
     zone_name = account.time_zone
-    calls = list(Call.objects.filter(account=account).select_related("conversation"))
+    calls = list(Call.objects.filter(account=account).select_related("conversation", "diagnosis"))
     events = defaultdict(list)
     for event in CallEvent.objects.filter(call__account=account):
         events[event.call_id].append(event)
@@ -94,6 +95,9 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
             row["connected"] += call.started_at is not None
             row["accepted_audio_only"] += call.media == "video" and call.consumer_audio_only
             row["in_progress"] += call.state in LIVE
+            diagnosis = getattr(call, "diagnosis", None)  # stored when the call ended (none: not counted)
+            if diagnosis is not None and call.state not in LIVE:
+                row[f"verdict_{diagnosis.verdict}"] += 1
             if call.started_at is not None and call.state not in LIVE:
                 row["ended_connected"] += 1
                 row["duration_s_sum"] += call.duration_s
@@ -199,6 +203,7 @@ def test_every_metric_matches_an_independent_computation(account, agents, zone_n
         )
     calls = write_calls(account=account, calls=plans)
     ghost.delete()  # calls keep their numbers, under "deleted agent"
+    store_diagnoses(calls[::3] + calls[1::3])  # two calls in three have their verdict; the rest none yet
 
     services.rollup_days(accounts=[account], first=first_day, last=first_day + timedelta(days=3))
 
@@ -212,6 +217,7 @@ def test_every_metric_matches_an_independent_computation(account, agents, zone_n
     for key, row in expected.items():
         assert stored[key] == row, key
     assert_days_add_up_their_hours(account)
+    assert sum(r["verdict_good"] + r["verdict_not_connected"] for k, r in stored.items() if k[0] == "day") > 20
     total = sum(r["sessions"] for k, r in stored.items() if k[0] == "day")
     assert total == len(calls) == sum(r["sessions"] for k, r in stored.items() if k[0] == "hour")
 
