@@ -566,9 +566,13 @@ def test_the_sweep_repairs_buckets_whose_trigger_was_lost(account, agents):
             assert row == expected[key]
     assert_days_add_up_their_hours(account)
 
-    # A sweep over the whole day (the beat was down since yesterday) repairs every bucket.
+    # A sweep over the whole day (the beat was down since yesterday) repairs every bucket, after
+    # diagnosing the calls that ended in its window without a verdict (their buckets count them).
     with mock.patch("django.utils.timezone.now", return_value=now):
         rollup_sweep_task.delay(window_s=2 * 86400)
+    ended_lately = Call.objects.filter(account=account, ended_at__gte=now - timedelta(days=2))
+    assert ended_lately.exists() and not ended_lately.filter(diagnosis__isnull=True).exists()
+    expected = expected_rows(account)
     assert {k: v for k, v in expected.items() if k[1] >= datetime(2025, 5, 9, tzinfo=UTC)} == stored_rows(account)
 
 
