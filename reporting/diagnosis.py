@@ -40,6 +40,7 @@ LOSS_DROP_PCT = 10.0  # "lost over 10% of packets" in the story of a dropped cal
 RTT_POOR_MS = 400.0
 VIDEO_POOR_KBPS = 300.0
 VIDEO_POOR_FPS = 10.0
+VIDEO_RAMP_S = 10  # the video's bandwidth estimate ramps up after media starts: not judged
 # Share of a side's samples that makes the whole call poor.
 CONNECTION_POOR_SHARE = 0.25
 VIDEO_POOR_SHARE = 0.40
@@ -276,13 +277,20 @@ def _judge_quality(call: CallFacts, events: Sequence[Mapping], by_side: Mapping,
     poor_connection = worst is not None and _share(worst[1]) >= CONNECTION_POOR_SHARE
     # Video: per receiving side, its samples while the other side's camera was on.
     video: dict[str, list[str]] = {}
+    active = [e["offset_s"] for e in events if e["kind"] == "state" and e.get("state") == "active"]
+    ramp_end = (active[0] if active else 0.0) + VIDEO_RAMP_S
     if call.media == "video":
         for side, samples in by_side.items():
             sender = "consumer" if side == "agent" else "agent"
             default = not (sender == "consumer" and call.consumer_audio_only)
             changes = _camera_changes(events, sender)
-            # A side's first sample has no bitrate (no earlier one to count from) and may be the ramp-up.
-            video[side] = [_poor_video(s) for s in samples[1:] if _camera_on_at(changes, s["offset_s"], default)]
+            # A side's first sample has no bitrate (no earlier one to count from), and the first
+            # VIDEO_RAMP_S seconds of media are the encoder's ramp-up, not the network's verdict.
+            video[side] = [
+                _poor_video(s)
+                for s in samples[1:]
+                if s["offset_s"] >= ramp_end and _camera_on_at(changes, s["offset_s"], default)
+            ]
     video_judged = {side: flags for side, flags in video.items() if len(flags) >= MIN_SAMPLES}
     worst_video = max(video_judged.items(), key=lambda item: _share(item[1]), default=None)
     poor_video = worst_video is not None and _share(worst_video[1]) >= VIDEO_POOR_SHARE

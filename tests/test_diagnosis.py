@@ -148,11 +148,12 @@ def test_one_sample_never_judges_a_call():
 
 
 def _video_samples(low: int, total: int = 5, side: str = "agent", **low_data) -> list[dict]:
-    # A first sample (skipped: no bitrate yet, the ramp-up), then `total` judged ones, `low` of them thin.
+    # A first sample (skipped: no bitrate yet), then `total` judged ones from 15 s (media started at
+    # 5 s: the first 10 s are the ramp-up), `low` of them thin.
     samples = [stats(side, 8, rtt_ms=40, packet_loss_pct=0)]
     for n in range(total):
         data = {**CLEAN, **(low_data or {"bitrate_kbps": 250})} if n < low else CLEAN
-        samples.append(stats(side, 10 + 5 * n, **data))
+        samples.append(stats(side, 15 + 5 * n, **data))
     return samples
 
 
@@ -175,13 +176,26 @@ def test_a_camera_that_was_off_or_an_audio_only_answer_is_not_poor_video():
     # The consumer's camera went off at 9 s: what the agent received after is no video at all.
     off = connected_call([media("consumer", 9, video=False), *_video_samples(5)])
     assert diagnose(facts(), off).verdict == Verdict.GOOD
-    # Back on at 19 s: the thin samples after it (20, 25, 30 s) count again.
-    back = connected_call([media("consumer", 9, video=False), media("consumer", 19, video=True), *_video_samples(5)])
+    # Back on at 24 s: the thin samples after it (25, 30, 35 s) count again.
+    back = connected_call([media("consumer", 9, video=False), media("consumer", 24, video=True), *_video_samples(5)])
     assert diagnose(facts(), back).verdict == Verdict.POOR_VIDEO
     audio_only = diagnose(facts(consumer_audio_only=True), connected_call(_video_samples(5)))
     assert audio_only.verdict == Verdict.GOOD
     # A voice call's audio bitrate is never "poor video".
     assert diagnose(facts("voice"), connected_call(_video_samples(5))).verdict == Verdict.GOOD
+
+
+def test_the_first_ten_seconds_of_video_are_its_ramp_up():
+    # Thin video only in the seconds after media started (5 s): 8, 10 and 13 s are not judged.
+    ramp = [stats("agent", at, **{**CLEAN, "bitrate_kbps": 120}) for at in (8, 10, 13)]
+    steady = [stats("agent", 15 + 5 * n, **CLEAN) for n in range(4)]
+    assert diagnose(facts(), connected_call(ramp + steady)).verdict == Verdict.GOOD
+    # The same thin samples from 15 s on are the verdict.
+    late = [stats("agent", 15 + 5 * n, **{**CLEAN, "bitrate_kbps": 120}) for n in range(3)]
+    assert (
+        diagnose(facts(), connected_call([stats("agent", 8, **CLEAN), *late, *steady[:2]])).verdict
+        == Verdict.POOR_VIDEO
+    )
 
 
 def test_a_poor_connection_wins_over_poor_video_and_says_both():
