@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('calls', '0006_call_consumer_audio_only'),
-        ('reporting', '0002_rollup_accepted_audio_only'),
+        ('reporting', '0003_rollup_handed_off'),
     ]
 
     operations = [
