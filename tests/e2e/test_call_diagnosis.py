@@ -97,7 +97,8 @@ def test_the_consumer_sees_the_quality_and_the_console_explains_the_call(
     window.locator("#engage-call[data-state='active']").wait_for()
 
     indicator = window.locator("#engage-call-quality")
-    indicator.wait_for(state="visible", timeout=20_000)  # from the first sample, 5 s after connecting
+    # From the consumer's first sample, 5 s after its own ICE connected (slower on a loaded machine).
+    indicator.wait_for(state="visible", timeout=45_000)
     level, text = shown(window)
     assert level in ("good", "fair", "poor") and text == QUALITY_TEXTS[f"call_quality_{level}"]
     window.frame.wait_for_function(
