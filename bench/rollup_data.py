@@ -1,4 +1,5 @@
-"""The data of bench/rollup.py: realistic calls and their events written in bulk (COPY on PostgreSQL)."""
+"""The data of bench/rollup.py: realistic calls and their events written in bulk (COPY on PostgreSQL),
+and the diagnoses of the ended ones (reporting.diagnoses, as at the end of each call)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def write(account, planned: list) -> int:
     from django.db import transaction
 
     from calls.models import Call, Conversation
+    from reporting.diagnoses import store_diagnoses
 
     with transaction.atomic():
         conversations = [
@@ -70,6 +72,8 @@ def write(account, planned: list) -> int:
             for e in p.events
         ]
         _copy_events(rows)
+        # Each ended call's diagnosis, as the end of a call stores it (the rollup counts calls by it).
+        store_diagnoses(calls)
     return len(rows)
 
 

@@ -124,6 +124,7 @@ class CallMedia(Command):
 
 
 Number = Annotated[float, Field(ge=0, le=1e7)]
+CandidateType = Literal["host", "srflx", "prflx", "relay"]
 
 
 class Stats(Strict):
@@ -134,7 +135,12 @@ class Stats(Strict):
     frames_per_second: Annotated[float, Field(ge=0, le=240)] | None = None
     frame_width: Annotated[int, Field(ge=0, le=16384)] | None = None
     frame_height: Annotated[int, Field(ge=0, le=16384)] | None = None
-    candidate_type: Literal["host", "srflx", "prflx", "relay"] | None = None
+    candidate_type: CandidateType | None = None
+    # The selected pair's other end, how this side reaches its TURN server (when its own candidate
+    # is relayed), and how many ICE restarts this side went through in the call. Never an address.
+    remote_candidate_type: CandidateType | None = None
+    relay_protocol: Literal["udp", "tcp", "tls"] | None = None
+    ice_restarts: Annotated[int, Field(ge=0, le=1000)] | None = None
 
 
 class CallStats(Command):

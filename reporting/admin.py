@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from .models import SessionRollup
+from .models import CallDiagnosis, SessionRollup
 from .tasks import rollup_bucket_task
 
 
@@ -50,3 +50,20 @@ class SessionRollupAdmin(admin.ModelAdmin):
         for account_id, interval, bucket_start in sorted(keys):
             rollup_bucket_task.delay(account_id, interval, bucket_start.isoformat())
         self.message_user(request, f"{len(keys)} bucket(s) queued for recomputing.", messages.SUCCESS)
+
+
+@admin.register(CallDiagnosis)
+class CallDiagnosisAdmin(admin.ModelAdmin):
+    """Support reads each call's stored verdict; `manage.py diagnose_calls` rebuilds them."""
+
+    list_display = ("call", "verdict", "summary", "path", "relay_protocol", "ice_restarts", "ended_by", "computed_at")
+    list_filter = ("verdict", "path", "relay_protocol")
+    search_fields = ("=call__id",)
+    list_select_related = ("call",)
+    ordering = ("-call_id",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -11,6 +11,8 @@ from datetime import datetime
 from accounts.models import Account
 from calls.models import Call, CallEvent
 
+from .diagnosis import CallFacts, Diagnosis, Verdict, diagnose
+
 # The keys of a quality sample that reports show (calls.services.STATS_KEYS); nothing else of an
 # event's data is ever shown, so a stray field could never leak session data.
 SAMPLE_KEYS = (
@@ -22,6 +24,9 @@ SAMPLE_KEYS = (
     "frame_width",
     "frame_height",
     "candidate_type",
+    "remote_candidate_type",
+    "relay_protocol",
+    "ice_restarts",
 )
 EVENT_DATA_KEYS: dict[str, tuple[str, ...]] = {
     CallEvent.Kind.STATE: ("reason", "browser"),
@@ -56,17 +61,56 @@ def recent_calls(*, account: Account, period, limit: int = 10) -> list[Call]:
     """The latest calls invited in the range (a queries.ReportRange; one query)."""
     return list(
         Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end)
-        .select_related("agent", "conversation")
+        .select_related("agent", "conversation", "diagnosis")
         .order_by("-created_at", "-pk")[:limit]
     )
 
 
 def account_call(*, account: Account, call_id: int) -> Call | None:
     """One call of the account (None for another account's call: nothing is revealed)."""
-    return Call.objects.filter(account=account, pk=call_id).select_related("agent", "conversation").first()
+    return Call.objects.filter(account=account, pk=call_id).select_related("agent", "conversation", "diagnosis").first()
 
 
-def _event_row(event: CallEvent, invited_at: datetime) -> dict:
+def call_facts(call: Call) -> CallFacts:
+    """What reporting.diagnosis needs of a call row."""
+    return CallFacts(
+        media=call.media,
+        state=call.state,
+        end_reason=call.end_reason,
+        started=call.started_at is not None,
+        answered=call.answered_at is not None,
+        duration_s=call.duration_s,
+        consumer_audio_only=call.consumer_audio_only,
+        consumer_browser=call.consumer_browser,
+        reconnect_grace_s=call.reconnect_grace_s,
+    )
+
+
+def diagnosis_view(call: Call, diagnosis: Diagnosis) -> dict:
+    """The diagnosis as the call detail shows it: the stored verdict (what the reports counted)
+    when the call has one, else the one computed now (a live call has none)."""
+    stored = getattr(call, "diagnosis", None)
+    verdict = stored.verdict if stored else diagnosis.verdict
+    return {
+        "verdict": verdict,
+        "verdict_label": Verdict(verdict).label if verdict in Verdict.values else "In progress",
+        "summary": stored.summary if stored else diagnosis.summary,
+        "stored": stored is not None,
+        "path": diagnosis.path,
+        "path_text": diagnosis.path_text,
+        "relay_protocol": diagnosis.relay_protocol,
+        "sides": {
+            side: {"local": p.local or None, "remote": p.remote or None, "relay_protocol": p.relay_protocol or None}
+            for side, p in diagnosis.sides.items()
+        },
+        "ice_restarts": diagnosis.ice_restarts,
+        "ended_by": diagnosis.ended_by or None,
+        "ended_text": diagnosis.ended_text,
+        "findings": diagnosis.findings,
+    }
+
+
+def event_row(event: CallEvent, invited_at: datetime) -> dict:
     keys = EVENT_DATA_KEYS.get(event.kind, ())
     data = event.data if isinstance(event.data, dict) else {}
     return {
@@ -82,7 +126,7 @@ def _event_row(event: CallEvent, invited_at: datetime) -> dict:
 
 def call_detail(*, call: Call) -> dict:
     """A call's durations, its events in order and its quality samples (one query for the events)."""
-    events = [_event_row(e, call.created_at) for e in CallEvent.objects.filter(call=call).order_by("created_at", "id")]
+    events = [event_row(e, call.created_at) for e in CallEvent.objects.filter(call=call).order_by("created_at", "id")]
     samples = [
         {"offset_s": e["offset_s"], "actor": e["actor"], **{k: e["data"].get(k) for k in SAMPLE_KEYS}}
         for e in events
@@ -99,6 +143,7 @@ def call_detail(*, call: Call) -> dict:
     ended_or_answered = call.answered_at or call.ended_at
     return {
         "call": call,
+        "diagnosis": diagnosis_view(call, diagnose(call_facts(call), events)),
         "durations": {
             "ring_s": between(call.created_at, ended_or_answered),
             "answer_s": between(call.created_at, call.answered_at),

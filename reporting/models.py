@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+from .diagnosis import Verdict
 
 
 class Interval(models.TextChoices):
@@ -47,6 +50,7 @@ ADDITIVE_FIELDS = (
     "bitrate_bps_sum",
     "distinct_consumers",
     "participants",
+    *(f"verdict_{v}" for v in Verdict.values),
 )
 # Columns combined with MAX across rows.
 MAX_FIELDS = ("duration_s_max",)
@@ -107,6 +111,16 @@ class SessionRollup(models.Model):
     bitrate_bps_sum = models.BigIntegerField(default=0, help_text="Sum of bitrate samples in bit/s.")
     distinct_consumers = models.PositiveIntegerField(default=0)
     participants = models.PositiveIntegerField(default=0, help_text="Call sides that joined the media.")
+    # Ended calls by the verdict of their diagnosis (CallDiagnosis), one column per Verdict.
+    verdict_good = models.PositiveIntegerField(default=0)
+    verdict_poor_connection = models.PositiveIntegerField(default=0)
+    verdict_poor_video = models.PositiveIntegerField(default=0)
+    verdict_dropped = models.PositiveIntegerField(default=0)
+    verdict_failed_devices = models.PositiveIntegerField(default=0)
+    verdict_failed_browser = models.PositiveIntegerField(default=0)
+    verdict_failed_network = models.PositiveIntegerField(default=0)
+    verdict_not_connected = models.PositiveIntegerField(default=0)
+    verdict_unmeasured = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -120,3 +134,29 @@ class SessionRollup(models.Model):
         return (
             f"{self.account_id} {self.interval} {self.bucket_start:%Y-%m-%d %H:%M} {self.media} agent {self.agent_key}"
         )
+
+
+# Bumped when reporting.diagnosis judges differently: `diagnose_calls --outdated` recomputes older rows.
+DIAGNOSIS_VERSION = 1
+
+
+class CallDiagnosis(models.Model):
+    """A call's verdict, computed once when it ends (reporting.diagnoses) so that the reports count
+    calls by verdict without reading their events again. Derived data: `manage.py diagnose_calls`
+    rebuilds it from the call's events. No address, SDP or credential is ever part of it."""
+
+    call = models.OneToOneField("calls.Call", primary_key=True, on_delete=models.CASCADE, related_name="diagnosis")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    summary = models.CharField(max_length=300, help_text="The verdict in plain words.")
+    path = models.CharField(max_length=5, blank=True, help_text="relay, p2p, or blank when no side reported it.")
+    relay_protocol = models.CharField(max_length=3, blank=True, help_text="udp, tcp or tls to the TURN server.")
+    ice_restarts = models.PositiveIntegerField(default=0)
+    ended_by = models.CharField(max_length=10, blank=True, help_text="agent, consumer or system.")
+    version = models.PositiveSmallIntegerField(default=DIAGNOSIS_VERSION)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "call diagnoses"
+
+    def __str__(self) -> str:
+        return f"call {self.call_id}: {self.verdict}"

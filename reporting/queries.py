@@ -29,6 +29,7 @@ from .buckets import (
     zone,
 )
 from .call_queries import account_call, call_detail, live_calls, recent_calls
+from .diagnosis import Verdict
 from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
 
 __all__ = ["account_call", "call_detail", "live_calls", "recent_calls"]  # and what is defined here
@@ -106,6 +107,7 @@ def derive(sums: dict) -> dict:
     }
 
 
+VERDICT_FIELDS = tuple(f"verdict_{v}" for v in Verdict.values)
 # The metrics of a report row or total, in the order the API and the CSV show them.
 COUNT_FIELDS = (
     "sessions",
@@ -140,12 +142,13 @@ DERIVED_FIELDS = (
     "packet_loss_pct_avg",
     "bitrate_kbps_avg",
 )
-METRIC_FIELDS = COUNT_FIELDS + DERIVED_FIELDS
+# Verdict counts last, so CSV columns that existed before them keep their places.
+METRIC_FIELDS = COUNT_FIELDS + DERIVED_FIELDS + VERDICT_FIELDS
 
 
 def metrics(sums: dict) -> dict:
     """The public metrics of summed rollup columns."""
-    counts = {name: sums.get(name) or 0 for name in COUNT_FIELDS if name != "quality_samples"}
+    counts = {name: sums.get(name) or 0 for name in (*COUNT_FIELDS, *VERDICT_FIELDS) if name != "quality_samples"}
     counts["quality_samples"] = max(sums.get(k) or 0 for k in ("rtt_samples", "packet_loss_samples", "bitrate_samples"))
     return {**counts, **derive(sums)}
 
@@ -323,6 +326,14 @@ def failure_breakdown(totals: dict) -> list[dict]:
         "failed_other": "Other",
     }
     return [{"key": key, "label": label_, "count": totals.get(key) or 0} for key, label_ in names.items()]
+
+
+def verdict_breakdown(totals: dict) -> list[dict]:
+    """Ended calls by the verdict of their diagnosis, for the reports page."""
+    return [
+        {"key": value, "label": label_, "count": totals.get(f"verdict_{value}") or 0}
+        for value, label_ in Verdict.choices
+    ]
 
 
 def iter_report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> Iterator[dict]:

@@ -19,7 +19,8 @@ from django.db import connection
 from calls.models import Call, CallEvent, Conversation
 
 from .buckets import Bucket
-from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
+from .diagnosis import Verdict
+from .models import ADDITIVE_FIELDS, MAX_FIELDS, CallDiagnosis, Interval, SessionRollup
 
 TERMINAL_STATES = ("rejected", "cancelled", "expired", "failed", "completed", "dropped")
 LIVE_STATES = ("ringing", "connecting", "active")
@@ -38,6 +39,7 @@ ROLLUP_TABLE = SessionRollup._meta.db_table
 CALL_TABLE = Call._meta.db_table
 EVENT_TABLE = CallEvent._meta.db_table
 CONVERSATION_TABLE = Conversation._meta.db_table
+DIAGNOSIS_TABLE = CallDiagnosis._meta.db_table
 
 OUTPUT_COLUMNS = (
     "account_id",
@@ -148,6 +150,8 @@ def call_aggregates() -> dict[str, str]:
         "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {_answer_ms()} ELSE 0 END)",
         "distinct_consumers": "COUNT(DISTINCT bc.consumer_key)",
         "duration_s_max": f"MAX(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
+        # Ended calls by their stored verdict (a call still live, or not diagnosed yet, counts in none).
+        **{f"verdict_{v}": count(f"bc.verdict = '{v}' AND bc.state IN ({terminal})") for v in Verdict.values},
     }
     assert set(aggregates) | set(EVENT_FIELDS) == set(ADDITIVE_FIELDS) | set(MAX_FIELDS)
     return aggregates
@@ -245,9 +249,11 @@ CONSUMER_KEY = "CASE WHEN v.consumer_ref <> '' THEN 'r:' || v.consumer_ref ELSE 
 
 
 def calls_with_consumer(where: str) -> str:
-    """The calls `c` matching `where`, each with its `consumer_key` (from its conversation `v`)."""
-    join = f"JOIN {CONVERSATION_TABLE} v ON v.id = c.conversation_id"
-    return f"SELECT c.*, {CONSUMER_KEY} AS consumer_key FROM {CALL_TABLE} c {join} WHERE {where}"  # noqa: S608
+    """The calls `c` matching `where`, each with its `consumer_key` (from its conversation `v`) and
+    the `verdict` of its diagnosis (NULL when it has none: live, or not diagnosed yet)."""
+    join = f"JOIN {CONVERSATION_TABLE} v ON v.id = c.conversation_id LEFT JOIN {DIAGNOSIS_TABLE} d ON d.call_id = c.id"
+    columns = f"c.*, {CONSUMER_KEY} AS consumer_key, d.verdict AS verdict"
+    return f"SELECT {columns} FROM {CALL_TABLE} c {join} WHERE {where}"  # noqa: S608
 
 
 def _calls_in_bucket() -> str:

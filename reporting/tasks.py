@@ -19,6 +19,7 @@ from consoleproj import metrics
 
 from . import services
 from .buckets import buckets_for_days, buckets_of, local_day
+from .diagnoses import diagnose_missing
 from .models import Interval
 from .queries import account_time_zone
 
@@ -81,5 +82,8 @@ def rollup_bucket_task(account_id: int, interval: str, bucket_start: str) -> int
 @shared_task(**ROLLUP_TASK, soft_time_limit=240, time_limit=300)
 def rollup_sweep_task(window_s: int = 3600) -> int:
     """Beat: recompute the buckets of every call that changed state in the last `window_s` seconds,
-    repairing buckets whose end-of-call trigger was lost or arrived before a late change."""
-    return services.rollup_recent(since=timezone.now() - timedelta(seconds=window_s))
+    repairing buckets whose end-of-call trigger was lost or arrived before a late change; first it
+    diagnoses the calls that ended in the window without a diagnosis, so those buckets count them."""
+    since = timezone.now() - timedelta(seconds=window_s)
+    diagnose_missing(since=since)
+    return services.rollup_recent(since=since)

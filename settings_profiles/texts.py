@@ -103,6 +103,34 @@ TEXT_KEYS: dict[str, TextKey] = {
         fr="Connexion…",
         es="Conectando…",
     ),
+    # The consumer's live quality indicator on the call stage (static/calls/quality.js).
+    "call_quality_good": _key(
+        "Call quality: good",
+        "",
+        60,
+        en="Good connection",
+        de="Gute Verbindung",
+        fr="Bonne connexion",
+        es="Buena conexión",
+    ),
+    "call_quality_fair": _key(
+        "Call quality: fair",
+        "",
+        60,
+        en="Fair connection",
+        de="Mittlere Verbindung",
+        fr="Connexion moyenne",
+        es="Conexión regular",
+    ),
+    "call_quality_poor": _key(
+        "Call quality: poor",
+        "",
+        60,
+        en="Poor connection",
+        de="Schlechte Verbindung",
+        fr="Mauvaise connexion",
+        es="Mala conexión",
+    ),
     # Errors shown to both sides when a call cannot start or goes wrong.
     "error_unsupported_browser": _key(
         "Error: unsupported browser",

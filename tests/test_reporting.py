@@ -21,6 +21,7 @@ from calls import services as call_services
 from calls.models import Call, CallEvent, Conversation
 from reporting import services
 from reporting.buckets import buckets_for_days, buckets_of, day_buckets
+from reporting.diagnoses import store_diagnoses
 from reporting.models import SessionRollup
 from reporting.tasks import rollup_bucket_task, rollup_call_buckets_task, rollup_sweep_task
 from reporting.testing import cut_at, plan_call, plan_calls, write_calls
@@ -63,7 +64,7 @@ def _expected_bucket_starts(instant: datetime, zone_name: str) -> dict[str, tupl
 def expected_rows(account: Account) -> dict[tuple, dict]:
     """Every rollup row the account should have, computed in Python from its calls and events."""
     zone_name = account.time_zone
-    calls = list(Call.objects.filter(account=account).select_related("conversation"))
+    calls = list(Call.objects.filter(account=account).select_related("conversation", "diagnosis"))
     events = defaultdict(list)
     for event in CallEvent.objects.filter(call__account=account):
         events[event.call_id].append(event)
@@ -95,6 +96,9 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
             row["accepted_audio_only"] += call.media == "video" and call.consumer_audio_only
             row["handed_off"] += call.consumer_device > 0
             row["in_progress"] += call.state in LIVE
+            diagnosis = getattr(call, "diagnosis", None)  # stored when the call ended (none: not counted)
+            if diagnosis is not None and call.state not in LIVE:
+                row[f"verdict_{diagnosis.verdict}"] += 1
             if call.started_at is not None and call.state not in LIVE:
                 row["ended_connected"] += 1
                 row["duration_s_sum"] += call.duration_s
@@ -200,6 +204,7 @@ def test_every_metric_matches_an_independent_computation(account, agents, zone_n
         )
     calls = write_calls(account=account, calls=plans)
     ghost.delete()  # calls keep their numbers, under "deleted agent"
+    store_diagnoses(calls[::3] + calls[1::3])  # two calls in three have their verdict; the rest none yet
 
     services.rollup_days(accounts=[account], first=first_day, last=first_day + timedelta(days=3))
 
@@ -213,6 +218,7 @@ def test_every_metric_matches_an_independent_computation(account, agents, zone_n
     for key, row in expected.items():
         assert stored[key] == row, key
     assert_days_add_up_their_hours(account)
+    assert sum(r["verdict_good"] + r["verdict_not_connected"] for k, r in stored.items() if k[0] == "day") > 20
     total = sum(r["sessions"] for k, r in stored.items() if k[0] == "day")
     assert total == len(calls) == sum(r["sessions"] for k, r in stored.items() if k[0] == "hour")
 
@@ -561,9 +567,13 @@ def test_the_sweep_repairs_buckets_whose_trigger_was_lost(account, agents):
             assert row == expected[key]
     assert_days_add_up_their_hours(account)
 
-    # A sweep over the whole day (the beat was down since yesterday) repairs every bucket.
+    # A sweep over the whole day (the beat was down since yesterday) repairs every bucket, after
+    # diagnosing the calls that ended in its window without a verdict (their buckets count them).
     with mock.patch("django.utils.timezone.now", return_value=now):
         rollup_sweep_task.delay(window_s=2 * 86400)
+    ended_lately = Call.objects.filter(account=account, ended_at__gte=now - timedelta(days=2))
+    assert ended_lately.exists() and not ended_lately.filter(diagnosis__isnull=True).exists()
+    expected = expected_rows(account)
     assert {k: v for k, v in expected.items() if k[1] >= datetime(2025, 5, 9, tzinfo=UTC)} == stored_rows(account)
 
 

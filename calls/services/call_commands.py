@@ -204,6 +204,9 @@ STATS_KEYS = (
     "frame_width",
     "frame_height",
     "candidate_type",
+    "remote_candidate_type",
+    "relay_protocol",
+    "ice_restarts",
 )
 
 

@@ -10,8 +10,9 @@ from rest_framework import serializers
 from calls.models import Call, CallEvent
 from consoleproj.restapi.pagination import MAX_OFFSET
 from reporting.buckets import REPORT_INTERVALS
+from reporting.diagnosis import Verdict
 from reporting.models import Interval
-from reporting.queries import COUNT_FIELDS, DERIVED_FIELDS, GROUP_BY, range_errors
+from reporting.queries import GROUP_BY, METRIC_FIELDS, range_errors
 
 MAX_PAGE = 10000
 
@@ -96,9 +97,20 @@ class MetricsSerializer(serializers.Serializer):
     rtt_ms_avg = serializers.FloatField(allow_null=True)
     packet_loss_pct_avg = serializers.FloatField(allow_null=True)
     bitrate_kbps_avg = serializers.FloatField(allow_null=True)
+    verdict_good = serializers.IntegerField(help_text="Ended calls whose diagnosis says good (docs/metrics.md).")
+    verdict_poor_connection = serializers.IntegerField(
+        help_text="Connected calls with heavy loss or a long round trip."
+    )
+    verdict_poor_video = serializers.IntegerField(help_text="Video calls with a low video bitrate or frame rate.")
+    verdict_dropped = serializers.IntegerField(help_text="Calls lost to the network or a vanished side.")
+    verdict_failed_devices = serializers.IntegerField(help_text="Failed: camera or microphone missing or refused.")
+    verdict_failed_browser = serializers.IntegerField(help_text="Failed: a browser that cannot make calls.")
+    verdict_failed_network = serializers.IntegerField(help_text="Failed: the media never connected.")
+    verdict_not_connected = serializers.IntegerField(help_text="Declined, missed or withdrawn before media.")
+    verdict_unmeasured = serializers.IntegerField(help_text="Connected calls without a quality sample.")
 
 
-assert set(MetricsSerializer().fields) == set(COUNT_FIELDS + DERIVED_FIELDS)
+assert set(MetricsSerializer().fields) == set(METRIC_FIELDS)
 
 
 class BucketSerializer(serializers.Serializer):
@@ -183,7 +195,10 @@ class SampleSerializer(serializers.Serializer):
     frames_per_second = serializers.FloatField(allow_null=True)
     frame_width = serializers.IntegerField(allow_null=True)
     frame_height = serializers.IntegerField(allow_null=True)
-    candidate_type = serializers.CharField(allow_null=True)
+    candidate_type = serializers.CharField(allow_null=True, help_text="This side's candidate of the selected pair.")
+    remote_candidate_type = serializers.CharField(allow_null=True, help_text="The other end's candidate type.")
+    relay_protocol = serializers.CharField(allow_null=True, help_text="udp, tcp or tls: how this side reaches TURN.")
+    ice_restarts = serializers.IntegerField(allow_null=True, help_text="ICE restarts this side went through so far.")
 
 
 class QualitySerializer(serializers.Serializer):
@@ -193,8 +208,37 @@ class QualitySerializer(serializers.Serializer):
     bitrate_kbps_avg = serializers.FloatField(allow_null=True)
 
 
+class SidePathSerializer(serializers.Serializer):
+    local = serializers.CharField(allow_null=True, help_text="This side's candidate type: host, srflx, prflx, relay.")
+    remote = serializers.CharField(allow_null=True, help_text="The other end's candidate type, as this side saw it.")
+    relay_protocol = serializers.CharField(allow_null=True, help_text="udp, tcp or tls, when this side relays.")
+
+
+class SidesSerializer(serializers.Serializer):
+    agent = SidePathSerializer()
+    consumer = SidePathSerializer()
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=Verdict.values, allow_null=True, help_text="Null while the call is live (docs/metrics.md)."
+    )
+    verdict_label = serializers.CharField()
+    summary = serializers.CharField(help_text="The verdict in plain words.")
+    stored = serializers.BooleanField(help_text="The verdict stored when the call ended (the one the reports count).")
+    path = serializers.CharField(help_text="relay, p2p, or empty when no side reported its candidate pair.")
+    path_text = serializers.CharField()
+    relay_protocol = serializers.CharField(help_text="udp, tcp or tls to the TURN server; empty if not relayed.")
+    sides = SidesSerializer(help_text="Each side's last reported candidate pair (types only, never addresses).")
+    ice_restarts = serializers.IntegerField()
+    ended_by = serializers.CharField(allow_null=True, help_text="agent, consumer or system; null while live.")
+    ended_text = serializers.CharField(help_text="Who ended the call and why, in words.")
+    findings = serializers.ListField(child=serializers.CharField(), help_text="Other observations, in words.")
+
+
 class CallDetailSerializer(serializers.Serializer):
     call = CallSummarySerializer()
+    diagnosis = DiagnosisSerializer()
     durations = DurationsSerializer()
     quality = QualitySerializer()
     events = EventSerializer(many=True)

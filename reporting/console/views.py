@@ -23,6 +23,7 @@ from accounts.models import Account
 from reporting import queries
 from reporting.buckets import MONTH, WEEK, local_day, zone
 from reporting.models import Interval
+from reporting.quality_chart import quality_chart
 
 # Hourly bars for more than a month are unreadable; the API serves longer hourly ranges.
 MAX_HOURLY_DAYS = 31
@@ -117,6 +118,8 @@ def reports(request: HttpRequest, *, account: Account) -> HttpResponse:
         "totals": totals,
         "outcomes": outcomes,
         "failures": queries.failure_breakdown(totals),
+        "verdicts": queries.verdict_breakdown(totals),
+        "diagnosed": sum(totals.get(f) or 0 for f in queries.VERDICT_FIELDS),
         "agents": queries.agent_table(account=account, period=period),
         "recent": queries.recent_calls(account=account, period=period),
         "live_calls": queries.live_calls(account=account),
@@ -158,12 +161,22 @@ def call_detail(request: HttpRequest, pk: int, *, account: Account) -> HttpRespo
     if call is None:
         raise Http404("No such call.")
     detail = queries.call_detail(call=call)
+
+    def since_invited(instant) -> float | None:
+        return (instant - call.created_at).total_seconds() if instant else None
+
+    chart = quality_chart(
+        detail["samples"],
+        media=call.media,
+        start_s=since_invited(call.started_at) or 0.0,
+        end_s=since_invited(call.ended_at),
+    )
     context = {
         "section": "reports",
         "account": account,
         "time_zone": zone(account.time_zone).key,
         **detail,
-        "chart_data": {"samples": detail["samples"]},
+        "chart": chart,
     }
     with timezone.override(zone(account.time_zone)):
         return render(request, "reporting/call_detail.html", context)

@@ -60,6 +60,7 @@ export class CallSession extends EventTarget {
     this.ignoreOffer = false;
     this.connectedOnce = false;
     this.iceRestarts = 0;
+    this.iceRestartsInCall = 0; // every restart of the call (iceRestarts counts those since the last connect)
     this.closed = false;
     this.localStream = null;
     this.remoteStream = new MediaStream();
@@ -369,6 +370,7 @@ export class CallSession extends EventTarget {
       return;
     }
     this.iceRestarts += 1;
+    this.iceRestartsInCall += 1;
     try {
       const answer = await this.socket.request({ type: "call.ice", call_id: this.callId });
       this.ice = answer.ice;
@@ -457,7 +459,7 @@ export class CallSession extends EventTarget {
       if (seconds > 0) sendKbps = Math.max(0, Math.round(((sample.bytesSent - this.lastOutbound.bytes) * 8) / seconds / 1000));
     }
     this.lastOutbound = { at: now, bytes: sample.bytesSent };
-    this.socket.sendCommand({ type: "call.stats", call_id: this.callId, stats });
+    this.socket.sendCommand({ type: "call.stats", call_id: this.callId, stats: { ...stats, ice_restarts: this.iceRestartsInCall } });
 
     const available = sample.availableOutgoingBitrate;
     // Follow the estimated uplink down the degradation steps (and back up when it recovers).

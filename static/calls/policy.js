@@ -81,8 +81,11 @@ export function credentialRefreshDelay(iceServers, nowMs) {
 
 /**
  * A `call.stats` sample from a getStats report (any iterable of stats objects with forEach).
- * `last` is the previous {at, bytes} (or null); returns {stats, last, availableOutgoingBitrate,
- * bytesSent, limitedByBandwidth} (the last two for the sender's own view and the degradation policy).
+ * `last` is the previous {at, bytes, lost, received} (or null): the loss and the bitrate are over the
+ * seconds since then (the first sample's loss since the start). Returns {stats, last,
+ * availableOutgoingBitrate, bytesSent, limitedByBandwidth} (the last two for the sender's own view and
+ * the degradation policy). The path is the selected pair's candidate types and, when this side is
+ * relayed, how it reaches its TURN server (udp, tcp, tls): never an address.
  */
 export function sampleFromReport(report, last, now) {
   const byId = new Map();
@@ -115,8 +118,11 @@ export function sampleFromReport(report, last, now) {
   });
   const stats = {};
   if (pair?.currentRoundTripTime !== undefined) stats.rtt_ms = Math.round(pair.currentRoundTripTime * 1000);
-  const total = packetsLost + packetsReceived;
-  if (total > 0) stats.packet_loss_pct = Math.round((Math.max(0, packetsLost) / total) * 10000) / 100;
+  // Counters that went backwards (a new SSRC after a restart) count from zero again.
+  const fresh = !last || packetsReceived < (last.received ?? 0) || packetsLost < (last.lost ?? 0);
+  const lost = Math.max(0, packetsLost - (fresh ? 0 : last.lost ?? 0));
+  const total = lost + packetsReceived - (fresh ? 0 : last.received ?? 0);
+  if (total > 0) stats.packet_loss_pct = Math.round((lost / total) * 10000) / 100;
   if (last) {
     const seconds = (now - last.at) / 1000;
     if (seconds > 0) stats.bitrate_kbps = Math.max(0, Math.round(((bytes - last.bytes) * 8) / seconds / 1000));
@@ -125,6 +131,15 @@ export function sampleFromReport(report, last, now) {
   if (width !== undefined) stats.frame_width = width;
   if (height !== undefined) stats.frame_height = height;
   const local = pair ? byId.get(pair.localCandidateId) : null;
+  const remote = pair ? byId.get(pair.remoteCandidateId) : null;
   if (local?.candidateType) stats.candidate_type = local.candidateType;
-  return { stats, last: { at: now, bytes }, availableOutgoingBitrate: pair?.availableOutgoingBitrate, bytesSent, limitedByBandwidth };
+  if (remote?.candidateType) stats.remote_candidate_type = remote.candidateType;
+  if (local?.candidateType === "relay" && ["udp", "tcp", "tls"].includes(local.relayProtocol)) stats.relay_protocol = local.relayProtocol;
+  return {
+    stats,
+    last: { at: now, bytes, lost: packetsLost, received: packetsReceived },
+    availableOutgoingBitrate: pair?.availableOutgoingBitrate,
+    bytesSent,
+    limitedByBandwidth,
+  };
 }

@@ -10,6 +10,7 @@
 import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { DeviceSheet } from "./devicesheet.js";
+import { QualityIndicator } from "./qualityindicator.js";
 
 export { formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
@@ -76,6 +77,7 @@ export class CallController extends EventTarget {
     this.busy = false;
     this.$ = (id) => document.getElementById(id);
     this.devices = new DeviceSheet({ controller: this, $: this.$ }); // microphone, camera, speaker
+    this.quality = new QualityIndicator(this.$("engage-call-quality"));
     this.#bindControls();
   }
 
@@ -226,6 +228,7 @@ export class CallController extends EventTarget {
     this.devices.attach(session);
     this.remoteMedia = null;
     this.peerState = "new";
+    this.quality.reset();
     const ours = () => this.session === session;
     session.addEventListener("local-stream", ({ detail }) => {
       if (!ours()) return;
@@ -244,6 +247,12 @@ export class CallController extends EventTarget {
     session.addEventListener("connection-state", ({ detail }) => {
       if (!ours()) return;
       this.peerState = detail.state;
+      this.quality.setConnection(detail.state);
+      this.#renderStage();
+    });
+    session.addEventListener("stats", ({ detail }) => {
+      if (!ours()) return;
+      this.quality.sample(detail.stats, video && (this.remoteMedia ? this.remoteMedia.video : true));
       this.#renderStage();
     });
     session.addEventListener("media-error", ({ detail }) => {
@@ -381,6 +390,7 @@ export class CallController extends EventTarget {
     root.dataset.remoteVideo = remoteVideoOn ? "on" : "off";
     this.$("engage-peer-note").textContent = video && !remoteVideoOn ? this.words.remote_camera_off : "";
     this.$("engage-remote-muted").hidden = !(this.remoteMedia && this.remoteMedia.audio === false);
+    this.quality.render(this.texts, call.state === "active");
   }
 
   #showEnded(call, error) {
@@ -412,6 +422,7 @@ export class CallController extends EventTarget {
     this.$("engage-call-status").hidden = true;
     this.$("engage-call-timer").hidden = true;
     this.$("engage-remote-muted").hidden = true;
+    this.quality.reset();
     this.mediaError = null;
     this.#setView("ended");
   }

@@ -91,32 +91,6 @@
     });
   }
 
-  function qualityChart(canvas, samples) {
-    var sides = ["agent", "consumer"];
-    var datasets = [];
-    sides.forEach(function (side, i) {
-      var points = samples.filter(function (s) { return s.actor === side; });
-      datasets.push({
-        label: "RTT, " + side + " (ms)", yAxisID: "rtt", borderColor: i ? COLORS.voice : COLORS.video,
-        backgroundColor: i ? COLORS.voice : COLORS.video, tension: 0, spanGaps: true, pointRadius: 3,
-        data: points.map(function (s) { return { x: s.offset_s, y: s.rtt_ms }; })
-      });
-      datasets.push({
-        label: "Bitrate, " + side + " (kbit/s)", yAxisID: "bitrate", borderDash: [5, 4], tension: 0, spanGaps: true,
-        borderColor: i ? "#99f6e4" : "#a5b4fc", backgroundColor: i ? "#99f6e4" : "#a5b4fc", pointRadius: 2,
-        data: points.map(function (s) { return { x: s.offset_s, y: s.bitrate_kbps }; })
-      });
-    });
-    var options = baseOptions();
-    options.plugins.tooltip.mode = "nearest";
-    options.scales = {
-      x: { type: "linear", title: { display: true, text: "seconds since the invitation", color: COLORS.text }, grid: { display: false }, ticks: { color: COLORS.text } },
-      rtt: { position: "left", beginAtZero: true, title: { display: true, text: "RTT (ms)", color: COLORS.text }, grid: { color: COLORS.grid }, ticks: { color: COLORS.text } },
-      bitrate: { position: "right", beginAtZero: true, title: { display: true, text: "kbit/s", color: COLORS.text }, grid: { display: false }, ticks: { color: COLORS.text } }
-    };
-    return new window.Chart(canvas, { type: "line", data: { datasets: datasets }, options: options });
-  }
-
   function formatSince(seconds) {
     var m = Math.floor(seconds / 60), s = seconds % 60;
     return m + ":" + (s < 10 ? "0" : "") + s;
@@ -203,9 +177,6 @@
     var outcomes = document.getElementById("outcome-chart");
     if (outcomes) { outcomeChart(outcomes, report.outcomes); }
   }
-  var callData = readJSON("call-data");
-  var quality = document.getElementById("quality-chart");
-  if (callData && quality) { qualityChart(quality, callData.samples); }
   var live = document.querySelector(".live-card[data-live-url]");
   if (live) { startLivePanel(live); }
 })();

@@ -109,7 +109,7 @@ test("a stats sample: rtt and candidate type from the selected pair, loss and bi
     frame_height: 480,
     candidate_type: "relay",
   });
-  assert.deepEqual(last, { at: 5000, bytes: 1_000_000 });
+  assert.deepEqual(last, { at: 5000, bytes: 1_000_000, lost: 5, received: 395 });
   assert.equal(availableOutgoingBitrate, 900_000);
   assert.equal(bytesSent, 0);
   assert.equal(limitedByBandwidth, false);
@@ -123,6 +123,37 @@ test("without a transport, the nominated succeeded pair is used; the first sampl
   ]);
   const { stats } = sampleFromReport(r, null, 1000);
   assert.deepEqual(stats, { rtt_ms: 10, candidate_type: "host" });
+});
+
+test("loss is over the seconds since the side's previous sample, not since the call began", () => {
+  // 10 minutes without loss, then 20 % of the last interval's packets lost: the sample says 20 %, not 0.3 %.
+  const previous = { at: 0, bytes: 0, lost: 0, received: 30_000 };
+  const r = report([{ id: "A", type: "inbound-rtp", kind: "audio", packetsLost: 50, packetsReceived: 30_200, bytesReceived: 0 }]);
+  const { stats, last } = sampleFromReport(r, previous, 5000);
+  assert.equal(stats.packet_loss_pct, 20);
+  assert.deepEqual(last, { at: 5000, bytes: 0, lost: 50, received: 30_200 });
+  // Nothing arrived since: no loss figure (nothing to count), bitrate 0.
+  const quiet = sampleFromReport(r, last, 10_000).stats;
+  assert.equal(quiet.packet_loss_pct, undefined);
+  assert.equal(quiet.bitrate_kbps, 0);
+});
+
+test("the path: both candidate types of the selected pair and the relay protocol, never an address", () => {
+  const r = report([
+    { id: "T", type: "transport", selectedCandidatePairId: "P" },
+    { id: "P", type: "candidate-pair", localCandidateId: "L", remoteCandidateId: "R" },
+    { id: "L", type: "local-candidate", candidateType: "relay", relayProtocol: "tcp", address: "192.0.2.7", port: 50000 },
+    { id: "R", type: "remote-candidate", candidateType: "srflx", address: "198.51.100.9", port: 4000 },
+  ]);
+  const { stats } = sampleFromReport(r, null, 0);
+  assert.deepEqual(stats, { candidate_type: "relay", remote_candidate_type: "srflx", relay_protocol: "tcp" });
+  assert.ok(!JSON.stringify(stats).includes("192.0.2.7") && !JSON.stringify(stats).includes("198.51.100.9"));
+  const host = report([
+    { id: "P", type: "candidate-pair", nominated: true, state: "succeeded", localCandidateId: "L", remoteCandidateId: "R" },
+    { id: "L", type: "local-candidate", candidateType: "host", relayProtocol: "udp" },
+    { id: "R", type: "remote-candidate", candidateType: "host" },
+  ]);
+  assert.deepEqual(sampleFromReport(host, null, 0).stats, { candidate_type: "host", remote_candidate_type: "host" });
 });
 
 test("a counter that went backwards (a new SSRC after a restart) gives bitrate 0, not a negative", () => {

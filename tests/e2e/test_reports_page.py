@@ -1,5 +1,6 @@
-"""Real Chromium on the console's reports: two weeks of realistic calls, charts drawn by Chart.js,
-the live panel pushed over /ws/live/, a call's detail. Screenshots: artifacts/screenshots/reports*.png."""
+"""Real Chromium on the console's reports: two weeks of realistic calls, charts drawn by Chart.js, the
+live panel pushed over /ws/live/, a call's detail (its diagnosis and inline SVG quality chart).
+Screenshots: artifacts/screenshots/reports*.png."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from accounts.models import Account
 from calls.models import Call
 from reporting import queries, services
 from reporting.buckets import local_day
+from reporting.diagnoses import store_diagnoses
 from reporting.testing import cut_at, plan_call, plan_calls, write_calls
 from tests.factories import PASSWORD, AccountFactory, AdminFactory, UserFactory
 
@@ -48,6 +50,7 @@ def brand(transactional_db):
         live = cut_at(plan_call(rng, media=media, agent_id=agent.pk, created_at=started, outcome="completed"), now)
         plans.append(live)
     write_calls(account=account, calls=plans)
+    store_diagnoses(Call.objects.filter(account=account))  # their verdicts, as the end of each call stores them
     services.rollup_days(accounts=[account], first=first, last=today)
     other = AccountFactory(slug="globex", name="Globex")
     write_calls(
@@ -109,6 +112,7 @@ def test_reports_page_with_data(tabs, asgi_server, brand, settings):
     assert page.inner_text("[data-kpi=acceptance] .stat-value") == f"{totals['acceptance_rate'] * 100:.0f}%"
     assert page.locator(".agent-table tbody tr").count() == 4
     assert "Globex" not in page.content()
+    assert page.locator(".verdict-bars > div").count() == 9  # how calls went: a bar per verdict
     assert page.get_attribute("a[aria-current=page]", "href") == "/console/reports/"
     web.assert_no_console_errors("reports page")
     shot = web.screenshot("reports")
@@ -125,7 +129,8 @@ def test_reports_page_with_data(tabs, asgi_server, brand, settings):
         .first()
     )
     web.open(f"/console/reports/calls/{completed.pk}/")
-    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 1")
+    assert page.locator("#quality-chart polyline, #quality-chart circle").count() >= 1  # inline SVG, no script
+    assert page.locator(".diagnosis-card[data-verdict]").count() == 1
     web.assert_no_console_errors("call detail with samples")
     web.screenshot("reports-call")
 
