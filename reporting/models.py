@@ -36,6 +36,7 @@ ADDITIVE_FIELDS = (
     "in_progress",
     "ended_connected",
     "accepted_audio_only",
+    "screen_shared",
     "duration_s_sum",
     "answer_ms_sum",
     "rtt_samples",
@@ -89,6 +90,9 @@ class SessionRollup(models.Model):
     ended_connected = models.PositiveIntegerField(default=0, help_text="Calls that were connected and have ended.")
     accepted_audio_only = models.PositiveIntegerField(
         default=0, help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
+    )
+    screen_shared = models.PositiveIntegerField(
+        default=0, help_text="Calls in which the agent or the consumer shared a screen."
     )
     duration_s_sum = models.BigIntegerField(default=0)
     duration_s_max = models.PositiveIntegerField(default=0)

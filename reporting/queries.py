@@ -125,6 +125,7 @@ COUNT_FIELDS = (
     "in_progress",
     "ended_connected",
     "accepted_audio_only",
+    "screen_shared",
     "participants",
     "distinct_consumers",
     "quality_samples",

@@ -12,6 +12,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from .texts_share import SHARE_TEXTS
+
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
 
@@ -237,6 +239,9 @@ TEXT_KEYS: dict[str, TextKey] = {
         "Word for a video call", "", 40, en="video", de="Videoanruf", fr="appel vidéo", es="videollamada"
     ),
 }
+TEXT_KEYS.update(
+    {key: _key(label, places, length, **defaults) for key, (label, places, length, defaults) in SHARE_TEXTS.items()}
+)
 
 _HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
 

@@ -93,6 +93,7 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
                 row[FAILURE_CLASS.get(call.end_reason, "failed_other")] += 1
             row["connected"] += call.started_at is not None
             row["accepted_audio_only"] += call.media == "video" and call.consumer_audio_only
+            row["screen_shared"] += call.screen_shared
             row["in_progress"] += call.state in LIVE
             if call.started_at is not None and call.state not in LIVE:
                 row["ended_connected"] += 1
@@ -206,6 +207,7 @@ def test_every_metric_matches_an_independent_computation(account, agents, zone_n
     assert states >= {"completed", "dropped", "failed", "rejected", "expired", "cancelled"}
     assert states & LIVE, "some calls are still in progress"
     assert Call.objects.filter(account=account, agent=None).exists()
+    assert Call.objects.filter(account=account, screen_shared=True).exists(), "some calls showed a screen"
     assert len(calls) > 200
     expected, stored = expected_rows(account), stored_rows(account)
     assert stored.keys() == expected.keys()

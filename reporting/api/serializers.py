@@ -82,6 +82,7 @@ class MetricsSerializer(serializers.Serializer):
     accepted_audio_only = serializers.IntegerField(
         help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
     )
+    screen_shared = serializers.IntegerField(help_text="Calls in which the agent or the consumer shared a screen.")
     participants = serializers.IntegerField(help_text="Call sides (agent, consumer) that joined the media.")
     distinct_consumers = serializers.IntegerField()
     quality_samples = serializers.IntegerField()

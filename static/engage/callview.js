@@ -9,6 +9,7 @@
 
 import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
+import { withShareFrame } from "/engage/sdk/v1/share.js";
 
 export { formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
@@ -130,6 +131,13 @@ export class CallController extends EventTarget {
     Object.assign(this.texts, texts);
     if (this.session) this.#renderStage();
     this.dispatchEvent(new CustomEvent("change"));
+  }
+
+  /** A screen-share frame of this call (shareview.js): the call's share fields, then the stage. */
+  applyShare(frame) {
+    this.call = withShareFrame(this.call, frame);
+    this.#renderStage();
+    this.dispatchEvent(new CustomEvent("change", { detail: { call: this.call } }));
   }
 
   handleRemoteMedia(frame) {
@@ -369,7 +377,8 @@ export class CallController extends EventTarget {
     this.$("engage-self").dataset.camera = cameraOn ? "on" : "off";
 
     // The agent's side: avatar instead of video for voice calls or a camera that is off.
-    const remoteVideoOn = video && (this.remoteMedia ? this.remoteMedia.video : true);
+    const remoteVideoOn = video && (call.agent_sharing || (this.remoteMedia ? this.remoteMedia.video : true));
+    root.dataset.peerSharing = String(video && !!call.agent_sharing); // a screen: shown whole, not cropped
     root.dataset.remoteVideo = remoteVideoOn ? "on" : "off";
     this.$("engage-peer-note").textContent = video && !remoteVideoOn ? this.words.remote_camera_off : "";
     this.$("engage-remote-muted").hidden = !(this.remoteMedia && this.remoteMedia.audio === false);

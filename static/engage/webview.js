@@ -12,6 +12,7 @@ import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
+import { ShareView } from "./shareview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
@@ -29,7 +30,10 @@ const socket = new SignalingSocket(socketUrl(`${config.socket_path}?token=${enco
 // Analytics go to the app through its bridge (analytics.js); this page loads no tracker library, so its
 // Content-Security-Policy stays our own scripts only.
 const controller = new CallController({ socket, texts, words, report: createAppBridgeReporter(config.analytics) });
-const hook = { socket, state, controller };
+// An app's webview runs on a phone: the agent's request is answered "unsupported" (shareview.js),
+// and the agent's own share shows whole.
+const shareView = new ShareView({ controller, enabled: config.share_enabled });
+const hook = { socket, state, controller, shareView };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
 
@@ -84,7 +88,11 @@ socket.addEventListener("message", ({ detail }) => {
 socket.addEventListener("call.state", ({ detail }) => controller.applyCall(fromStateFrame(detail)));
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
 socket.addEventListener("call.media", ({ detail }) => controller.handleRemoteMedia(detail));
-socket.addEventListener("settings", ({ detail }) => controller.applyTexts(detail.texts));
+socket.addEventListener("settings", ({ detail }) => {
+  controller.applyTexts(detail.texts);
+  shareView.applySettings(detail.share_enabled);
+});
+for (const type of ["call.share", "call.share.request"]) socket.addEventListener(type, ({ detail }) => shareView.handleFrame(detail));
 
 // The webview is closing (or navigating away): end the call on the socket that is still open. A
 // plain send, not a request: there is no time left to wait for the answer.
