@@ -132,7 +132,10 @@ def _decodes_the_camera(page_or_frame, hook: str, frames_before: int) -> bool:
 
 
 def _shot(web: Web, name: str) -> None:
-    web.page.screenshot(path=str(web.screenshots / f"{name}.png"))
+    """A screenshot once every animation on the page (and in its frames) has finished."""
+    for frame in web.page.frames:
+        frame.evaluate("() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {})))")
+    web.page.screenshot(path=str(web.screenshots / f"{name}.png"), timeout=60_000)
 
 
 def test_agent_shares_the_consumer_sees_the_screen_and_stop_returns_to_the_camera(
