@@ -391,3 +391,96 @@ def test_reports_count_the_calls_with_a_shared_screen(account, agent, admin_clie
     assert {row["media"]: row["screen_shared"] for row in rows} == {"video": "2", "voice": "0"}
     page = admin_client.get("/console/reports/", params).content.decode()
     assert '<span data-measure="screen_shared">2 with a shared screen</span>' in page
+
+
+# --- The permission where admins and support set it: REST API, console, Django admin --------------
+
+
+def test_the_profile_api_grants_and_withdraws_share_screen_and_refuses_a_non_boolean(admin_user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(admin_user)
+    created = client.post("/api/v1/profiles/", {"name": "No screens", "can_share_screen": False}, format="json")
+    assert created.status_code == 201, created.json()
+    profile = Profile.objects.get(pk=created.json()["id"])
+    assert (profile.can_voice, profile.can_video, profile.can_share_screen) == (True, True, False)
+    default = client.post("/api/v1/profiles/", {"name": "Plain"}, format="json").json()
+    assert default["can_share_screen"] is True, "granted unless said otherwise"
+
+    patched = client.patch(f"/api/v1/profiles/{profile.pk}/", {"can_share_screen": True}, format="json")
+    assert patched.status_code == 200 and patched.json()["can_share_screen"] is True
+    refused = client.patch(f"/api/v1/profiles/{profile.pk}/", {"can_share_screen": "sometimes"}, format="json")
+    assert refused.status_code == 400 and "can_share_screen" in refused.json()
+    profile.refresh_from_db()
+    assert profile.can_share_screen is True
+
+    agents = client.get("/api/v1/agents/").json()["results"]
+    assert all(a["permissions"]["share"] == {"allowed": True, "reason": ""} for a in agents)
+
+
+def test_support_switches_sharing_off_in_the_api_with_an_audit_row_and_agents_show_why(support, admin_user, account):
+    from rest_framework.test import APIClient
+
+    from settings_profiles.models import SettingsChange
+
+    staff = APIClient()
+    staff.force_login(support)
+    response = staff.patch(
+        f"/api/v1/accounts/{account.slug}/call-settings/", {"screen_share_enabled": False}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["screen_share_enabled"] is False
+    change = SettingsChange.objects.get()
+    assert (change.field, change.old_value, change.new_value, change.source) == (
+        "screen_share_enabled",
+        "True",
+        "False",
+        "api",
+    )
+    admin = APIClient()
+    admin.force_login(admin_user)
+    decision = admin.get("/api/v1/agents/").json()["results"][0]["permissions"]["share"]
+    assert decision == {"allowed": False, "reason": "screen sharing is switched off for the account by support"}
+    assert admin.get("/api/v1/sdk/config", {"account": account.slug}).json()["share_enabled"] is False
+
+
+def test_the_console_profile_form_sets_share_screen_and_the_agent_page_shows_it(admin_client, account, agent):
+    from django.urls import reverse
+
+    profile = Profile.objects.get(account=account, is_default=True)
+    page = admin_client.get(reverse("console:profile_edit", args=[profile.pk])).content.decode()
+    assert 'name="can_share_screen"' in page and "Share screen in calls" in page
+    response = admin_client.post(
+        reverse("console:profile_edit", args=[profile.pk]),
+        {"name": profile.name, "description": "", "can_voice": "on", "can_video": "on"},
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.can_voice, profile.can_video, profile.can_share_screen) == (True, True, False)
+    detail = admin_client.get(reverse("console:agent_detail", args=[agent.pk])).content.decode()
+    assert "<dt>Screen sharing</dt>" in detail and "Share screen in calls" in detail
+
+
+def test_support_switches_sharing_off_in_the_django_admin_through_the_audit(support_client, support, account):
+    import re
+
+    from django.urls import reverse
+
+    from settings_profiles.models import SettingsChange
+
+    url = reverse("admin:settings_profiles_accountcallsettings_change", args=[account.call_settings.pk])
+    page = support_client.get(url).content.decode()
+    assert 'name="screen_share_enabled"' in page and "Screen sharing enabled" in page
+    # Post the form as shown, with the screen-sharing box cleared.
+    from tests.test_admin import form_data, set_checkbox
+
+    data = form_data(page, "accountcallsettings_form")
+    set_checkbox(data, "screen_share_enabled", False)
+    assert support_client.post(url, data).status_code == 302
+    change = SettingsChange.objects.get()
+    assert (change.field, change.changed_by, change.source) == ("screen_share_enabled", support, "admin")
+    assert AccountCallSettings.objects.get(account=account).screen_share_enabled is False
+    profile_page = support_client.get(
+        reverse("admin:settings_profiles_profile_change", args=[Profile.objects.get(account=account).pk])
+    ).content.decode()
+    assert re.search(r'name="can_share_screen"[^>]*checked', profile_page)
