@@ -96,7 +96,8 @@ export class ScreenShare extends EventTarget {
 
   /** Open the browser's picker (call it from the click), then share what the person chose. */
   async start() {
-    if (this.sharing || this.busy || this.session.closed) return false;
+    // No peer connection yet (the devices are still being asked for): nothing to put a screen on.
+    if (this.sharing || this.busy || this.session.closed || !this.session.pc) return false;
     this.busy = true;
     this.#changed();
     let track = null;

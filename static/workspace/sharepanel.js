@@ -84,7 +84,7 @@ export function renderShare() {
   button.hidden = controls.share === "hidden";
   button.setAttribute("aria-pressed", String(sharing));
   button.querySelector(".ws-ctl-label").textContent = words(sharing ? "call_stop_sharing" : "call_share_screen");
-  button.disabled = !share || share.busy || state.ending;
+  button.disabled = !share || share.busy || !share.session.pc || state.ending;
   const ask = $("ws-ask-share");
   ask.hidden = controls.ask === "hidden";
   ask.disabled = !share || state.ending;
