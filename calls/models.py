@@ -126,6 +126,14 @@ class Call(models.Model):
         default=False,
         help_text="A video call the consumer answered with audio only (chose it, or has no camera): no camera was captured.",
     )
+    # Screen sharing (video calls only): who shares now, whether the agent's request to the consumer
+    # waits for an answer, and whether anyone shared during the call (the reports count these calls).
+    agent_sharing = models.BooleanField(default=False, help_text="The agent is sharing a screen now.")
+    consumer_sharing = models.BooleanField(default=False, help_text="The consumer is sharing a screen now.")
+    share_requested = models.BooleanField(
+        default=False, help_text="The agent asked the consumer to share a screen; no answer yet."
+    )
+    screen_shared = models.BooleanField(default=False, help_text="A screen was shared during the call.")
     consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
     consumer_device = models.PositiveIntegerField(
         default=0,
@@ -207,7 +215,7 @@ def _sample_value(key: str, unit: str) -> models.GeneratedField:
 
 
 class CallEvent(models.Model):
-    """Append-only log of a call: transitions, mute/camera changes, quality samples. Never SDP."""
+    """Append-only log of a call: transitions, mute/camera changes, screen shares, quality samples. Never SDP."""
 
     class Kind(models.TextChoices):
         STATE = "state", "State change"
@@ -216,6 +224,7 @@ class CallEvent(models.Model):
         CONNECTED = "connected", "Side connected"
         PRESENCE = "presence", "Presence change"
         HANDOFF = "handoff", "Moved to another device"
+        SHARE = "share", "Screen share"
 
     class Actor(models.TextChoices):
         AGENT = "agent", "Agent"

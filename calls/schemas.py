@@ -123,6 +123,23 @@ class CallMedia(Command):
     camera: Literal["front", "back"] | None = None
 
 
+class CallShare(Command):
+    """This side starts (`sharing` true) or stops sharing a screen, in place of its camera."""
+
+    call_id: Id
+    sharing: bool
+    # What the browser's picker shared (MediaTrackSettings.displaySurface), for the call's events.
+    surface: Literal["monitor", "window", "browser"] | None = None
+
+
+class CallShareDecline(Command):
+    """The consumer's answer "no" to the agent's request: refused, a device that cannot share, or the
+    browser's picker cancelled or failed."""
+
+    call_id: Id
+    reason: Literal["declined", "unsupported", "failed"] = "declined"
+
+
 Number = Annotated[float, Field(ge=0, le=1e7)]
 CandidateType = Literal["host", "srflx", "prflx", "relay"]
 

@@ -9,7 +9,7 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from settings_profiles.models import AccountCallSettings
-from settings_profiles.services import MEDIA, media_decision
+from settings_profiles.services import PERMISSIONS, media_decision
 
 from .models import Call, Conversation, Message
 from .payloads import call_payload, conversation_payload, message_payload
@@ -46,7 +46,9 @@ def _messages_by_conversation(conversation_ids: list[int]) -> dict[int, list[dic
 
 def _agent_permissions(agent: User, call_settings: AccountCallSettings) -> dict:
     profiles = list(agent.profiles.all())
-    decisions = {m: media_decision(user=agent, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
+    decisions = {
+        m: media_decision(user=agent, call_settings=call_settings, profiles=profiles, media=m) for m in PERMISSIONS
+    }
     return {
         "permissions": {m: d.allowed for m, d in decisions.items()},
         "permission_reasons": {m: d.reason for m, d in decisions.items() if not d.allowed},
@@ -71,6 +73,7 @@ def consumer_settings(*, conversation_id: int) -> dict:
         "type": "settings",
         "voice_enabled": call_settings.voice_enabled,
         "video_enabled": call_settings.video_enabled,
+        "share_enabled": call_settings.screen_share_enabled,
         "texts": call_settings.resolved_texts(conversation.locale),
         "style": call_settings.resolved_style(),
     }

@@ -34,6 +34,7 @@ EVENT_DATA_KEYS: dict[str, tuple[str, ...]] = {
     CallEvent.Kind.STATS: SAMPLE_KEYS,
     CallEvent.Kind.CONNECTED: (),
     CallEvent.Kind.PRESENCE: ("present", "reason"),
+    CallEvent.Kind.SHARE: ("action", "surface", "reason"),
 }
 
 

@@ -40,6 +40,7 @@ ADDITIVE_FIELDS = (
     "ended_connected",
     "accepted_audio_only",
     "handed_off",
+    "screen_shared",
     "duration_s_sum",
     "answer_ms_sum",
     "rtt_samples",
@@ -97,6 +98,9 @@ class SessionRollup(models.Model):
     )
     handed_off = models.PositiveIntegerField(
         default=0, help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
+    )
+    screen_shared = models.PositiveIntegerField(
+        default=0, help_text="Calls in which the agent or the consumer shared a screen."
     )
     duration_s_sum = models.BigIntegerField(default=0)
     duration_s_max = models.PositiveIntegerField(default=0)

@@ -128,6 +128,7 @@ COUNT_FIELDS = (
     "ended_connected",
     "accepted_audio_only",
     "handed_off",
+    "screen_shared",
     "participants",
     "distinct_consumers",
     "quality_samples",

@@ -146,6 +146,7 @@ def call_aggregates() -> dict[str, str]:
         "ended_connected": count(ended_connected),
         "accepted_audio_only": count("bc.media = 'video' AND bc.consumer_audio_only"),
         "handed_off": count("bc.consumer_device > 0"),
+        "screen_shared": count("bc.screen_shared"),
         "duration_s_sum": f"SUM(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
         "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {_answer_ms()} ELSE 0 END)",
         "distinct_consumers": "COUNT(DISTINCT bc.consumer_key)",

@@ -62,6 +62,7 @@ class PlannedCall:
     ended_at: datetime | None = None
     duration_s: int | None = None
     consumer_browser: str = ""
+    screen_shared: bool = False
     consumer_ref: str = ""
     conversation_key: int = 0  # calls with the same key share a conversation; 0: one of its own
     events: list[PlannedEvent] = field(default_factory=list)
@@ -144,6 +145,10 @@ def plan_call(
     events.append(PlannedEvent("state", first, connect_end, "active"))
     if rng.random() < 0.9:  # the other side's report; sometimes it never comes
         events.append(PlannedEvent("connected", "consumer" if first == "agent" else "agent", connect_end + _ms(0.2)))
+    # Every third connected video call shows a screen (no draw from rng: the other values stay as they were).
+    if media == "video" and connect_end.microsecond % 3 == 0:
+        call.screen_shared = True
+        events.append(PlannedEvent("share", "agent", connect_end + _ms(1), data={"action": "start"}))
     talk_s = min(rng.lognormvariate(5.2, 0.9), 3 * 3600)
     at = connect_end
     for _ in range(rng.randint(0, 12)):
@@ -269,6 +274,7 @@ def write_calls(*, account: Account, calls: Iterable[PlannedCall], batch_size: i
             ended_at=p.ended_at,
             duration_s=p.duration_s,
             consumer_browser=p.consumer_browser,
+            screen_shared=p.screen_shared,
         )
         for key, p in zip(keys, calls, strict=True)
     ]

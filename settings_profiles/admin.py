@@ -31,8 +31,9 @@ CALL_SETTINGS_FIELDSETS: _FieldsetSpec = (
     (
         "Kill switches",
         {
-            "fields": ("voice_enabled", "video_enabled"),
-            "description": "Account-wide: off disables the media for every agent, whatever their profiles grant.",
+            "fields": ("voice_enabled", "video_enabled", "screen_share_enabled"),
+            "description": "Account-wide: off disables the media (or screen sharing, on both sides of a call) for "
+            "every agent, whatever their profiles grant.",
         },
     ),
     ("Media at start", {"fields": ("agent_camera_off_at_start", "consumer_camera_off_at_start")}),
@@ -142,7 +143,7 @@ class ProfileInline(admin.TabularInline):
 
     model = Profile
     form = ProfileAdminForm
-    fields = ("name", "description", "can_voice", "can_video", "is_default", "user_count")
+    fields = ("name", "description", "can_voice", "can_video", "can_share_screen", "is_default", "user_count")
     readonly_fields = ("is_default", "user_count")
     extra = 0
     can_delete = False
@@ -161,8 +162,26 @@ class AccountCallSettingsAdmin(admin.ModelAdmin):
     """Every account's settings in one list, to find e.g. the accounts with video switched off."""
 
     form = AccountCallSettingsForm
-    list_display = ("account", "voice", "video", "relay_only", "tracker", "locale", "ring_s", "grace_s", "updated_at")
-    list_filter = ("voice_enabled", "video_enabled", "force_relay", "analytics_tracker", "locale")
+    list_display = (
+        "account",
+        "voice",
+        "video",
+        "screen",
+        "relay_only",
+        "tracker",
+        "locale",
+        "ring_s",
+        "grace_s",
+        "updated_at",
+    )
+    list_filter = (
+        "voice_enabled",
+        "video_enabled",
+        "screen_share_enabled",
+        "force_relay",
+        "analytics_tracker",
+        "locale",
+    )
     list_select_related = ("account",)
     search_fields = ("account__slug", "account__name")
     readonly_fields = ("account_link", "ice_check", "audit_trail", "updated_at")
@@ -189,6 +208,10 @@ class AccountCallSettingsAdmin(admin.ModelAdmin):
     @admin.display(description="Video", boolean=True, ordering="video_enabled")
     def video(self, obj: AccountCallSettings) -> bool:
         return obj.video_enabled
+
+    @admin.display(description="Screen", boolean=True, ordering="screen_share_enabled")
+    def screen(self, obj: AccountCallSettings) -> bool:
+        return obj.screen_share_enabled
 
     @admin.display(description="Relay only", boolean=True, ordering="force_relay")
     def relay_only(self, obj: AccountCallSettings) -> bool:
@@ -229,8 +252,14 @@ class ProfileAdmin(admin.ModelAdmin):
     """Permission profiles of every account. The default profile and profiles in use are never deleted."""
 
     form = ProfileAdminForm
-    list_display = ("name", "account", "voice", "video", "default", "user_count")
-    list_filter = ("can_voice", "can_video", "is_default", ("account", admin.RelatedOnlyFieldListFilter))
+    list_display = ("name", "account", "voice", "video", "screen", "default", "user_count")
+    list_filter = (
+        "can_voice",
+        "can_video",
+        "can_share_screen",
+        "is_default",
+        ("account", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("account",)
     search_fields = ("name", "account__slug", "account__name")
     autocomplete_fields = ("account",)
@@ -240,7 +269,7 @@ class ProfileAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(user_count=Count("users"))
 
     def get_fields(self, request, obj=None):
-        fields = ["account", "name", "description", "can_voice", "can_video"]
+        fields = ["account", "name", "description", "can_voice", "can_video", "can_share_screen"]
         return fields + ["is_default", "user_count", "created_at"] if obj else fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -263,6 +292,10 @@ class ProfileAdmin(admin.ModelAdmin):
     @admin.display(description="Video", boolean=True, ordering="can_video")
     def video(self, obj: Profile) -> bool:
         return obj.can_video
+
+    @admin.display(description="Screen share", boolean=True, ordering="can_share_screen")
+    def screen(self, obj: Profile) -> bool:
+        return obj.can_share_screen
 
     @admin.display(description="Default", boolean=True, ordering="is_default")
     def default(self, obj: Profile) -> bool:

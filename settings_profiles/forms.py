@@ -142,6 +142,7 @@ class AccountCallSettingsForm(forms.ModelForm):
         labels = {
             "voice_enabled": "Voice calls enabled",
             "video_enabled": "Video calls enabled",
+            "screen_share_enabled": "Screen sharing enabled",
             "agent_camera_off_at_start": "Agent's camera off at start",
             "consumer_camera_off_at_start": "Consumer's camera off at start",
             "force_relay": "Force relay (TURN only)",
@@ -186,7 +187,7 @@ class ProfileAdminForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ["account", "name", "description", "can_voice", "can_video"]
+        fields = ["account", "name", "description", "can_voice", "can_video", "can_share_screen"]
 
     def clean(self) -> dict:
         super().clean()

@@ -22,6 +22,11 @@ class Profile(models.Model):
     description = models.CharField(max_length=300, blank=True)
     can_voice = models.BooleanField("Initiate voice conversation", default=True)
     can_video = models.BooleanField("Initiate live video conversation", default=True)
+    can_share_screen = models.BooleanField(
+        "Share screen in calls",
+        default=True,
+        help_text="Share a screen or tab in video calls, and ask the consumer to share theirs.",
+    )
     is_default = models.BooleanField(
         default=False, help_text="The built-in profile given to new agents; it cannot be deleted."
     )
@@ -66,6 +71,10 @@ class AccountCallSettings(models.Model):
     )
     video_enabled = models.BooleanField(
         default=True, help_text="Kill switch: off disables video calls for every agent, whatever the profiles say."
+    )
+    screen_share_enabled = models.BooleanField(
+        default=True,
+        help_text="Kill switch: off disables screen sharing in calls (both sides), whatever the profiles say.",
     )
     agent_camera_off_at_start = models.BooleanField(
         default=False, help_text="Video calls start with the agent's camera off."

@@ -20,7 +20,26 @@ if TYPE_CHECKING:  # type names only: accounts sits above this app (docs/archite
 
 Media = Literal["voice", "video"]
 MEDIA: tuple[Media, ...] = ("voice", "video")
-PERMISSION_LABELS = {"voice": "Initiate voice conversation", "video": "Initiate live video conversation"}
+# What an agent may do in calls: start voice or video calls, and share screens in video calls. Each
+# follows the same rule: the account's kill switch (support) AND some profile of the agent grants it.
+Permission = Literal["voice", "video", "share"]
+PERMISSIONS: tuple[Permission, ...] = ("voice", "video", "share")
+PERMISSION_LABELS = {
+    "voice": "Initiate voice conversation",
+    "video": "Initiate live video conversation",
+    "share": "Share screen in calls",
+}
+KILL_SWITCHES: dict[Permission, str] = {
+    "voice": "voice_enabled",
+    "video": "video_enabled",
+    "share": "screen_share_enabled",
+}
+GRANTS: dict[Permission, str] = {"voice": "can_voice", "video": "can_video", "share": "can_share_screen"}
+SWITCHED_OFF = {
+    "voice": "voice calls are switched off for the account by support",
+    "video": "video calls are switched off for the account by support",
+    "share": "screen sharing is switched off for the account by support",
+}
 DEFAULT_PROFILE_NAME = "Default"
 AUDITED_FIELDS = [
     f.name for f in AccountCallSettings._meta.concrete_fields if f.name not in {"id", "account", "updated_at"}
@@ -39,30 +58,31 @@ class Decision:
 
 
 def media_decision(
-    *, user: User, call_settings: AccountCallSettings, profiles: Iterable[Profile], media: Media
+    *, user: User, call_settings: AccountCallSettings, profiles: Iterable[Profile], media: Permission
 ) -> Decision:
     """The account-level half of the permission rule (docs/architecture.md): kill switch AND some profile grants it.
 
-    `profiles` is passed in so list pages can prefetch them once for every agent.
+    `media` is a call media or "share" (screen sharing). `profiles` is passed in so list pages can
+    prefetch them once for every agent.
     """
     if not user.is_active:
         return Decision(False, "the user is deactivated")
     if user.account_id is None or user.account_id != call_settings.account_id:
         return Decision(False, "the user belongs to no account")
-    if not getattr(call_settings, f"{media}_enabled"):
-        return Decision(False, f"{media} calls are switched off for the account by support")
-    if not any(getattr(p, f"can_{media}") for p in profiles):
+    if not getattr(call_settings, KILL_SWITCHES[media]):
+        return Decision(False, SWITCHED_OFF[media])
+    if not any(getattr(p, GRANTS[media]) for p in profiles):
         return Decision(False, f"no profile grants “{PERMISSION_LABELS[media]}”")
     return Decision(True)
 
 
-def agent_permissions(*, user: User) -> dict[Media, Decision]:
+def agent_permissions(*, user: User) -> dict[Permission, Decision]:
     """The effective call permissions of one agent (two queries)."""
     if user.account_id is None:
-        return {m: Decision(False, "the user belongs to no account") for m in MEDIA}
+        return {m: Decision(False, "the user belongs to no account") for m in PERMISSIONS}
     call_settings = AccountCallSettings.objects.get(account_id=user.account_id)
     profiles = list(user.profiles.all())
-    return {m: media_decision(user=user, call_settings=call_settings, profiles=profiles, media=m) for m in MEDIA}
+    return {m: media_decision(user=user, call_settings=call_settings, profiles=profiles, media=m) for m in PERMISSIONS}
 
 
 # --- Account set-up ---------------------------------------------------------------------------
@@ -79,6 +99,7 @@ def account_settings_initialize(*, account: Account) -> tuple[AccountCallSetting
             "name": DEFAULT_PROFILE_NAME,
             "can_voice": True,
             "can_video": True,
+            "can_share_screen": True,
             "description": "Built in: may start voice and video calls.",
         },
     )
@@ -101,20 +122,45 @@ def _check_profile_name(*, account: Account, name: str, exclude_id: int | None =
 
 
 @transaction.atomic
-def profile_create(*, account: Account, name: str, can_voice: bool, can_video: bool, description: str = "") -> Profile:
-    """A new permission profile of an account."""
+def profile_create(
+    *,
+    account: Account,
+    name: str,
+    can_voice: bool,
+    can_video: bool,
+    can_share_screen: bool = True,
+    description: str = "",
+) -> Profile:
+    """A new permission profile of an account ("Share screen in calls" is granted unless said otherwise)."""
     name = _check_profile_name(account=account, name=name)
-    profile = Profile(account=account, name=name, can_voice=can_voice, can_video=can_video, description=description)
+    profile = Profile(
+        account=account,
+        name=name,
+        can_voice=can_voice,
+        can_video=can_video,
+        can_share_screen=can_share_screen,
+        description=description,
+    )
     profile.full_clean()
     profile.save()
     return profile
 
 
 @transaction.atomic
-def profile_update(*, profile: Profile, name: str, can_voice: bool, can_video: bool, description: str = "") -> Profile:
-    """Rename a profile or change its two permissions."""
+def profile_update(
+    *,
+    profile: Profile,
+    name: str,
+    can_voice: bool,
+    can_video: bool,
+    can_share_screen: bool | None = None,
+    description: str = "",
+) -> Profile:
+    """Rename a profile or change its permissions (`can_share_screen` None: unchanged)."""
     profile.name = _check_profile_name(account=profile.account, name=name, exclude_id=profile.pk)
     profile.can_voice, profile.can_video, profile.description = can_voice, can_video, description
+    if can_share_screen is not None:
+        profile.can_share_screen = can_share_screen
     profile.full_clean()
     profile.save()
     return profile

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .texts_devices import DEVICE_TEXTS
 from .texts_handoff import HANDOFF_TEXTS
+from .texts_share import SHARE_TEXTS
 
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
@@ -268,6 +269,9 @@ TEXT_KEYS: dict[str, TextKey] = {
         "Word for a video call", "", 40, en="video", de="Videoanruf", fr="appel vidéo", es="videollamada"
     ),
 }
+TEXT_KEYS.update(
+    {key: _key(label, places, length, **defaults) for key, (label, places, length, defaults) in SHARE_TEXTS.items()}
+)
 
 TEXT_KEYS.update(
     {

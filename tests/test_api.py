@@ -117,6 +117,7 @@ def test_profiles_list_shows_the_own_account_only_with_user_counts(admin_user, a
         "description": "",
         "can_voice": True,
         "can_video": False,
+        "can_share_screen": True,
         "is_default": False,
         "user_count": 0,
     }

@@ -334,6 +334,10 @@ def valid_frame(arena: Arena, role: str, frame_type: str, draw) -> dict:
         "call.ice": {"call_id": call_id},
         "call.hangup": {"call_id": call_id, "reason": "user"},
         "call.handoff": {"call_id": call_id},  # the arena's call rings: no code is ever made
+        # Screen sharing (issue 16): every call id here is ringing, ended or not the sender's.
+        "call.share": {"call_id": call_id, "sharing": True, "surface": "monitor"},
+        "call.share.request": {"call_id": call_id},
+        "call.share.decline": {"call_id": call_id, "reason": "unsupported"},
     }
     frame = {"type": frame_type, **bodies[frame_type]}
     if draw(st.booleans()):

@@ -629,7 +629,7 @@ def test_home_of_a_login_without_an_account_says_so(login):
     assert response.status_code == 200
     assert "Hello, Lou Loner" in html
     assert "Your login does not belong to an account yet" in html
-    assert html.count('<span class="badge badge-no">Not allowed</span>') == 2
+    assert html.count('<span class="badge badge-no">Not allowed</span>') == 3  # voice, video, screen sharing
 
 
 def test_home_of_an_agent_of_a_paused_account_says_why_there_is_no_workspace(agent, login):

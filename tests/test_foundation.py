@@ -195,7 +195,7 @@ async def test_logged_in_agent_gets_hello_with_permissions(agent):
     hello = await communicator.receive_json_from()
     assert hello["type"] == "hello"
     assert hello["role"] == "agent"
-    assert hello["permissions"] == {"voice": True, "video": False}
+    assert hello["permissions"] == {"voice": True, "video": False, "share": True}
     await communicator.disconnect()
 
 

@@ -95,6 +95,7 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
             row["connected"] += call.started_at is not None
             row["accepted_audio_only"] += call.media == "video" and call.consumer_audio_only
             row["handed_off"] += call.consumer_device > 0
+            row["screen_shared"] += call.screen_shared
             row["in_progress"] += call.state in LIVE
             diagnosis = getattr(call, "diagnosis", None)  # stored when the call ended (none: not counted)
             if diagnosis is not None and call.state not in LIVE:
@@ -212,6 +213,7 @@ def test_every_metric_matches_an_independent_computation(account, agents, zone_n
     assert states >= {"completed", "dropped", "failed", "rejected", "expired", "cancelled"}
     assert states & LIVE, "some calls are still in progress"
     assert Call.objects.filter(account=account, agent=None).exists()
+    assert Call.objects.filter(account=account, screen_shared=True).exists(), "some calls showed a screen"
     assert len(calls) > 200
     expected, stored = expected_rows(account), stored_rows(account)
     assert stored.keys() == expected.keys()

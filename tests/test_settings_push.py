@@ -40,7 +40,7 @@ async def test_video_switched_off_cancels_the_ringing_video_invitation_and_updat
     await sync_to_async(_support_sets)(agent.account_id, video_enabled=False)
 
     settings = await agent_ws.until("settings")
-    assert settings["permissions"] == {"voice": True, "video": False}
+    assert settings["permissions"] == {"voice": True, "video": False, "share": True}
     assert "switched off" in settings["permission_reasons"]["video"]
     assert settings["texts"]["call_end"]
     consumer_settings = await consumer_ws.until("settings")
@@ -83,17 +83,17 @@ async def test_a_profile_losing_its_grant_and_an_agent_losing_a_profile_reach_th
     video = await sync_to_async(ProfileFactory)(account=account, name="Video", can_voice=False, can_video=True)
     await sync_to_async(profile_assign)(user=agent, profiles=[default, video])
     agent_ws, hello = await agent_socket(agent)
-    assert hello["permissions"] == {"voice": True, "video": True}
+    assert hello["permissions"] == {"voice": True, "video": True, "share": True}
 
     await sync_to_async(profile_update)(profile=video, name="Video", can_voice=False, can_video=False)
-    assert (await agent_ws.until("settings"))["permissions"] == {"voice": True, "video": False}
+    assert (await agent_ws.until("settings"))["permissions"] == {"voice": True, "video": False, "share": True}
     await sync_to_async(profile_update)(profile=video, name="Video", can_voice=False, can_video=True)
-    assert (await agent_ws.until("settings"))["permissions"] == {"voice": True, "video": True}
+    assert (await agent_ws.until("settings"))["permissions"] == {"voice": True, "video": True, "share": True}
     await sync_to_async(profile_assign)(user=agent, profiles=[default])
     frame = await agent_ws.until("settings")
     while frame["permissions"]["video"]:  # profile_assign may save more than once: the last frame counts
         frame = await agent_ws.until("settings")
-    assert frame["permissions"] == {"voice": True, "video": False}
+    assert frame["permissions"] == {"voice": True, "video": False, "share": True}
     await agent_ws.close()
 
 

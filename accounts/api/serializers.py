@@ -12,7 +12,7 @@ from rest_framework import serializers
 from accounts.models import Account, User
 from consoleproj.restapi.fields import StrictFieldsMixin
 from settings_profiles.models import Profile
-from settings_profiles.services import MEDIA, media_decision
+from settings_profiles.services import PERMISSIONS, media_decision
 
 from .authentication import refuse_if_paused
 
@@ -36,6 +36,9 @@ class CallPermissionsSerializer(serializers.Serializer):
 
     voice = PermissionDecisionSerializer()
     video = PermissionDecisionSerializer()
+    share = PermissionDecisionSerializer(
+        help_text="Share a screen in video calls (and ask the consumer to share theirs)."
+    )
 
 
 class AgentSerializer(serializers.ModelSerializer):
@@ -59,7 +62,7 @@ class AgentSerializer(serializers.ModelSerializer):
         profiles = list(user.profiles.all())
         return {
             media: asdict(media_decision(user=user, call_settings=call_settings, profiles=profiles, media=media))
-            for media in MEDIA
+            for media in PERMISSIONS
         }
 
 

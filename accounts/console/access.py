@@ -16,7 +16,7 @@ from django.shortcuts import render
 
 from accounts.models import Account, User
 from settings_profiles.models import AccountCallSettings, Profile
-from settings_profiles.services import MEDIA, Decision, media_decision
+from settings_profiles.services import PERMISSIONS, Decision, media_decision
 
 
 def account_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -49,6 +49,7 @@ class EffectiveRow:
     profiles: list[Profile]
     voice: Decision
     video: Decision
+    share: Decision
 
 
 def effective_rows(users: Iterable[User], call_settings: AccountCallSettings) -> list[EffectiveRow]:
@@ -58,9 +59,17 @@ def effective_rows(users: Iterable[User], call_settings: AccountCallSettings) ->
         profiles = list(user.profiles.all())
         decisions = {
             media: media_decision(user=user, call_settings=call_settings, profiles=profiles, media=media)
-            for media in MEDIA
+            for media in PERMISSIONS
         }
-        rows.append(EffectiveRow(user=user, profiles=profiles, voice=decisions["voice"], video=decisions["video"]))
+        rows.append(
+            EffectiveRow(
+                user=user,
+                profiles=profiles,
+                voice=decisions["voice"],
+                video=decisions["video"],
+                share=decisions["share"],
+            )
+        )
     return rows
 
 

@@ -105,3 +105,8 @@ class ProfileForm(forms.Form):
         required=False,
         help_text="Agents with this profile may invite consumers to video calls.",
     )
+    can_share_screen = forms.BooleanField(
+        label=PERMISSION_LABELS["share"],
+        required=False,
+        help_text="Agents with this profile may share their screen in video calls and ask the consumer to share theirs.",
+    )

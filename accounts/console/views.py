@@ -170,7 +170,7 @@ def profiles(request: HttpRequest, *, account: Account) -> HttpResponse:
 @account_admin_required
 @require_http_methods(["GET", "POST"])
 def profile_new(request: HttpRequest, *, account: Account) -> HttpResponse:
-    form = ProfileForm(posted(request), initial={"can_voice": True, "can_video": True})
+    form = ProfileForm(posted(request), initial={"can_voice": True, "can_video": True, "can_share_screen": True})
     if request.method == "POST" and form.is_valid():
         try:
             profile = profile_create(account=account, **form.cleaned_data)
@@ -191,7 +191,7 @@ def _account_profile(account: Account, pk: int) -> Profile:
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest, pk: int, *, account: Account) -> HttpResponse:
     profile = _account_profile(account, pk)
-    initial = {f: getattr(profile, f) for f in ("name", "description", "can_voice", "can_video")}
+    initial = {f: getattr(profile, f) for f in ("name", "description", "can_voice", "can_video", "can_share_screen")}
     form = ProfileForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -60,6 +60,9 @@ class SdkConfigSerializer(serializers.Serializer):
     locale = serializers.ChoiceField(choices=LOCALES, help_text="The locale of `texts`.")
     voice_enabled = serializers.BooleanField(help_text="Voice calls are switched on for the account.")
     video_enabled = serializers.BooleanField(help_text="Video calls are switched on for the account.")
+    share_enabled = serializers.BooleanField(
+        help_text="Screen sharing is switched on for the account (the agent may still ask only if a profile grants it)."
+    )
     texts = serializers.DictField(
         child=serializers.CharField(),
         help_text="Every customisable text, defaults filled in: invitation_*, call_*, error_*, system_call_*, "

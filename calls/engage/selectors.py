@@ -47,6 +47,7 @@ def engagement_config(*, account: Account, locale: str | None = None) -> dict:
         "locale": chosen,
         "voice_enabled": call_settings.voice_enabled,
         "video_enabled": call_settings.video_enabled,
+        "share_enabled": call_settings.screen_share_enabled,
         "texts": call_settings.resolved_texts(chosen),
         "style": call_settings.resolved_style(),
         "analytics": public_analytics(call_settings),

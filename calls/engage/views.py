@@ -74,6 +74,7 @@ SDK_FILES = {
     "signaling.js": "calls/signaling.js",
     "policy.js": "calls/policy.js",  # session.js's browser-free decisions (negotiation, restarts, stats)
     "devices.js": "calls/devices.js",  # session.js's microphone, camera and speaker choice
+    "share.js": "calls/share.js",  # screen sharing on a CallSession (and its browser-free decisions)
 }
 
 

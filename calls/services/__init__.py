@@ -7,6 +7,7 @@ each in one transaction, its frames pushed after commit). By concern:
 - `call_commands`: what each side of a call asks for (invite, accept, reject, hang up, ...).
 - `conversations`: routing, the conversation commands, messages, and the presence leases.
 - `texts`: the transcript's system lines, failure texts, the invitation, per-side frame extras.
+- `share`: screen sharing in video calls (start/stop, the agent's request, the consumer's refusal).
 - `settings_sync`: support changed settings: withdrawn invitations cancelled, open sockets told.
 - `handoffs`: Continue on my phone: one-time codes that move the consumer's side of a call.
 - `common`: the refusal (`CallError`) and helpers the others share.
@@ -46,6 +47,7 @@ from .handoffs import (
     handoff_problem,
 )
 from .settings_sync import MEDIA_DISABLED, account_settings_changed, call_cancel_withdrawn
+from .share import call_share_decline, call_share_request, call_share_set
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, error_text, invitation_for, participant_name, side_extras
 from .transitions import ALLOWED, TERMINAL, call_fire_timers, call_sweep
 
@@ -80,6 +82,9 @@ __all__ = [
     "call_invite",
     "call_media_change",
     "call_reject",
+    "call_share_decline",
+    "call_share_request",
+    "call_share_set",
     "call_stats_sample",
     "call_sweep",
     "conversation_close",

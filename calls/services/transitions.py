@@ -88,6 +88,7 @@ def _transition(
         call.ended_at = now
         call.duration_s = int((now - call.started_at).total_seconds()) if call.started_at else 0
         call.ring_deadline = call.connect_deadline = call.agent_deadline = call.consumer_deadline = None
+        call.agent_sharing = call.consumer_sharing = call.share_requested = False  # a share ends with its call
         call_ended_on_commit(call)  # reporting listens (calls.signals): calls does not know who
     call.save()
     CallEvent.objects.create(

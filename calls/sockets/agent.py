@@ -12,6 +12,7 @@ from calls.push import account_agents_group, agent_group, consumer_group, user_a
 from calls.schemas import (
     AgentMessage,
     CallInvite,
+    CallRef,
     ConversationRef,
     ConversationTransfer,
 )
@@ -65,6 +66,9 @@ class AgentSocket(PartySocket):
 
     def party_kwargs(self) -> dict:
         return {"agent": self.user}
+
+    def sender_extras(self) -> dict:
+        return {"agent_name": self.user.display_name}
 
     async def settings_changed(self, event: dict) -> None:
         """Support changed the account's settings or profiles: the new permissions and texts."""
@@ -122,12 +126,26 @@ class AgentSocket(PartySocket):
             },
         )
 
+    async def on_share_request(self, frame, raw) -> dict:
+        """Ask the consumer to share their screen: the window shows the consent prompt."""
+        call = self.media_call(frame.call_id)
+
+        def run() -> dict:
+            services.call_share_request(call_id=frame.call_id, agent=self.user)
+            return {}
+
+        answer = await self.once(frame, run)
+        relayed = {"type": "call.share.request", "call_id": frame.call_id, "from": "agent", **self.sender_extras()}
+        await self.relay_written(call, relayed)
+        return answer
+
     frames = {
         "conversation.take": (ConversationRef, on_take),
         "conversation.close": (ConversationRef, on_close),
         "conversation.transfer": (ConversationTransfer, on_transfer),
         "message.send": (AgentMessage, on_message),
         "call.invite": (CallInvite, on_invite),
+        "call.share.request": (CallRef, on_share_request),
         **PartySocket.call_frames,
     }
 

@@ -12,7 +12,7 @@ from calls import commands, services
 from calls.handoff_links import handoff_url, public_base, qr_data_uri
 from calls.models import Call, Conversation
 from calls.push import account_consumers_group, agent_group, consumer_group
-from calls.schemas import CallAccept, CallHandoffAsk, CallRef, ConsumerMessage
+from calls.schemas import CallAccept, CallHandoffAsk, CallRef, CallShareDecline, ConsumerMessage
 from calls.selectors import consumer_hello, consumer_settings
 from calls.tokens import read_consumer_token
 
@@ -198,11 +198,27 @@ class ConsumerSocket(PartySocket):
             "ttl_s": settings.CALL_HANDOFF_TTL_S,
         }
 
+    async def on_share_decline(self, frame, raw) -> dict:
+        """No to the agent's request to see the screen (or this device or browser could not share)."""
+        call = self.media_call(frame.call_id)
+
+        def run() -> dict:
+            services.call_share_decline(
+                call_id=frame.call_id, conversation_id=self.conversation.pk, reason=frame.reason
+            )
+            return {}
+
+        answer = await self.once(frame, run)
+        relayed = {"type": "call.share.decline", "call_id": frame.call_id, "from": "consumer", "reason": frame.reason}
+        await self.relay_written(call, relayed)
+        return answer
+
     frames = {
         "message.send": (ConsumerMessage, on_message),
         "call.accept": (CallAccept, on_accept),
         "call.reject": (CallRef, on_reject),
         "call.handoff": (CallHandoffAsk, on_handoff),
+        "call.share.decline": (CallShareDecline, on_share_decline),
         **PartySocket.call_frames,
     }
 

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from calls import commands, services
 from calls.models import Call
-from calls.schemas import CallHangup, CallMedia, CallRef, CallSignal, CallStats
+from calls.schemas import CallHangup, CallMedia, CallRef, CallShare, CallSignal, CallStats
 from calls.services.common import Party
 
 from . import presence, relay
@@ -65,6 +65,10 @@ class PartySocket(Socket):
 
     def party_kwargs(self) -> dict:
         raise NotImplementedError
+
+    def sender_extras(self) -> dict:
+        """What a relayed share frame says about its sender (the agent's name, for the consumer's words)."""
+        return {}
 
     def peer_groups(self, call: dict) -> list[str]:
         raise NotImplementedError
@@ -142,12 +146,35 @@ class PartySocket(Socket):
             "video": frame.video,
             "camera": frame.camera,
         }
+        await self.relay_written(call, relayed)
+        return answer
+
+    async def relay_written(self, call: dict, relayed: dict) -> None:
+        """Relay a frame whose change is written (`call.media`, the share frames) to the other side."""
         try:
             await relay.relay(self, self.peer_groups(call), relayed)
         except RedisError as exc:
             # The change is written: not `unavailable` (a resend would be a second change). The peer
-            # misses this relay as it would any frame of an outage; its next `call.media` carries all.
-            logger.warning("relaying a written call.media failed: %s", type(exc).__name__)
+            # misses this relay as it would any frame of an outage; its next `hello` carries the state.
+            logger.warning("relaying a written %s failed: %s", relayed["type"], type(exc).__name__)
+
+    async def on_share(self, frame, raw) -> dict:
+        """Start or stop sharing a screen (services/share.py), then tell the other side."""
+        call = self.media_call(frame.call_id)
+
+        def run() -> dict:
+            services.call_share_set(
+                call_id=frame.call_id,
+                party=self.party,
+                sharing=frame.sharing,
+                surface=frame.surface,
+                **self.party_kwargs(),
+            )
+            return {}
+
+        answer = await self.once(frame, run)
+        relayed = {"type": "call.share", "call_id": frame.call_id, "from": self.party, "sharing": frame.sharing}
+        await self.relay_written(call, {**relayed, "surface": frame.surface, **self.sender_extras()})
         return answer
 
     async def on_stats(self, frame, raw) -> dict:
@@ -199,4 +226,5 @@ PartySocket.call_frames = {
     "call.stats": (CallStats, PartySocket.on_stats),
     "call.ice": (CallRef, PartySocket.on_ice),
     "call.hangup": (CallHangup, PartySocket.on_hangup),
+    "call.share": (CallShare, PartySocket.on_share),
 }

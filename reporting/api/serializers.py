@@ -86,6 +86,7 @@ class MetricsSerializer(serializers.Serializer):
     handed_off = serializers.IntegerField(
         help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
     )
+    screen_shared = serializers.IntegerField(help_text="Calls in which the agent or the consumer shared a screen.")
     participants = serializers.IntegerField(help_text="Call sides (agent, consumer) that joined the media.")
     distinct_consumers = serializers.IntegerField()
     quality_samples = serializers.IntegerField()

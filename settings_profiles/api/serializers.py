@@ -31,7 +31,7 @@ class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Profile
-        fields = ["id", "name", "description", "can_voice", "can_video", "is_default", "user_count"]
+        fields = ["id", "name", "description", "can_voice", "can_video", "can_share_screen", "is_default", "user_count"]
         read_only_fields = ["id", "is_default", "user_count"]
 
 
@@ -183,6 +183,7 @@ class CallSettingsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "account",
             "voice_enabled",
             "video_enabled",
+            "screen_share_enabled",
             "agent_camera_off_at_start",
             "consumer_camera_off_at_start",
             "force_relay",

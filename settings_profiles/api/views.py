@@ -52,6 +52,7 @@ class ProfileListView(AccountProfilesMixin, generics.ListCreateAPIView):
                 description=data.get("description", ""),
                 can_voice=data.get("can_voice", True),
                 can_video=data.get("can_video", True),
+                can_share_screen=data.get("can_share_screen", True),
             )
         serializer.instance = self.get_queryset().get(pk=profile.pk)
 
@@ -78,6 +79,7 @@ class ProfileDetailView(AccountProfilesMixin, generics.RetrieveUpdateDestroyAPIV
                 description=data.get("description", profile.description),
                 can_voice=data.get("can_voice", profile.can_voice),
                 can_video=data.get("can_video", profile.can_video),
+                can_share_screen=data.get("can_share_screen", profile.can_share_screen),
             )
 
     def perform_destroy(self, instance: Profile) -> None:

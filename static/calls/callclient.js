@@ -74,6 +74,7 @@ export class CallSession extends EventTarget {
     this.waitedForOffer = false;
     this.devices = devices;
     watchDevices(this); // an unplugged microphone or camera falls back to the default ("device-lost")
+    this.screenTrack = null; // a screen share on the video sender instead of the camera (share.js)
   }
 
   /**
@@ -173,7 +174,7 @@ export class CallSession extends EventTarget {
         this.localStream.removeTrack(track);
         track.stop();
       }
-      if (sender?.track) await sender.replaceTrack(null);
+      if (sender?.track && !this.screenTrack) await sender.replaceTrack(null);
       this.#emit("local-stream", { stream: this.localStream });
       return;
     }
@@ -194,7 +195,7 @@ export class CallSession extends EventTarget {
       return;
     }
     this.localStream.addTrack(track);
-    if (this.pc) await this.#sendVideo(track);
+    if (this.pc && !this.screenTrack) await this.sendVideo(track);
     this.#emit("local-stream", { stream: this.localStream });
   }
 
@@ -244,7 +245,7 @@ export class CallSession extends EventTarget {
     }
     const track = stream.getVideoTracks()[0];
     const sender = this.pc?.getSenders().find((s) => s.track?.kind === "video");
-    if (sender) await sender.replaceTrack(track);
+    if (sender && !this.screenTrack) await sender.replaceTrack(track);
     if (current) {
       this.localStream.removeTrack(current);
       current.stop();
@@ -283,8 +284,8 @@ export class CallSession extends EventTarget {
     return this.pc?.getTransceivers().find((t) => !t.stopped && t.receiver.track?.kind === "video") ?? null;
   }
 
-  /** Put a freshly opened camera track on the wire, renegotiating only when the transceiver cannot send yet. */
-  async #sendVideo(track) {
+  /** Put a video track (the camera, or a screen share) on the wire; renegotiates only when the transceiver cannot send yet. */
+  async sendVideo(track) {
     const transceiver = this.#videoTransceiver();
     if (!transceiver) {
       this.pc.addTrack(track, this.localStream); // a new m-line: negotiationneeded renegotiates

@@ -4,14 +4,14 @@
 //
 // It follows the server: every `call.state` frame (and `hello.call` after a reload) goes to
 // applyCall(); the UI shows what that frame says. Camera and microphone are asked for only once the
-// call is `connecting` (CallSession.start() calls getUserMedia), that is after the consumer accepted.
-// Every text reaches the page through textContent, never as HTML.
+// call is `connecting` (CallSession.start() calls getUserMedia), after the consumer accepted. Every
+// text reaches the page through textContent, never as HTML.
 
 import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
+import { withShareFrame } from "/engage/sdk/v1/share.js";
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { DeviceSheet } from "./devicesheet.js";
 import { QualityIndicator } from "./qualityindicator.js";
-
 export { formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
   rejected: "system_call_rejected",
@@ -136,6 +136,13 @@ export class CallController extends EventTarget {
     Object.assign(this.texts, texts);
     if (this.session) this.#renderStage();
     this.dispatchEvent(new CustomEvent("change"));
+  }
+
+  /** A screen-share frame of this call (shareview.js): the call's share fields, then the stage. */
+  applyShare(frame) {
+    this.call = withShareFrame(this.call, frame);
+    this.#renderStage();
+    this.dispatchEvent(new CustomEvent("change", { detail: { call: this.call } }));
   }
 
   handleRemoteMedia(frame) {
@@ -386,7 +393,8 @@ export class CallController extends EventTarget {
     this.$("engage-self").dataset.facing = session?.facing ?? "user"; // a back camera's view is not mirrored
 
     // The agent's side: avatar instead of video for voice calls or a camera that is off.
-    const remoteVideoOn = video && (this.remoteMedia ? this.remoteMedia.video : true);
+    const remoteVideoOn = video && (call.agent_sharing || (this.remoteMedia ? this.remoteMedia.video : true));
+    root.dataset.peerSharing = String(video && !!call.agent_sharing); // a screen: shown whole, not cropped
     root.dataset.remoteVideo = remoteVideoOn ? "on" : "off";
     this.$("engage-peer-note").textContent = video && !remoteVideoOn ? this.words.remote_camera_off : "";
     this.$("engage-remote-muted").hidden = !(this.remoteMedia && this.remoteMedia.audio === false);

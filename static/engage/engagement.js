@@ -142,7 +142,7 @@
     frame = document.createElement("iframe");
     frame.id = "vvc-frame";
     frame.title = "Messages";
-    frame.allow = "camera; microphone; autoplay";
+    frame.allow = "camera; microphone; autoplay; display-capture"; // display-capture: screen sharing when the agent asks
     frame.src =
       origin + "/engage/window/?account=" + encodeURIComponent(account) + "&locale=" + encodeURIComponent(locale);
     panel.appendChild(frame);

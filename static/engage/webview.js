@@ -16,6 +16,7 @@ import { socketUrl } from "../calls/signaling.js";
 import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
 import { claimOnThisPhone } from "./handoff_phone.js";
+import { ShareView } from "./shareview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
@@ -41,7 +42,10 @@ const controller = new CallController({
   report: createAppBridgeReporter(config.analytics),
   facing: claimed?.facing ?? "user",
 });
-const hook = { socket, state, controller };
+// An app's webview runs on a phone: the agent's request is answered "unsupported" (shareview.js),
+// and the agent's own share shows whole.
+const shareView = new ShareView({ controller, enabled: config.share_enabled });
+const hook = { socket, state, controller, shareView };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
 
@@ -99,7 +103,11 @@ socket.addEventListener("call.state", ({ detail }) => !detail.moved && controlle
 socket.addEventListener("call.moved", ({ detail }) => detail.call.consumer_device !== state.device && controller.clear());
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
 socket.addEventListener("call.media", ({ detail }) => controller.handleRemoteMedia(detail));
-socket.addEventListener("settings", ({ detail }) => controller.applyTexts(detail.texts));
+socket.addEventListener("settings", ({ detail }) => {
+  controller.applyTexts(detail.texts);
+  shareView.applySettings(detail.share_enabled);
+});
+for (const type of ["call.share", "call.share.request"]) socket.addEventListener(type, ({ detail }) => shareView.handleFrame(detail));
 
 // The webview is closing (or navigating away): end the call on the socket that is still open. A
 // plain send, not a request: there is no time left to wait for the answer.

@@ -16,6 +16,7 @@ import { socketUrl } from "../calls/signaling.js";
 import { createReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame } from "./callview.js";
 import { HandoffPanel } from "./handoff.js";
+import { ShareView } from "./shareview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
@@ -42,6 +43,8 @@ const controller = new CallController({
   quietEndings: true,
 });
 hook.controller = controller;
+const shareView = new ShareView({ controller, enabled: config.share_enabled }); // screen sharing, when the agent asks
+hook.shareView = shareView;
 controller.addEventListener("view", ({ detail }) => setView(detail.view));
 // Continue on my phone: the QR code and link, and letting go of a call that moved to the phone.
 const handoff = new HandoffPanel({ controller, texts, words });
@@ -193,7 +196,14 @@ function wire(current) {
   current.addEventListener("call.moved", ({ detail }) => ours() && handoff.moved(detail.call));
   current.addEventListener("call.signal", ({ detail }) => ours() && controller.handleSignal(detail));
   current.addEventListener("call.media", ({ detail }) => ours() && controller.handleRemoteMedia(detail));
-  current.addEventListener("settings", ({ detail }) => ours() && controller.applyTexts(detail.texts));
+  current.addEventListener("settings", ({ detail }) => {
+    if (!ours()) return;
+    controller.applyTexts(detail.texts);
+    shareView.applySettings(detail.share_enabled);
+  });
+  for (const type of ["call.share", "call.share.request"]) {
+    current.addEventListener(type, ({ detail }) => ours() && shareView.handleFrame(detail));
+  }
 }
 
 // --- rendering ---------------------------------------------------------------------------------------

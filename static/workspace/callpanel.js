@@ -11,6 +11,7 @@ import { callBlocker, callStatusText } from "./rules.js";
 import { selected } from "./state.js";
 import { renderAll, request, select } from "./conversation.js";
 import { attachDevices } from "./devicedialog.js";
+import { attachShare, detachShare, renderShare, shareChips } from "./sharepanel.js";
 
 // The call whose failure was this browser's own microphone/camera (the server's reason does not say whose).
 let ownMediaErrorCall = null;
@@ -75,13 +76,14 @@ function renderStage(call, media, who) {
   paintAvatar($("ws-voice-avatar"), callConversation());
   $("ws-voice-label").textContent = call.state === "active" ? `On a voice call with ${who}` : `Connecting to ${who}…`;
   const peer = state.consumerMedia;
-  const peerCameraOff = video && peer !== null && peer.video === false;
+  const peerCameraOff = video && peer !== null && peer.video === false && !call.consumer_sharing; // a share shows anyway
   $("ws-remote-off").hidden = !peerCameraOff;
   const chips = [];
   if (call.consumer_device) chips.push(el("li", { className: "ws-peer-chip ws-peer-phone" }, [icon("mobile"), el("span", { text: "Consumer on their phone" })]));
   if (state.consumerReconnecting) chips.push(el("li", { className: "ws-peer-chip ws-peer-reconnecting" }, [icon("alert"), el("span", { text: "Consumer reconnecting…" })]));
   if (peer && peer.audio === false) chips.push(el("li", { className: "ws-peer-chip" }, [icon("micOff"), el("span", { text: "Consumer muted" })]));
   if (peerCameraOff) chips.push(el("li", { className: "ws-peer-chip" }, [icon("videoOff"), el("span", { text: "Consumer camera off" })]));
+  chips.push(...shareChips());
   const list = $("ws-consumer-media");
   const before = [...list.children].map((c) => c.textContent).join("|");
   const after = chips.map((c) => c.textContent).join("|");
@@ -105,6 +107,7 @@ function renderStage(call, media, who) {
   $("ws-switch-camera").disabled = !session || !cameraOn || state.ending;
   $("ws-hangup").disabled = state.ending;
   $("ws-devices").disabled = !session || state.ending;
+  renderShare();
   const quality = $("ws-quality");
   const q = state.quality;
   quality.hidden = !q || call.state !== "active";
@@ -150,6 +153,7 @@ function startSession(call, extras) {
   });
   session = current;
   attachDevices(current); // the device picker switches this call's microphone and camera
+  attachShare(current, call, renderCall);
   // Until the consumer says otherwise (call.media), assume what the account's settings start with.
   state.consumerMedia = { audio: true, video: !!mediaSettings(call, extras).consumer_camera_on, camera: null };
   state.peerState = "new";
@@ -157,7 +161,7 @@ function startSession(call, extras) {
   const ours = () => session === current;
   current.addEventListener("local-stream", ({ detail }) => {
     if (!ours()) return;
-    attachStream($("ws-local-video"), detail.stream);
+    if (!current.screenTrack) attachStream($("ws-local-video"), detail.stream); // a share keeps its preview
     renderCall();
   });
   current.addEventListener("remote-stream", ({ detail }) => {
@@ -214,6 +218,7 @@ export function receiveSignal(frame) {
 }
 
 export function stopSession() {
+  detachShare();
   if (session) {
     const current = session;
     session = null;

@@ -23,6 +23,7 @@ import {
   endedWhileAway,
 } from "./state.js";
 import { applyCall, currentSession, receiveSignal, renderCall, renderTimer, stopSession } from "./callpanel.js";
+import { applyShareFrame, wireShare } from "./sharepanel.js";
 import { renderAll } from "./conversation.js";
 import { renderList } from "./inbox.js";
 import { appendMessage, loadTranscript, renderTranscript } from "./transcript.js";
@@ -116,6 +117,9 @@ socket.addEventListener("call.media", ({ detail }) => {
   renderCall();
 });
 
+// The consumer shares a screen, stops, or answers "no" to our request (sharepanel.js).
+for (const type of ["call.share", "call.share.decline"]) socket.addEventListener(type, ({ detail }) => applyShareFrame(detail));
+
 const recentErrors = new Map(); // message -> when it was last shown
 socket.addEventListener("error", ({ detail }) => {
   // A frame without an id that fails after the call ended (a late ICE candidate, a stats sample) is a
@@ -137,6 +141,7 @@ socket.addEventListener("close", ({ detail }) => {
 
 wireActions();
 wireComposer();
+wireShare();
 
 let ticks = 0;
 setInterval(() => {

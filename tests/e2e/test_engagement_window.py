@@ -308,7 +308,7 @@ def test_demo_page_opens_the_window_and_messages_flow(consumer, asgi_server, dem
     agent = UserFactory(account=demo_account, name="Alex Agent")
     window = open_window(consumer, "/engage/demo/", write=None)
     iframe = consumer.page.locator("#vvc-frame")
-    assert iframe.get_attribute("allow") == "camera; microphone; autoplay"
+    assert iframe.get_attribute("allow") == "camera; microphone; autoplay; display-capture"
     assert iframe.get_attribute("src").startswith(f"{asgi_server.url}/engage/window/?account=demo")
     # Only looking: no conversation, nothing in any agent's inbox, and the composer is ready.
     assert window.locator("#engage-input").is_enabled()
