@@ -127,6 +127,16 @@ class Call(models.Model):
         help_text="A video call the consumer answered with audio only (chose it, or has no camera): no camera was captured.",
     )
     consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
+    # Readiness before accept (calls/readiness.py): the latest report of the consumer's window while
+    # the invitation rang, as causes only; every report is also a `readiness` event.
+    consumer_readiness = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The readiness problems the consumer's window found before answering (comma-separated causes).",
+    )
+    consumer_readiness_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the consumer's window last reported its readiness (none: never)."
+    )
     # Timers live in the row so any process (a beat sweep, a countdown task, the embedded ticker)
     # can fire them after the process that set them died.
     ring_deadline = models.DateTimeField(null=True, blank=True)
@@ -210,6 +220,7 @@ class CallEvent(models.Model):
         STATS = "stats", "Quality sample"
         CONNECTED = "connected", "Side connected"
         PRESENCE = "presence", "Presence change"
+        READINESS = "readiness", "Readiness before accept"
 
     class Actor(models.TextChoices):
         AGENT = "agent", "Agent"

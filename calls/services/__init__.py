@@ -7,6 +7,7 @@ each in one transaction, its frames pushed after commit). By concern:
 - `call_commands`: what each side of a call asks for (invite, accept, reject, hang up, ...).
 - `conversations`: routing, the conversation commands, messages, and the presence leases.
 - `texts`: the transcript's system lines, failure texts, the invitation, per-side frame extras.
+- `readiness`: the consumer's readiness report while an invitation rings (facts and causes).
 - `settings_sync`: support changed settings: withdrawn invitations cancelled, open sockets told.
 - `common`: the refusal (`CallError`) and helpers the others share.
 """
@@ -35,6 +36,7 @@ from .conversations import (
     message_send,
     presence_renew,
 )
+from .readiness import MAX_READINESS_REPORTS, call_readiness_report
 from .settings_sync import MEDIA_DISABLED, account_settings_changed, call_cancel_withdrawn
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, error_text, invitation_for, participant_name, side_extras
 from .transitions import ALLOWED, TERMINAL, call_fire_timers, call_sweep
@@ -46,6 +48,7 @@ __all__ = [
     "ALLOWED",
     "FAILURE_REASONS",
     "MAX_MESSAGE_LENGTH",
+    "MAX_READINESS_REPORTS",
     "STATS_KEYS",
     "SYSTEM_TEXT",
     "TERMINAL",
@@ -62,6 +65,7 @@ __all__ = [
     "call_ice_refresh",
     "call_invite",
     "call_media_change",
+    "call_readiness_report",
     "call_reject",
     "call_stats_sample",
     "call_sweep",

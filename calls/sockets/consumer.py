@@ -11,7 +11,7 @@ from django.conf import settings
 from calls import commands, services
 from calls.models import Call, Conversation
 from calls.push import account_consumers_group, agent_group, consumer_group
-from calls.schemas import CallAccept, CallRef, ConsumerMessage
+from calls.schemas import CallAccept, CallReadiness, CallRef, ConsumerMessage
 from calls.selectors import consumer_hello, consumer_settings
 from calls.tokens import conversation_id_from_token
 
@@ -138,6 +138,23 @@ class ConsumerSocket(PartySocket):
             ),
         )
 
+    async def on_readiness(self, frame, raw) -> dict:
+        """Readiness before accept: the window's facts; the answer carries the causes the server found."""
+        client = services.ClientInfo(**frame.client.model_dump())
+
+        def run() -> dict:
+            call, causes = services.call_readiness_report(
+                conversation_id=self.conversation.pk,
+                call_id=frame.call_id,
+                client=client,
+                stun=frame.network.stun,
+                turn=frame.network.turn,
+            )
+            answer = answer_unless_expired(call)
+            return answer if "error" in answer else {**answer, "causes": causes}
+
+        return await self.once(frame, run)
+
     async def on_reject(self, frame, raw) -> dict:
         return await self.once(
             frame,
@@ -150,6 +167,7 @@ class ConsumerSocket(PartySocket):
         "message.send": (ConsumerMessage, on_message),
         "call.accept": (CallAccept, on_accept),
         "call.reject": (CallRef, on_reject),
+        "call.readiness": (CallReadiness, on_readiness),
         **PartySocket.call_frames,
     }
 
