@@ -29,7 +29,16 @@ EVENT_DATA_KEYS: dict[str, tuple[str, ...]] = {
     CallEvent.Kind.STATS: SAMPLE_KEYS,
     CallEvent.Kind.CONNECTED: (),
     CallEvent.Kind.PRESENCE: ("present", "reason"),
+    # Readiness before accept: facts and causes only (calls.readiness); `causes` is a list of names.
+    CallEvent.Kind.READINESS: ("causes", "browser", "webrtc", "camera", "microphone", "stun", "turn"),
 }
+
+
+def _shown(value: object) -> bool:
+    """A value the reports may show: a scalar, or a list of short names (readiness causes)."""
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str | int | float | bool | None)
 
 
 def live_calls(*, account: Account) -> list[dict]:
@@ -76,7 +85,7 @@ def _event_row(event: CallEvent, invited_at: datetime) -> dict:
         "state": event.state,
         "created_at": event.created_at,
         "offset_s": round((event.created_at - invited_at).total_seconds(), 3),
-        "data": {k: data[k] for k in keys if k in data and isinstance(data[k], str | int | float | bool | None)},
+        "data": {k: data[k] for k in keys if k in data and _shown(data[k])},
     }
 
 

@@ -117,6 +117,7 @@ def reports(request: HttpRequest, *, account: Account) -> HttpResponse:
         "totals": totals,
         "outcomes": outcomes,
         "failures": queries.failure_breakdown(totals),
+        "readiness": queries.readiness_breakdown(totals),
         "agents": queries.agent_table(account=account, period=period),
         "recent": queries.recent_calls(account=account, period=period),
         "live_calls": queries.live_calls(account=account),
