@@ -73,6 +73,7 @@ SDK_FILES = {
     "session.js": "calls/callclient.js",
     "signaling.js": "calls/signaling.js",
     "policy.js": "calls/policy.js",  # session.js's browser-free decisions (negotiation, restarts, stats)
+    "readiness.js": "calls/readiness.js",  # readiness before accept: devices, browser, STUN/TURN reachable
 }
 
 

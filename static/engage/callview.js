@@ -30,17 +30,17 @@ export function fill(template, values = {}) {
   });
 }
 
-/** A `call.state` frame as {call, invitation, ice, media, error}. */
+/** A `call.state` frame as {call, invitation, ice, media, error, iceCheck}. */
 export function fromStateFrame(frame) {
-  const { call, invitation, ice, media, error } = frame;
-  return { call, invitation, ice, media, error };
+  const { call, invitation, ice, media, error, ice_check: iceCheck } = frame;
+  return { call, invitation, ice, media, error, iceCheck };
 }
 
-/** A `hello` frame's live call (`call` and `call_extras`) as {call, invitation, ice, media, error}. */
+/** A `hello` frame's live call (`call` and `call_extras`) as {call, invitation, ice, media, error, iceCheck}. */
 export function fromHello(hello) {
   if (!hello.call) return null;
-  const { invitation, ice, media, error } = hello.call_extras || {};
-  return { call: hello.call, invitation, ice, media, error };
+  const { invitation, ice, media, error, ice_check: iceCheck } = hello.call_extras || {};
+  return { call: hello.call, invitation, ice, media, error, iceCheck };
 }
 
 export class CallController extends EventTarget {
@@ -108,7 +108,7 @@ export class CallController extends EventTarget {
         this.#showEnded(call, entry.error);
       }
     }
-    this.dispatchEvent(new CustomEvent("change", { detail: { call } }));
+    this.dispatchEvent(new CustomEvent("change", { detail: { call, iceCheck: entry.iceCheck } })); // readinessview.js
   }
 
   /** A `call.signal` frame: in order, after the peer connection exists. */
@@ -153,6 +153,7 @@ export class CallController extends EventTarget {
       // are about this device.
       if (!client.microphone) this.mediaError = this.texts.error_no_devices;
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
+      this.beforeAnswer?.(call); // readinessview.js: its report goes first
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
@@ -170,6 +171,7 @@ export class CallController extends EventTarget {
     this.#setInvitationBusy(true);
     this.rejectedHere = call.id;
     try {
+      this.beforeAnswer?.(call);
       await this.socket.command({ type: "call.reject", call_id: call.id });
       this.report("invitation_rejected", call);
     } catch (error) {

@@ -6,12 +6,13 @@
 // in the bar opens the conversation's transcript and composer over the call, so the consumer can type
 // a serial number or paste a link while media flows (the app's own messaging screen is behind us).
 //
-// Test hook: window.__engage = {session, socket, state, controller}.
+// Test hook: window.__engage = {session, socket, state, controller, readiness}.
 
 import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
+import { attachReadiness } from "./readinessview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
@@ -29,7 +30,7 @@ const socket = new SignalingSocket(socketUrl(`${config.socket_path}?token=${enco
 // Analytics go to the app through its bridge (analytics.js); this page loads no tracker library, so its
 // Content-Security-Policy stays our own scripts only.
 const controller = new CallController({ socket, texts, words, report: createAppBridgeReporter(config.analytics) });
-const hook = { socket, state, controller };
+const hook = { socket, state, controller, readiness: attachReadiness(controller, { texts, words, browsers: config.browsers }) };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
 

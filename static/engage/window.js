@@ -9,12 +9,13 @@
 // Talks to the brand page only through postMessage: UI requests (open me, minimise me, unread) and,
 // when the account set a tracker, analytics events (analytics.js). Nothing personal is posted.
 //
-// Test hook: window.__engage = {session, socket, state, controller}.
+// Test hook: window.__engage = {session, socket, state, controller, readiness}.
 
 import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame } from "./callview.js";
+import { attachReadiness } from "./readinessview.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
@@ -41,6 +42,7 @@ const controller = new CallController({
   quietEndings: true,
 });
 hook.controller = controller;
+hook.readiness = attachReadiness(controller, { texts, words, browsers: config.browsers });
 controller.addEventListener("view", ({ detail }) => setView(detail.view));
 
 // --- storage and the brand page -------------------------------------------------------------------

@@ -6,9 +6,11 @@
 // removed or changes meaning; additions only. Our own messaging window and webview import this file.
 //
 // Exports: VERSION, Platform (config, conversations, the consumer socket), checkBrowser, CallSession,
-// SignalingSocket, clientCapabilities, mediaErrorReason, BITRATE, CLOSE_CODES.
+// SignalingSocket, clientCapabilities, mediaErrorReason, BITRATE, CLOSE_CODES, and the readiness check
+// before accept (ReadinessCheck, readinessCauses, readinessView).
 
 export { BITRATE, CallSession, clientCapabilities, mediaErrorReason } from "./session.js";
+export { ReadinessCheck, readinessCauses, readinessView } from "./readiness.js";
 export { SignalingSocket } from "./signaling.js";
 import { SignalingSocket } from "./signaling.js";
 
