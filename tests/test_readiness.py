@@ -397,7 +397,8 @@ def test_the_call_detail_shows_the_report_without_anything_else(account, agent, 
         "turn": "reachable",
     }
     page = admin_client.get(f"/console/reports/calls/{call.pk}/").content.decode()
-    assert "no_camera,direct_blocked" in page and "direct_blocked</span>" in page
+    assert "No camera (audio only), Direct calls blocked (relayed)" in page
+    assert 'data-cause="direct_blocked">Direct calls blocked (relayed)</span>' in page
 
     colleague = UserFactory(account=account, email="colleague@acme.example")
     unreported = services.call_invite(

@@ -37,7 +37,7 @@ from tests.e2e.test_engagement_window import (
     open_window,
 )
 from tests.e2e.test_workspace_page import open_workspace, row, wait_until
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import PASSWORD, AccountFactory, AdminFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -390,6 +390,27 @@ def test_the_network_check_says_how_the_call_will_go(asgi_server, account, agent
         web.page.context.close()
     column = {"direct_blocked": "readiness_direct_blocked", "network_blocked": "readiness_network_blocked"}[causes[0]]
     rollup_counts(asgi_server, account, readiness_checked=2, readiness_problems=2, **{column: 2})
+    if network == "relayed":
+        admin_sees_the_readiness_report(asgi_server, account, contexts, call_id)
+
+
+def admin_sees_the_readiness_report(server: AsgiLiveServer, account: Account, contexts, call_id: int) -> None:
+    """The account admin's reports page counts the readiness problems; the call detail lists the report."""
+    admin = AdminFactory(account=account, email="ada@acme.example", name="Ada Admin")
+    for viewport, name in ((VIEWPORT, "desktop"), (PHONE, "phone")):
+        web = contexts(viewport=viewport)
+        web.login(admin.email, PASSWORD)
+        web.open("/console/reports/")
+        card = web.page.locator("#readiness-card")
+        assert "2 of 2 checked invitations had a problem" in card.inner_text()
+        assert card.locator("[data-cause='readiness_direct_blocked'] .meter-value").inner_text() == "2"
+        card.scroll_into_view_if_needed()
+        card.screenshot(path=str(web.screenshots / f"readiness-reports-card-{name}.png"))
+        web.open(f"/console/reports/calls/{call_id}/")
+        event = web.page.locator("tr.event-readiness")
+        assert "Direct calls blocked (relayed)" in event.inner_text() and "unreachable" in event.inner_text()
+        web.screenshot(f"readiness-call-detail-{name}")
+        web.assert_no_console_errors("reports")
 
 
 def test_accepting_before_the_check_ends_reports_what_it_knew(asgi_server, account, agent, contexts, coturn):
