@@ -95,6 +95,12 @@ class CallReadiness(Command):
     network: NetworkCheck
 
 
+class CallHandoffAsk(Frame):
+    """Continue on my phone: a code for the call (no `key`: each ask makes a new code)."""
+
+    call_id: Id
+
+
 class Sdp(Strict):
     type: Literal["offer", "answer", "pranswer", "rollback"]
     sdp: Annotated[str, Field(max_length=60000)] = ""

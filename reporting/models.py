@@ -44,6 +44,7 @@ ADDITIVE_FIELDS = (
     "readiness_network_blocked",
     "readiness_direct_blocked",
     "readiness_relay_unavailable",
+    "handed_off",
     "duration_s_sum",
     "answer_ms_sum",
     "rtt_samples",
@@ -119,6 +120,9 @@ class SessionRollup(models.Model):
     )
     readiness_relay_unavailable = models.PositiveIntegerField(
         default=0, help_text="STUN answered, TURN did not (or refused the credentials): no relay fallback."
+    )
+    handed_off = models.PositiveIntegerField(
+        default=0, help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
     )
     duration_s_sum = models.BigIntegerField(default=0)
     duration_s_max = models.PositiveIntegerField(default=0)

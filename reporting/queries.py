@@ -133,6 +133,7 @@ COUNT_FIELDS = (
     "readiness_network_blocked",
     "readiness_direct_blocked",
     "readiness_relay_unavailable",
+    "handed_off",
     "participants",
     "distinct_consumers",
     "quality_samples",

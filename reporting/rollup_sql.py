@@ -161,6 +161,7 @@ def call_aggregates() -> dict[str, str]:
         "readiness_checked": count("bc.consumer_readiness_at IS NOT NULL"),
         "readiness_problems": count("bc.consumer_readiness <> ''"),
         **{name: count(_has_cause(causes)) for name, causes in READINESS_CLASSES.items()},
+        "handed_off": count("bc.consumer_device > 0"),
         "duration_s_sum": f"SUM(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
         "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {_answer_ms()} ELSE 0 END)",
         "distinct_consumers": "COUNT(DISTINCT bc.consumer_key)",

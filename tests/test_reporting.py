@@ -108,6 +108,7 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
                 row["readiness_problems"] += bool(causes)
                 for column, members in READINESS_COLUMNS.items():
                     row[column] += bool(causes & members)
+            row["handed_off"] += call.consumer_device > 0
             row["in_progress"] += call.state in LIVE
             if call.started_at is not None and call.state not in LIVE:
                 row["ended_connected"] += 1

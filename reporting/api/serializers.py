@@ -99,6 +99,9 @@ class MetricsSerializer(serializers.Serializer):
     readiness_relay_unavailable = serializers.IntegerField(
         help_text="Readiness: STUN answered but TURN did not, or refused the credentials."
     )
+    handed_off = serializers.IntegerField(
+        help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
+    )
     participants = serializers.IntegerField(help_text="Call sides (agent, consumer) that joined the media.")
     distinct_consumers = serializers.IntegerField()
     quality_samples = serializers.IntegerField()
