@@ -20,18 +20,25 @@ class ClientCheck:
     browser: str = ""  # "Chrome 156": event data for reports
 
 
-def check_client(*, user_agent: str, webrtc: bool, camera: bool, microphone: bool, media: str) -> ClientCheck:
-    """Supported browser family at one of the two latest major versions, WebRTC, and the devices."""
+def browser_check(user_agent: str) -> tuple[bool, str]:
+    """Is the browser a supported family at a supported version? And its "Family major" for reports."""
     ua = parse(user_agent or "").user_agent
     family, major = (ua.family, ua.major) if ua else ("Other", None)
     browser = f"{family} {major}" if major else family
     minimum = browser_floors().versions.get(family)
-    if minimum is None or major is None or not major.isdigit() or int(major) < minimum:
-        return ClientCheck(False, "unsupported_browser", browser[:60])
+    supported = minimum is not None and major is not None and major.isdigit() and int(major) >= minimum
+    return supported, browser[:60]
+
+
+def check_client(*, user_agent: str, webrtc: bool, camera: bool, microphone: bool, media: str) -> ClientCheck:
+    """Supported browser family at one of the two latest major versions, WebRTC, and the devices."""
+    supported, browser = browser_check(user_agent)
+    if not supported:
+        return ClientCheck(False, "unsupported_browser", browser)
     if not webrtc:
-        return ClientCheck(False, "no_webrtc", browser[:60])
+        return ClientCheck(False, "no_webrtc", browser)
     if not microphone:
-        return ClientCheck(False, "no_microphone", browser[:60])
+        return ClientCheck(False, "no_microphone", browser)
     if media == "video" and not camera:
-        return ClientCheck(False, "no_camera", browser[:60])
-    return ClientCheck(True, "", browser[:60])
+        return ClientCheck(False, "no_camera", browser)
+    return ClientCheck(True, "", browser)

@@ -135,6 +135,16 @@ class Call(models.Model):
     )
     screen_shared = models.BooleanField(default=False, help_text="A screen was shared during the call.")
     consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
+    # Readiness before accept (calls/readiness.py): the latest report of the consumer's window while
+    # the invitation rang, as causes only; every report is also a `readiness` event.
+    consumer_readiness = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The readiness problems the consumer's window found before answering (comma-separated causes).",
+    )
+    consumer_readiness_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the consumer's window last reported its readiness (none: never)."
+    )
     consumer_device = models.PositiveIntegerField(
         default=0,
         help_text="The consumer's device that holds the call: 0 for the one that accepted it, else the id of "
@@ -223,6 +233,7 @@ class CallEvent(models.Model):
         STATS = "stats", "Quality sample"
         CONNECTED = "connected", "Side connected"
         PRESENCE = "presence", "Presence change"
+        READINESS = "readiness", "Readiness before accept"
         HANDOFF = "handoff", "Moved to another device"
         SHARE = "share", "Screen share"
 

@@ -80,6 +80,21 @@ class CallRef(Command):
     call_id: Id
 
 
+class NetworkCheck(Strict):
+    """What the window's throwaway peer connection got from each kind of server (calls/readiness.py)."""
+
+    stun: Literal["reachable", "unreachable", "not_configured", "not_checked"]
+    turn: Literal["reachable", "unreachable", "refused", "not_configured", "not_checked"]
+
+
+class CallReadiness(Command):
+    """Readiness before accept: what the consumer's window found while the invitation rang."""
+
+    call_id: Id
+    client: ClientInfo
+    network: NetworkCheck
+
+
 class CallHandoffAsk(Frame):
     """Continue on my phone: a code for the call (no `key`: each ask makes a new code)."""
 

@@ -35,7 +35,16 @@ EVENT_DATA_KEYS: dict[str, tuple[str, ...]] = {
     CallEvent.Kind.CONNECTED: (),
     CallEvent.Kind.PRESENCE: ("present", "reason"),
     CallEvent.Kind.SHARE: ("action", "surface", "reason"),
+    # Readiness before accept: facts and causes only (calls.readiness); `causes` is a list of names.
+    CallEvent.Kind.READINESS: ("causes", "browser", "webrtc", "camera", "microphone", "stun", "turn"),
 }
+
+
+def _shown(value: object) -> bool:
+    """A value the reports may show: a scalar, or a list of short names (readiness causes)."""
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str | int | float | bool | None)
 
 
 def live_calls(*, account: Account) -> list[dict]:
@@ -121,7 +130,7 @@ def event_row(event: CallEvent, invited_at: datetime) -> dict:
         "state": event.state,
         "created_at": event.created_at,
         "offset_s": round((event.created_at - invited_at).total_seconds(), 3),
-        "data": {k: data[k] for k in keys if k in data and isinstance(data[k], str | int | float | bool | None)},
+        "data": {k: data[k] for k in keys if k in data and _shown(data[k])},
     }
 
 

@@ -39,6 +39,14 @@ ADDITIVE_FIELDS = (
     "in_progress",
     "ended_connected",
     "accepted_audio_only",
+    "readiness_checked",
+    "readiness_problems",
+    "readiness_unsupported_browser",
+    "readiness_no_microphone",
+    "readiness_no_camera",
+    "readiness_network_blocked",
+    "readiness_direct_blocked",
+    "readiness_relay_unavailable",
     "handed_off",
     "screen_shared",
     "duration_s_sum",
@@ -95,6 +103,28 @@ class SessionRollup(models.Model):
     ended_connected = models.PositiveIntegerField(default=0, help_text="Calls that were connected and have ended.")
     accepted_audio_only = models.PositiveIntegerField(
         default=0, help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
+    )
+    # Readiness before accept (calls/readiness.py): invitations whose consumer's window reported what
+    # it found, and of those, how many had each problem (the latest report of each invitation).
+    readiness_checked = models.PositiveIntegerField(
+        default=0, help_text="Invitations whose consumer's window reported its readiness before answering."
+    )
+    readiness_problems = models.PositiveIntegerField(default=0, help_text="Of those, reports with any problem.")
+    readiness_unsupported_browser = models.PositiveIntegerField(
+        default=0, help_text="An unsupported browser or no WebRTC."
+    )
+    readiness_no_microphone = models.PositiveIntegerField(default=0, help_text="No microphone: the call cannot start.")
+    readiness_no_camera = models.PositiveIntegerField(
+        default=0, help_text="A video invitation and no camera: audio only is offered."
+    )
+    readiness_network_blocked = models.PositiveIntegerField(
+        default=0, help_text="Neither STUN nor TURN answered: calls cannot connect from that network."
+    )
+    readiness_direct_blocked = models.PositiveIntegerField(
+        default=0, help_text="STUN did not answer, TURN did: the call would be relayed."
+    )
+    readiness_relay_unavailable = models.PositiveIntegerField(
+        default=0, help_text="STUN answered, TURN did not (or refused the credentials): no relay fallback."
     )
     handed_off = models.PositiveIntegerField(
         default=0, help_text="Calls the consumer moved to another device during the call (Continue on my phone)."

@@ -127,6 +127,14 @@ COUNT_FIELDS = (
     "in_progress",
     "ended_connected",
     "accepted_audio_only",
+    "readiness_checked",
+    "readiness_problems",
+    "readiness_unsupported_browser",
+    "readiness_no_microphone",
+    "readiness_no_camera",
+    "readiness_network_blocked",
+    "readiness_direct_blocked",
+    "readiness_relay_unavailable",
     "handed_off",
     "screen_shared",
     "participants",
@@ -335,6 +343,21 @@ def verdict_breakdown(totals: dict) -> list[dict]:
         {"key": value, "label": label_, "count": totals.get(f"verdict_{value}") or 0}
         for value, label_ in Verdict.choices
     ]
+
+
+READINESS_LABELS = {
+    "readiness_unsupported_browser": "Unsupported browser or no WebRTC",
+    "readiness_no_microphone": "No microphone",
+    "readiness_no_camera": "No camera (audio only offered)",
+    "readiness_network_blocked": "Network blocks calls (no STUN, no TURN)",
+    "readiness_direct_blocked": "Network blocks direct calls (relayed)",
+    "readiness_relay_unavailable": "Relay (TURN) not reachable",
+}
+
+
+def readiness_breakdown(totals: dict) -> list[dict]:
+    """What the consumers' windows found before answering, by cause, for the reports page."""
+    return [{"key": key, "label": name, "count": totals.get(key) or 0} for key, name in READINESS_LABELS.items()]
 
 
 def iter_report_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> Iterator[dict]:

@@ -31,6 +31,15 @@ FAILURE_CLASSES = {
     "failed_permission_denied": ("permission_denied",),
     "failed_connection": ("ice_failed", "connect_timeout"),
 }
+# Readiness causes (calls.readiness.CAUSES) counted per rollup column; a call counts once per column.
+READINESS_CLASSES = {
+    "readiness_unsupported_browser": ("unsupported_browser", "no_webrtc"),
+    "readiness_no_microphone": ("no_microphone",),
+    "readiness_no_camera": ("no_camera",),
+    "readiness_network_blocked": ("network_blocked",),
+    "readiness_direct_blocked": ("direct_blocked",),
+    "readiness_relay_unavailable": ("relay_unavailable",),
+}
 # Buckets per statement on SQLite: below its 32,766 bound parameters (4 per bucket). PostgreSQL
 # takes any number in its four array parameters.
 SQLITE_BUCKETS_PER_STATEMENT = 5000
@@ -70,6 +79,12 @@ def _answer_ms() -> str:
         return "ROUND(EXTRACT(EPOCH FROM (bc.answered_at - bc.created_at)) * 1000)"
     # julianday() is exact to the millisecond for the timestamps Django stores.
     return "ROUND((julianday(bc.answered_at) - julianday(bc.created_at)) * 86400000.0)"
+
+
+def _has_cause(causes: Iterable[str]) -> str:
+    """The call `bc` has one of `causes` (our own constants) among its comma-separated readiness
+    causes. `%%` is a literal `%` for the driver (the statements are run with parameters)."""
+    return "(" + " OR ".join(f"',' || bc.consumer_readiness || ',' LIKE '%%,{cause},%%'" for cause in causes) + ")"
 
 
 class AccountBucket(NamedTuple):
@@ -145,6 +160,9 @@ def call_aggregates() -> dict[str, str]:
         "in_progress": count(f"bc.state IN ({live})"),
         "ended_connected": count(ended_connected),
         "accepted_audio_only": count("bc.media = 'video' AND bc.consumer_audio_only"),
+        "readiness_checked": count("bc.consumer_readiness_at IS NOT NULL"),
+        "readiness_problems": count("bc.consumer_readiness <> ''"),
+        **{name: count(_has_cause(causes)) for name, causes in READINESS_CLASSES.items()},
         "handed_off": count("bc.consumer_device > 0"),
         "screen_shared": count("bc.screen_shared"),
         "duration_s_sum": f"SUM(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",

@@ -34,6 +34,22 @@ OUTCOME_WEIGHTS = {
     "cancelled_connecting": 2,
 }
 ACCEPT_FAILURES = ("unsupported_browser", "no_webrtc", "no_camera", "no_microphone")
+# What consumers' windows report before answering (calls.readiness): mostly nothing wrong.
+READINESS_PICKS = (
+    (),
+    (),
+    (),
+    (),
+    (),
+    ("no_camera",),
+    ("direct_blocked",),
+    ("network_blocked",),
+    ("no_microphone",),
+    ("unsupported_browser",),
+    ("no_webrtc", "no_microphone"),
+    ("relay_unavailable",),
+    ("no_camera", "direct_blocked"),
+)
 CONNECT_FAILURES = ("permission_denied", "no_devices", "ice_failed", "connect_timeout")
 RING_TIMEOUT_S = 60
 RECONNECT_GRACE_S = 20
@@ -64,6 +80,8 @@ class PlannedCall:
     consumer_browser: str = ""
     screen_shared: bool = False
     consumer_ref: str = ""
+    consumer_readiness: str = ""
+    consumer_readiness_at: datetime | None = None
     conversation_key: int = 0  # calls with the same key share a conversation; 0: one of its own
     events: list[PlannedEvent] = field(default_factory=list)
 
@@ -96,6 +114,26 @@ def plan_call(
     rng: random.Random, *, media: str, agent_id: int | None, created_at: datetime, outcome: str | None = None
 ) -> PlannedCall:
     """A call with one outcome (random unless given: a key of OUTCOME_WEIGHTS) and the events that lead to it."""
+    call = _plan_outcome(rng, media=media, agent_id=agent_id, created_at=created_at, outcome=outcome)
+    _plan_readiness(call)
+    return call
+
+
+def _plan_readiness(call: PlannedCall) -> None:
+    """Most consumers' windows report their readiness a moment after the invitation shows. Drawn from
+    a generator of its own (seeded by the invitation time), so adding readiness changed no other draw."""
+    rng = random.Random(call.created_at.timestamp())  # noqa: S311 - test data, not secrets
+    if rng.random() >= 0.7:
+        return
+    causes = [c for c in rng.choice(READINESS_PICKS) if call.media == Call.Media.VIDEO or c != "no_camera"]
+    at = call.created_at + _ms(rng.uniform(0.2, 1.2))
+    call.consumer_readiness, call.consumer_readiness_at = ",".join(causes), at
+    call.events.insert(1, PlannedEvent("readiness", "consumer", at, data={"causes": causes, "stun": "reachable"}))
+
+
+def _plan_outcome(
+    rng: random.Random, *, media: str, agent_id: int | None, created_at: datetime, outcome: str | None
+) -> PlannedCall:
     call = PlannedCall(media=media, agent_id=agent_id, created_at=created_at)
     outcome = outcome or rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
     events = call.events
@@ -185,6 +223,8 @@ def cut_at(call: PlannedCall, now: datetime) -> PlannedCall:
     if call.ended_at is None or call.ended_at <= now:
         return call
     call.events = [e for e in call.events if e.created_at <= now]
+    if call.consumer_readiness_at and call.consumer_readiness_at > now:
+        call.consumer_readiness, call.consumer_readiness_at = "", None
     states = [e.state for e in call.events if e.kind == "state"]
     call.state, call.end_reason, call.ended_at, call.duration_s = states[-1], "", None, None
     if call.answered_at and call.answered_at > now:
@@ -275,6 +315,8 @@ def write_calls(*, account: Account, calls: Iterable[PlannedCall], batch_size: i
             duration_s=p.duration_s,
             consumer_browser=p.consumer_browser,
             screen_shared=p.screen_shared,
+            consumer_readiness=p.consumer_readiness,
+            consumer_readiness_at=p.consumer_readiness_at,
         )
         for key, p in zip(keys, calls, strict=True)
     ]

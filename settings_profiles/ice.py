@@ -50,12 +50,15 @@ def _static(servers: list[dict]) -> list[IceServer]:
     return out
 
 
-def ice_config_for(*, call_settings: AccountCallSettings, participant: str, now: float | None = None) -> IceConfig:
+def ice_config_for(
+    *, call_settings: AccountCallSettings, participant: str, now: float | None = None, max_ttl_s: int | None = None
+) -> IceConfig:
     """The RTCConfiguration subset for one participant: servers, minted TURN credentials, policy.
 
     An account that brings its own servers (static or TURN REST) uses only those; otherwise the
     platform defaults from the environment apply. `participant` names the call side, e.g.
-    "call-42-agent"; it appears in coturn's logs, so it must not carry personal data.
+    "call-42-agent"; it appears in coturn's logs, so it must not carry personal data. `max_ttl_s`, when
+    given and shorter, cuts the minted credentials' lifetime (the readiness check's, for example).
     """
     if call_settings.ice_servers or call_settings.turn_rest_urls:
         static, rest_urls = call_settings.ice_servers, call_settings.turn_rest_urls
@@ -63,6 +66,7 @@ def ice_config_for(*, call_settings: AccountCallSettings, participant: str, now:
     else:
         static, rest_urls = settings.ICE_SERVERS, settings.TURN_REST_URLS
         secret, ttl_s = settings.TURN_REST_SECRET, settings.TURN_REST_TTL_S
+    ttl_s = min(ttl_s, max_ttl_s) if max_ttl_s else ttl_s
     servers = _static(static)
     if rest_urls and secret:
         username, credential = turn_rest_credential(secret=secret, participant=participant, ttl_s=ttl_s, now=now)

@@ -51,9 +51,10 @@ MAX_FRAME_BYTES = 64 * 1024
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 NO_SUCH_ID = 2**63 - 1  # a valid id that names no row
 FRAMES = {"agent": AGENT_FRAMES, "consumer": CONSUMER_FRAMES}
-# Frames that end or answer a call, or write a message / close a conversation, when they name the
-# sender's own live call or conversation: the fuzzer must not send those in a valid form.
-ENDS_CALL = {"call.accept", "call.reject", "call.hangup"}
+# Frames that end or answer a call (or report on its ringing invitation), or write a message / close a
+# conversation, when they name the sender's own live call or conversation: the fuzzer must not send
+# those in a valid form.
+ENDS_CALL = {"call.accept", "call.reject", "call.hangup", "call.readiness"}
 WRITES_CONVERSATION = {"message.send", "conversation.close", "conversation.transfer"}
 
 
@@ -310,6 +311,11 @@ def valid_frame(arena: Arena, role: str, frame_type: str, draw) -> dict:
             "client": {"user_agent": CHROME, "webrtc": True, "camera": True, "microphone": True},
         },
         "call.reject": {"call_id": call_id},
+        "call.readiness": {
+            "call_id": call_id,
+            "client": {"user_agent": CHROME, "webrtc": True, "camera": False, "microphone": True},
+            "network": {"stun": "unreachable", "turn": draw(st.sampled_from(["reachable", "refused", "not_checked"]))},
+        },
         "call.signal": {
             "call_id": call_id,
             "signal": draw(

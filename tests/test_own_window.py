@@ -289,8 +289,9 @@ def test_the_public_call_client_is_served_with_cors(client):
     assert client.get("/engage/sdk/v1/session.js").status_code == 200
     # Every module session.js imports is served beside it (a missing one breaks the window).
     session = client.get("/engage/sdk/v1/session.js").content.decode()
-    for imported in re.findall(r'from "\./([a-z]+\.js)"', session):
+    for imported in re.findall(r'from "\./([a-z]+\.js)"', session + source):  # and callclient.js's own
         assert client.get(f"/engage/sdk/v1/{imported}").status_code == 200, imported
+    assert "export class ReadinessCheck" in client.get("/engage/sdk/v1/readiness.js").content.decode()
     assert client.get("/engage/sdk/v1/../settings.py").status_code == 404
     assert client.get("/engage/sdk/v1/nope.js").status_code == 404
 

@@ -39,6 +39,15 @@ FAILURE_CLASS = {
     "ice_failed": "failed_connection",
     "connect_timeout": "failed_connection",
 }
+# Readiness causes per rollup column (docs/metrics.md), written out again here: an independent computation.
+READINESS_COLUMNS = {
+    "readiness_unsupported_browser": {"unsupported_browser", "no_webrtc"},
+    "readiness_no_microphone": {"no_microphone"},
+    "readiness_no_camera": {"no_camera"},
+    "readiness_network_blocked": {"network_blocked"},
+    "readiness_direct_blocked": {"direct_blocked"},
+    "readiness_relay_unavailable": {"relay_unavailable"},
+}
 
 
 # --- an independent computation of every metric, straight from the calls and their events -------
@@ -94,6 +103,12 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
                 row[FAILURE_CLASS.get(call.end_reason, "failed_other")] += 1
             row["connected"] += call.started_at is not None
             row["accepted_audio_only"] += call.media == "video" and call.consumer_audio_only
+            if call.consumer_readiness_at is not None:
+                causes = set(call.consumer_readiness.split(",")) - {""}
+                row["readiness_checked"] += 1
+                row["readiness_problems"] += bool(causes)
+                for column, members in READINESS_COLUMNS.items():
+                    row[column] += bool(causes & members)
             row["handed_off"] += call.consumer_device > 0
             row["screen_shared"] += call.screen_shared
             row["in_progress"] += call.state in LIVE

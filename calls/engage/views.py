@@ -75,6 +75,7 @@ SDK_FILES = {
     "policy.js": "calls/policy.js",  # session.js's browser-free decisions (negotiation, restarts, stats)
     "devices.js": "calls/devices.js",  # session.js's microphone, camera and speaker choice
     "share.js": "calls/share.js",  # screen sharing on a CallSession (and its browser-free decisions)
+    "readiness.js": "calls/readiness.js",  # readiness before accept: devices, browser, STUN/TURN reachable
 }
 
 

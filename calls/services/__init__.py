@@ -8,6 +8,7 @@ each in one transaction, its frames pushed after commit). By concern:
 - `conversations`: routing, the conversation commands, messages, and the presence leases.
 - `texts`: the transcript's system lines, failure texts, the invitation, per-side frame extras.
 - `share`: screen sharing in video calls (start/stop, the agent's request, the consumer's refusal).
+- `readiness`: the consumer's readiness report while an invitation rings (facts and causes).
 - `settings_sync`: support changed settings: withdrawn invitations cancelled, open sockets told.
 - `handoffs`: Continue on my phone: one-time codes that move the consumer's side of a call.
 - `common`: the refusal (`CallError`) and helpers the others share.
@@ -46,6 +47,7 @@ from .handoffs import (
     handoff_of_code,
     handoff_problem,
 )
+from .readiness import MAX_READINESS_REPORTS, call_readiness_report
 from .settings_sync import MEDIA_DISABLED, account_settings_changed, call_cancel_withdrawn
 from .share import call_share_decline, call_share_request, call_share_set
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, error_text, invitation_for, participant_name, side_extras
@@ -58,6 +60,7 @@ __all__ = [
     "ALLOWED",
     "FAILURE_REASONS",
     "MAX_MESSAGE_LENGTH",
+    "MAX_READINESS_REPORTS",
     "STATS_KEYS",
     "SYSTEM_TEXT",
     "TERMINAL",
@@ -81,6 +84,7 @@ __all__ = [
     "call_ice_refresh",
     "call_invite",
     "call_media_change",
+    "call_readiness_report",
     "call_reject",
     "call_share_decline",
     "call_share_request",

@@ -3,8 +3,11 @@ invitation the consumer sees, and the per-side parts of `call.state` frames (ICE
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from calls.models import Call
 from calls.payloads import format_duration
+from calls.readiness import parse_causes
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings
 from settings_profiles.texts import render_text
@@ -72,11 +75,32 @@ def participant_name(call: Call, party: Party) -> str:
     return f"call{call.pk}-{party}"
 
 
+# The readiness check's TURN credentials outlive the invitation by this much, and no more.
+ICE_CHECK_MARGIN_S = 30
+
+
+def ice_check_for(call: Call, call_settings: AccountCallSettings) -> dict:
+    """The ICE configuration the consumer's window probes while the invitation rings (readiness
+    before accept): the call's servers and relay policy, with TURN REST credentials of their own
+    (`call<id>-consumer-check` in coturn's logs) that expire soon after the invitation does."""
+    left_s = (call.ring_deadline - timezone.now()).total_seconds() if call.ring_deadline else 0
+    return dict(
+        ice_config_for(
+            call_settings=call_settings,
+            participant=f"{participant_name(call, 'consumer')}-check",
+            max_ttl_s=max(int(left_s), 0) + ICE_CHECK_MARGIN_S,
+        )
+    )
+
+
 def side_extras(call: Call, call_settings: AccountCallSettings, party: Party) -> dict:
     """The per-side parts of a `call.state` frame (and of `hello` when a live call is rejoined)."""
     extras: dict = {}
     if call.state == State.RINGING and party == "consumer":
         extras["invitation"] = invitation_for(call, call_settings)
+        extras["ice_check"] = ice_check_for(call, call_settings)
+    if call.is_live and party == "agent" and call.consumer_readiness_at is not None:
+        extras["readiness"] = {"causes": parse_causes(call.consumer_readiness)}
     if call.state in Call.MEDIA_STATES:
         extras["ice"] = ice_config_for(call_settings=call_settings, participant=participant_name(call, party))
         video = call.media == Call.Media.VIDEO

@@ -12,7 +12,7 @@ from calls import commands, services
 from calls.handoff_links import handoff_url, public_base, qr_data_uri
 from calls.models import Call, Conversation
 from calls.push import account_consumers_group, agent_group, consumer_group
-from calls.schemas import CallAccept, CallHandoffAsk, CallRef, CallShareDecline, ConsumerMessage
+from calls.schemas import CallAccept, CallHandoffAsk, CallReadiness, CallRef, CallShareDecline, ConsumerMessage
 from calls.selectors import consumer_hello, consumer_settings
 from calls.tokens import read_consumer_token
 
@@ -169,6 +169,23 @@ class ConsumerSocket(PartySocket):
             ),
         )
 
+    async def on_readiness(self, frame, raw) -> dict:
+        """Readiness before accept: the window's facts; the answer carries the causes the server found."""
+        client = services.ClientInfo(**frame.client.model_dump())
+
+        def run() -> dict:
+            call, causes = services.call_readiness_report(
+                conversation_id=self.conversation.pk,
+                call_id=frame.call_id,
+                client=client,
+                stun=frame.network.stun,
+                turn=frame.network.turn,
+            )
+            answer = answer_unless_expired(call)
+            return answer if "error" in answer else {**answer, "causes": causes}
+
+        return await self.once(frame, run)
+
     async def on_reject(self, frame, raw) -> dict:
         return await self.once(
             frame,
@@ -217,6 +234,7 @@ class ConsumerSocket(PartySocket):
         "message.send": (ConsumerMessage, on_message),
         "call.accept": (CallAccept, on_accept),
         "call.reject": (CallRef, on_reject),
+        "call.readiness": (CallReadiness, on_readiness),
         "call.handoff": (CallHandoffAsk, on_handoff),
         "call.share.decline": (CallShareDecline, on_share_decline),
         **PartySocket.call_frames,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from calls.models import Call, CallEvent
+from calls.readiness import parse_causes
 from consoleproj.restapi.pagination import MAX_OFFSET
 from reporting.buckets import REPORT_INTERVALS
 from reporting.diagnosis import Verdict
@@ -82,6 +83,22 @@ class MetricsSerializer(serializers.Serializer):
     ended_connected = serializers.IntegerField(help_text="Connected calls that have ended (the base of durations).")
     accepted_audio_only = serializers.IntegerField(
         help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
+    )
+    readiness_checked = serializers.IntegerField(
+        help_text="Invitations whose consumer's window reported its readiness before answering."
+    )
+    readiness_problems = serializers.IntegerField(help_text="Of those, the ones with any readiness problem.")
+    readiness_unsupported_browser = serializers.IntegerField(help_text="Readiness: unsupported browser or no WebRTC.")
+    readiness_no_microphone = serializers.IntegerField(help_text="Readiness: no microphone (the call cannot start).")
+    readiness_no_camera = serializers.IntegerField(help_text="Readiness: video invitation, no camera (audio only).")
+    readiness_network_blocked = serializers.IntegerField(
+        help_text="Readiness: neither STUN nor TURN answered (calls cannot connect from that network)."
+    )
+    readiness_direct_blocked = serializers.IntegerField(
+        help_text="Readiness: STUN did not answer but TURN did (the call would be relayed)."
+    )
+    readiness_relay_unavailable = serializers.IntegerField(
+        help_text="Readiness: STUN answered but TURN did not, or refused the credentials."
     )
     handed_off = serializers.IntegerField(
         help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
@@ -158,11 +175,18 @@ class CallSummarySerializer(serializers.Serializer):
     agent_id = serializers.IntegerField(allow_null=True)
     conversation_id = serializers.IntegerField()
     consumer_browser = serializers.CharField()
+    consumer_readiness = serializers.SerializerMethodField(
+        help_text="Readiness before answering: the causes of the consumer window's latest report "
+        "([] when it found none); null when it never reported."
+    )
     created_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
     duration_s = serializers.IntegerField(allow_null=True)
+
+    def get_consumer_readiness(self, call: Call) -> list[str] | None:
+        return parse_causes(call.consumer_readiness) if call.consumer_readiness_at else None
 
 
 class DurationsSerializer(serializers.Serializer):

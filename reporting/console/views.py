@@ -120,6 +120,7 @@ def reports(request: HttpRequest, *, account: Account) -> HttpResponse:
         "failures": queries.failure_breakdown(totals),
         "verdicts": queries.verdict_breakdown(totals),
         "diagnosed": sum(totals.get(f) or 0 for f in queries.VERDICT_FIELDS),
+        "readiness": queries.readiness_breakdown(totals),
         "agents": queries.agent_table(account=account, period=period),
         "recent": queries.recent_calls(account=account, period=period),
         "live_calls": queries.live_calls(account=account),

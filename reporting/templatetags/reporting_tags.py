@@ -52,3 +52,28 @@ def number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{value:,.{int(digits)}f}"
+
+
+# Readiness causes (calls.readiness.CAUSES) as the reports show them.
+CAUSE_LABELS = {
+    "unsupported_browser": "Unsupported browser",
+    "no_webrtc": "No WebRTC",
+    "no_microphone": "No microphone",
+    "no_camera": "No camera (audio only)",
+    "network_blocked": "Network blocks calls",
+    "direct_blocked": "Direct calls blocked (relayed)",
+    "relay_unavailable": "Relay not reachable",
+}
+
+
+@register.filter
+def cause_label(cause: str) -> str:
+    """A readiness cause in words (unknown names as they are)."""
+    return CAUSE_LABELS.get(cause, cause)
+
+
+@register.filter
+def readiness_labels(stored: str) -> str:
+    """A call's stored readiness causes (comma-separated) in words; "Ready" when there are none."""
+    causes = [c for c in stored.split(",") if c]
+    return ", ".join(cause_label(c) for c in causes) or "Ready"

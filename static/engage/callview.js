@@ -1,12 +1,9 @@
 // The consumer's side of a call, shared by the embedded window (window.js) and the mobile webview
 // page (webview.js): the invitation with the account's texts and style, accept/reject, the call stage
-// (remote and self view, mute, camera, switch camera, end) and the ended state in words.
-//
-// It follows the server: every `call.state` frame (and `hello.call` after a reload) goes to
-// applyCall(); the UI shows what that frame says. Camera and microphone are asked for only once the
-// call is `connecting` (CallSession.start() calls getUserMedia), after the consumer accepted. Every
-// text reaches the page through textContent, never as HTML.
-
+// (remote and self view, mute, camera, switch camera, end) and the ended state in words. It follows
+// the server: every `call.state` frame (and `hello.call` after a reload) goes to applyCall(); the UI
+// shows what that frame says. Camera and microphone are asked for only once the call is `connecting`
+// (CallSession.start()), after the consumer accepted. Texts go in through textContent, never as HTML.
 import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
 import { withShareFrame } from "/engage/sdk/v1/share.js";
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
@@ -32,17 +29,17 @@ export function fill(template, values = {}) {
   });
 }
 
-/** A `call.state` frame as {call, invitation, ice, media, error}. */
+/** A `call.state` frame as {call, invitation, ice, media, error, iceCheck}. */
 export function fromStateFrame(frame) {
-  const { call, invitation, ice, media, error } = frame;
-  return { call, invitation, ice, media, error };
+  const { call, invitation, ice, media, error, ice_check: iceCheck } = frame;
+  return { call, invitation, ice, media, error, iceCheck };
 }
 
-/** A `hello` frame's live call (`call` and `call_extras`) as {call, invitation, ice, media, error}. */
+/** A `hello` frame's live call (`call` and `call_extras`) as {call, invitation, ice, media, error, iceCheck}. */
 export function fromHello(hello) {
   if (!hello.call) return null;
-  const { invitation, ice, media, error } = hello.call_extras || {};
-  return { call: hello.call, invitation, ice, media, error };
+  const { invitation, ice, media, error, ice_check: iceCheck } = hello.call_extras || {};
+  return { call: hello.call, invitation, ice, media, error, iceCheck };
 }
 
 export class CallController extends EventTarget {
@@ -114,7 +111,7 @@ export class CallController extends EventTarget {
         this.#showEnded(call, entry.error);
       }
     }
-    this.dispatchEvent(new CustomEvent("change", { detail: { call } }));
+    this.dispatchEvent(new CustomEvent("change", { detail: { call, iceCheck: entry.iceCheck } })); // readinessview.js
   }
 
   /** A `call.signal` frame: in order, after the peer connection exists. */
@@ -162,11 +159,11 @@ export class CallController extends EventTarget {
     this.#setInvitationBusy(true);
     try {
       const client = await clientCapabilities();
-      // Without a microphone the server fails the call at once (no camera: audio only): the words
-      // are about this device.
+      // Without a microphone the server fails the call at once (no camera: audio only).
       if (!client.microphone) this.mediaError = this.texts.error_no_devices;
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
       this.devices.offerFor = call.id; // once the browser grants access, offer the device picker
+      this.beforeAnswer?.(call); // readinessview.js: its report goes first
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
@@ -184,6 +181,7 @@ export class CallController extends EventTarget {
     this.#setInvitationBusy(true);
     this.rejectedHere = call.id;
     try {
+      this.beforeAnswer?.(call);
       await this.socket.command({ type: "call.reject", call_id: call.id });
       this.report("invitation_rejected", call);
     } catch (error) {

@@ -9,12 +9,13 @@
 // The same page runs a call moved here from a computer (Continue on my phone, /go/CODE): it first
 // claims the code (handoff_phone.js), then runs the call with this phone's own token and camera choice.
 //
-// Test hook: window.__engage = {session, socket, state, controller}.
+// Test hook: window.__engage = {session, socket, state, controller, readiness}.
 
 import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
+import { attachReadiness } from "./readinessview.js";
 import { claimOnThisPhone } from "./handoff_phone.js";
 import { ShareView } from "./shareview.js";
 
@@ -45,7 +46,13 @@ const controller = new CallController({
 // An app's webview runs on a phone: the agent's request is answered "unsupported" (shareview.js),
 // and the agent's own share shows whole.
 const shareView = new ShareView({ controller, enabled: config.share_enabled });
-const hook = { socket, state, controller, shareView };
+const hook = {
+  socket,
+  state,
+  controller,
+  shareView,
+  readiness: attachReadiness(controller, { texts, words, browsers: config.browsers }),
+};
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
 

@@ -9,12 +9,13 @@
 // Talks to the brand page only through postMessage: UI requests (open me, minimise me, unread) and,
 // when the account set a tracker, analytics events (analytics.js). Nothing personal is posted.
 //
-// Test hook: window.__engage = {session, socket, state, controller}.
+// Test hook: window.__engage = {session, socket, state, controller, readiness}.
 
 import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame } from "./callview.js";
+import { attachReadiness } from "./readinessview.js";
 import { HandoffPanel } from "./handoff.js";
 import { ShareView } from "./shareview.js";
 
@@ -45,6 +46,7 @@ const controller = new CallController({
 hook.controller = controller;
 const shareView = new ShareView({ controller, enabled: config.share_enabled }); // screen sharing, when the agent asks
 hook.shareView = shareView;
+hook.readiness = attachReadiness(controller, { texts, words, browsers: config.browsers });
 controller.addEventListener("view", ({ detail }) => setView(detail.view));
 // Continue on my phone: the QR code and link, and letting go of a call that moved to the phone.
 const handoff = new HandoffPanel({ controller, texts, words });

@@ -242,7 +242,8 @@ def test_agent_denies_camera_and_microphone(tab_in, asgi_server, account, agent)
 def test_consumer_without_devices_is_told_at_accept(tab_in, asgi_server, account, agent):
     """
     GIVEN a consumer whose browser has no camera and no microphone
-    WHEN they accept a video invitation
+    WHEN a video invitation shows (readiness says so and leaves only Decline: tests/e2e/test_readiness.py)
+         and the window accepts anyway (as an own window without the check could)
     THEN the call ends `failed` with a device reason at once; the window says what to do; the agent is
          told the consumer has no usable devices; the rollup counts a device failure
     """
@@ -251,7 +252,9 @@ def test_consumer_without_devices_is_told_at_accept(tab_in, asgi_server, account
     window = open_window(consumer_tab, "/engage/demo/")
     conversation_id = _conversation_id_of_window(asgi_server, account)
     invite_from_workspace(agent_tab, conversation_id)
-    window.locator("#engage-accept").click()
+    window.locator("#engage-readiness[data-tone='blocked']").wait_for()
+    assert window.locator("#engage-accept").is_hidden()
+    window.hook("window.__engage.controller.accept()")
 
     call = ended_call(asgi_server, conversation_id, "failed")
     assert call.end_reason in ("no_devices", "no_microphone", "no_camera")

@@ -304,7 +304,11 @@ def test_custom_german_transcript_text_and_error_appear_in_both_uis(browser, asg
         page.locator("#ws-ended-dismiss").click()
 
         page.locator("#ws-call-video").click()
-        window.locator("#engage-accept").click()
+        # The readiness check says it before answering, in the account's words, and leaves only Decline;
+        # a window that accepts anyway (the hook, as an own window could) gets the server's failure.
+        window.locator("#engage-readiness-list li").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
+        assert window.locator("#engage-accept").is_hidden()
+        window.hook("window.__engage.controller.accept()")
         window.locator("#engage-call-error").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
         page.locator("#ws-ended-title").filter(has_text=GERMAN_UNSUPPORTED).wait_for()
         consumer.screenshot("engage-german-custom-error")

@@ -559,8 +559,9 @@ def test_unanswered_invitation_expires_on_both_sides(consumer, asgi_server, demo
 def test_unsupported_browser_sees_the_error_in_words(browser, asgi_server, demo_account, artifacts_dir):
     """
     GIVEN a consumer whose browser is not supported (an old Firefox user agent)
-    WHEN they accept an invitation
-    THEN the call fails as unsupported_browser and the window shows the account's error text
+    WHEN an invitation shows, and they accept it anyway (as an own window without the check could)
+    THEN the invitation says so before answering and offers only Decline (readiness); the accepted call
+    fails as unsupported_browser and the window shows the account's error text
     """
     web = new_web(
         browser,
@@ -573,7 +574,9 @@ def test_unsupported_browser_sees_the_error_in_words(browser, asgi_server, demo_
         window = open_window(web, "/engage/demo/")
         conversation = conversation_of(asgi_server, demo_account)
         call_id = asgi_server.run(_assign_and_invite, agent=agent, conversation_id=conversation.pk, media="video")
-        window.locator("#engage-accept").click()
+        window.locator("#engage-readiness[data-tone='blocked']").wait_for()
+        assert window.locator("#engage-accept").is_hidden()
+        window.hook("window.__engage.controller.accept()")
         call = call_state(asgi_server, call_id, "failed")
         assert call.end_reason == "unsupported_browser"
         window.locator("#engage-call-error").wait_for()
@@ -792,8 +795,9 @@ def test_a_video_invitation_can_be_answered_with_audio_only(
     asgi_server, demo_account, open_contexts, viewport, no_camera
 ):
     """
-    GIVEN a video invitation in the window (and, in one case, a browser without a camera)
-    WHEN the consumer presses "Audio only" (or, without a camera, the main Accept)
+    GIVEN a video invitation in the window (and, in one case, a browser without a camera, where the
+    readiness check leaves Audio only as the answer: tests/e2e/test_readiness.py)
+    WHEN the consumer presses "Audio only"
     THEN the call connects with no camera captured on the consumer's side (no video track, no self view,
     no camera button), the call is marked audio only, and the agent's side gets no video from them
     """
@@ -810,7 +814,10 @@ def test_a_video_invitation_can_be_answered_with_audio_only(
     assert audio.is_visible() and audio.text_content().strip() == "Audio only"
     name = ("desktop" if viewport == VIEWPORT else "phone") + ("-no-camera" if no_camera else "")
     web.page.screenshot(path=str(web.screenshots / f"engage-invitation-audio-only-{name}.png"))
-    (window.locator("#engage-accept") if no_camera else audio).click()
+    if no_camera:
+        window.locator("#engage-readiness[data-tone='limited']").wait_for()
+        assert window.locator("#engage-accept").is_hidden()
+    audio.click()
 
     connected(asgi_server, call_id, window, peer)
     assert asgi_server.run(_consumer_audio_only, call_id=call_id) is True
