@@ -14,6 +14,7 @@ import string
 from .textkey import TextKey
 from .textkey import text_key as _key
 from .texts_endings import ENDING_TEXT_KEYS
+from .texts_handoff import HANDOFF_TEXTS
 from .texts_workspace import WORKSPACE_TEXT_KEYS
 
 LOCALES = ("en", "de", "fr", "es")
@@ -250,6 +251,13 @@ TEXT_KEYS: dict[str, TextKey] = {
     **WORKSPACE_TEXT_KEYS,
     **ENDING_TEXT_KEYS,
 }
+
+TEXT_KEYS.update(
+    {
+        key: TextKey(label, frozenset(placeholders.split()), max_length, defaults)
+        for key, (label, placeholders, max_length, defaults) in HANDOFF_TEXTS.items()
+    }
+)
 
 _HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
 

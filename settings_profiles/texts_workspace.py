@@ -115,6 +115,15 @@ WORKSPACE_TEXT_KEYS: dict[str, TextKey] = {
         fr="Le client se reconnecte…",
         es="El cliente se está reconectando…",
     ),
+    "agent_peer_on_phone": _key(
+        "Workspace: consumer moved the call to their phone",
+        "",
+        80,
+        en="Consumer on their phone",
+        de="Kunde am Handy",
+        fr="Client sur son téléphone",
+        es="Cliente en su teléfono",
+    ),
     "agent_peer_muted": _key(
         "Workspace: consumer muted",
         "",

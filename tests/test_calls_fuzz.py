@@ -333,6 +333,7 @@ def valid_frame(arena: Arena, role: str, frame_type: str, draw) -> dict:
         "call.stats": {"call_id": call_id, "stats": {"rtt_ms": 12.5, "packet_loss_pct": 1, "candidate_type": "relay"}},
         "call.ice": {"call_id": call_id},
         "call.hangup": {"call_id": call_id, "reason": "user"},
+        "call.handoff": {"call_id": call_id},  # the arena's call rings: no code is ever made
     }
     frame = {"type": frame_type, **bodies[frame_type]}
     if draw(st.booleans()):
