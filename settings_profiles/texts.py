@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
 
+from .textkey import (
+    TextKey,
+    render_text,  # noqa: F401  (imported from here by the call services)
+)
+from .textkey import text_key as _key
 from .texts_devices import DEVICE_TEXTS
+from .texts_endings import ENDING_TEXT_KEYS
 from .texts_handoff import HANDOFF_TEXTS
 from .texts_share import SHARE_TEXTS
+from .texts_workspace import WORKSPACE_TEXT_KEYS
 
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
-
-
-@dataclass(frozen=True)
-class TextKey:
-    """One customisable text: where it shows, what it may contain, how long it may be."""
-
-    label: str
-    placeholders: frozenset[str]
-    max_length: int
-    defaults: dict[str, str]
-
-
-def _key(label: str, placeholders: str, max_length: int, **defaults: str) -> TextKey:
-    return TextKey(label, frozenset(placeholders.split()), max_length, defaults)
 
 
 TEXT_KEYS: dict[str, TextKey] = {
@@ -159,6 +151,26 @@ TEXT_KEYS: dict[str, TextKey] = {
         de="Der Zugriff auf Mikrofon oder Kamera wurde nicht erlaubt. Erlauben Sie ihn für diese Seite (Kamerasymbol in der Adressleiste) und bitten Sie um einen neuen Anruf.",
         fr="L'accès au micro ou à la caméra n'a pas été autorisé. Autorisez-le pour ce site (icône caméra dans la barre d'adresse), puis demandez un nouvel appel.",
         es="No se permitió el acceso al micrófono o la cámara. Permítalo para este sitio (icono de cámara en la barra de direcciones) y pida que le llamen de nuevo.",
+    ),
+    # The same failures when it was the agent's microphone or camera: what the consumer reads, and the
+    # transcript's {reason} (docs/protocol.md: `error.side`).
+    "error_agent_permission_denied": _key(
+        "Error: the agent's media permission denied",
+        "",
+        300,
+        en="The agent's microphone or camera could not be used (access was not allowed in the agent's browser). The agent can call you again once it is fixed.",
+        de="Mikrofon oder Kamera des Mitarbeiters konnten nicht genutzt werden (der Zugriff wurde in seinem Browser nicht erlaubt). Sie werden erneut angerufen, sobald das behoben ist.",
+        fr="Le micro ou la caméra du conseiller n'a pas pu être utilisé (accès non autorisé dans son navigateur). Le conseiller pourra vous rappeler une fois le problème réglé.",
+        es="No se pudo usar el micrófono o la cámara del agente (el acceso no se permitió en su navegador). El agente puede volver a llamarle cuando esté resuelto.",
+    ),
+    "error_agent_no_devices": _key(
+        "Error: the agent has no camera or microphone",
+        "",
+        300,
+        en="No microphone or camera was found on the agent's device. The agent can call you again once one is connected.",
+        de="Auf dem Gerät des Mitarbeiters wurde kein Mikrofon bzw. keine Kamera gefunden. Sie werden erneut angerufen, sobald eines angeschlossen ist.",
+        fr="Aucun micro ni caméra n'a été trouvé sur l'appareil du conseiller. Il pourra vous rappeler une fois l'appareil branché.",
+        es="No se encontró micrófono ni cámara en el dispositivo del agente. El agente puede volver a llamarle cuando conecte uno.",
     ),
     "error_connection_failed": _key(
         "Error: connection failed",
@@ -333,25 +345,16 @@ TEXT_KEYS: dict[str, TextKey] = {
     "media_video": _key(
         "Word for a video call", "", 40, en="video", de="Videoanruf", fr="appel vidéo", es="videollamada"
     ),
+    # The agent workspace's call panel and ended card (issue 14).
+    **WORKSPACE_TEXT_KEYS,
+    **ENDING_TEXT_KEYS,
 }
-TEXT_KEYS.update(
-    {key: _key(label, places, length, **defaults) for key, (label, places, length, defaults) in SHARE_TEXTS.items()}
-)
-
-TEXT_KEYS.update(
-    {
-        key: TextKey(label, frozenset(placeholders.split()), max_length, defaults)
-        for key, (label, placeholders, max_length, defaults) in HANDOFF_TEXTS.items()
-    }
-)
-
-# The device picker's texts (texts_devices.py).
-TEXT_KEYS.update(
-    {
-        key: _key(label, placeholders, limit, **defaults)
-        for key, (label, placeholders, limit, defaults) in DEVICE_TEXTS.items()
-    }
-)
+# Screen sharing, continue on my phone and the device picker (texts_share.py, texts_handoff.py,
+# texts_devices.py): tables of (label, placeholders, max length, defaults per locale).
+for _table in (SHARE_TEXTS, HANDOFF_TEXTS, DEVICE_TEXTS):
+    TEXT_KEYS.update(
+        {key: _key(label, places, length, **words) for key, (label, places, length, words) in _table.items()}
+    )
 
 _HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
 
@@ -395,13 +398,3 @@ def resolve_texts(
         resolved.update(overrides)
     resolved.update(locale_overrides.get(locale, {}))
     return resolved
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def render_text(template: str, **values: object) -> str:
-    """Fill a validated text's placeholders. The result is plain text: escape it where HTML is built."""
-    return template.format_map(_Blank({k: str(v) for k, v in values.items()}))

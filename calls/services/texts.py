@@ -25,6 +25,13 @@ FAILURE_REASONS = {
     "ice_failed": "error_connection_failed",
     "connect_timeout": "error_connection_failed",
 }
+# The same device failures when it was the agent's microphone or camera: words that say whose.
+AGENT_DEVICE_FAILURES = {
+    "permission_denied": "error_agent_permission_denied",
+    "no_devices": "error_agent_no_devices",
+    "no_camera": "error_agent_no_devices",
+    "no_microphone": "error_agent_no_devices",
+}
 SYSTEM_TEXT: dict[str, str] = {
     State.RINGING: "system_call_invited",
     State.CONNECTING: "system_call_accepted",
@@ -50,9 +57,18 @@ def _system_text(call: Call, call_settings: AccountCallSettings, key: str, *, re
     )
 
 
-def error_text(call_settings: AccountCallSettings, reason: str, locale: str) -> str:
-    key = FAILURE_REASONS.get(reason, "error_connection_failed")
+def error_text(call_settings: AccountCallSettings, reason: str, locale: str, *, side: str = "consumer") -> str:
+    """The failure's words; `side` is who failed (the transition's actor): the agent's own devices
+    get the words that say so, never the consumer's "allow them for this site"."""
+    key = AGENT_DEVICE_FAILURES.get(reason) if side == "agent" else None
+    key = key or FAILURE_REASONS.get(reason, "error_connection_failed")
     return call_settings.resolved_texts(locale)[key]
+
+
+def failed_side(call: Call) -> str:
+    """Who failed the call (agent, consumer or system): the actor of its `failed` event."""
+    actor = call.events.filter(state=State.FAILED).values_list("actor", flat=True).first()
+    return actor or "system"
 
 
 def invitation_for(call: Call, call_settings: AccountCallSettings) -> dict:
@@ -93,8 +109,9 @@ def ice_check_for(call: Call, call_settings: AccountCallSettings) -> dict:
     )
 
 
-def side_extras(call: Call, call_settings: AccountCallSettings, party: Party) -> dict:
-    """The per-side parts of a `call.state` frame (and of `hello` when a live call is rejoined)."""
+def side_extras(call: Call, call_settings: AccountCallSettings, party: Party, *, failed_by: str = "") -> dict:
+    """The per-side parts of a `call.state` frame (and of `hello` when a live call is rejoined).
+    `failed_by`: who failed a failed call (the transition's actor; looked up when not given)."""
     extras: dict = {}
     if call.state == State.RINGING and party == "consumer":
         extras["invitation"] = invitation_for(call, call_settings)
@@ -112,5 +129,7 @@ def side_extras(call: Call, call_settings: AccountCallSettings, party: Party) ->
         }
     if call.state == State.FAILED:
         locale = call.conversation.locale if party == "consumer" else call_settings.locale
-        extras["error"] = {"code": call.end_reason, "text": error_text(call_settings, call.end_reason, locale)}
+        side = failed_by or failed_side(call)
+        text = error_text(call_settings, call.end_reason, locale, side=side)
+        extras["error"] = {"code": call.end_reason, "text": text, "side": side}
     return extras

@@ -42,7 +42,7 @@ def _party_groups(call: Call) -> tuple[list[str], list[str]]:
     return [agent_group(call.agent_id)] if call.agent_id else [], [consumer_group(call.conversation_id)]
 
 
-def _publish_state(call: Call, call_settings: AccountCallSettings) -> None:
+def _publish_state(call: Call, call_settings: AccountCallSettings, *, actor: str = "") -> None:
     agent_groups, consumer_groups = _party_groups(call)
     base = {"type": "call.state", "call": call_payload(call)}
     # The admins' live panel: the bare call (no invitation, ICE or error extras).
@@ -51,8 +51,8 @@ def _publish_state(call: Call, call_settings: AccountCallSettings) -> None:
     def build() -> list[tuple[list[str], dict]]:
         # ICE credentials are minted here, at send time, so they exist only in flight.
         return [
-            (agent_groups, {**base, **side_extras(call, call_settings, "agent")}),
-            (consumer_groups, {**base, **side_extras(call, call_settings, "consumer")}),
+            (agent_groups, {**base, **side_extras(call, call_settings, "agent", failed_by=actor)}),
+            (consumer_groups, {**base, **side_extras(call, call_settings, "consumer", failed_by=actor)}),
         ]
 
     publish_built(build)
@@ -101,7 +101,9 @@ def _transition(
     )
     key = SYSTEM_TEXT.get(new_state)
     if key:
-        failure = error_text(call_settings, reason, call.conversation.locale) if new_state == State.FAILED else ""
+        failure = (
+            error_text(call_settings, reason, call.conversation.locale, side=actor) if new_state == State.FAILED else ""
+        )
         _post_message(
             conversation=call.conversation,
             author=Message.Author.SYSTEM,
@@ -110,7 +112,7 @@ def _transition(
             call=call,
             now=now,
         )
-    _publish_state(call, call_settings)
+    _publish_state(call, call_settings, actor=actor)
     logger.info("call %s %s -> %s (%s)", call.pk, actor, new_state, reason or "-")
     return call
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Account, User
 from calls.browsers import check_client
+from settings_profiles.models import AccountCallSettings
 
 from .selectors import transfer_targets, workspace_transcript
 
@@ -64,6 +65,8 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "browser": browser,
         "supported_browsers_text": SUPPORTED_BROWSERS_TEXT,
         "is_admin": user.is_account_admin,
+        # The call panel's words before the socket's `hello` brings them (the account's locale).
+        "texts": AccountCallSettings.objects.get(account=account).resolved_texts(),
     }
     return render(request, "workspace/workspace.html", context)
 

@@ -14,3 +14,20 @@ export function formatDuration(seconds) {
   const s = String(total % 60).padStart(2, "0");
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
+
+/** Fill a validated account text's {placeholders} ({{ and }} are literal braces, as in Python). */
+export function fill(template, values = {}) {
+  return String(template ?? "").replace(/\{\{|\}\}|\{(\w+)\}/g, (match, name) => {
+    if (match === "{{") return "{";
+    if (match === "}}") return "}";
+    return values[name] ?? "";
+  });
+}
+
+/** An account text (settings_profiles/texts.py) filled, its first letter in capitals (a text may
+ * start with a placeholder such as {media}). A key the texts lack reads as the key: visible, not hidden. */
+export function say(texts, key, values = {}) {
+  if (typeof texts?.[key] !== "string") return key;
+  const text = fill(texts[key], values);
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}

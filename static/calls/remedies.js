@@ -1,25 +1,26 @@
 // What the agent should do when a call cannot start or was lost, by the protocol's end reason and by
-// whose side it happened on ("self": this agent's browser; "consumer": the other side). The consumer's
-// own words come from the account's texts (settings_profiles/texts.py), in the consumer's language.
+// whose side it happened on ("self": this agent's browser; "consumer": the other side). The words are
+// the account's texts (settings_profiles/texts_endings.py, `agent_remedy_*`); the consumer's own words
+// are the `error_*` texts, in the consumer's language.
+
+import { say } from "./callstates.js";
 
 const REMEDIES = {
-  permission_denied: {
-    self: "Allow the microphone and camera for this site (the camera icon in the address bar), then call again.",
-    consumer: "Ask the consumer to allow the microphone and camera for the page (the camera icon in their address bar), then invite them again.",
-  },
-  no_devices: {
-    self: "Connect a microphone (and a camera for video calls) and make sure no other app is using it, then call again.",
-    consumer: "The consumer has no usable microphone or camera: suggest they join from a phone, or continue in messages.",
-  },
-  ice_failed: {
-    self: "Check your network connection (a VPN or firewall can block calls), then call again.",
-    consumer: "Invite again; if calls keep dropping, a network on either side (a VPN, a firewall) may block them: continue in messages.",
-  },
+  permission_denied: "permission",
+  no_devices: "devices",
+  no_camera: "devices",
+  no_microphone: "devices",
+  ice_failed: "network",
 };
-REMEDIES.no_camera = REMEDIES.no_devices;
-REMEDIES.no_microphone = REMEDIES.no_devices;
 
-/** The sentence that says what to do next, or "" when there is nothing to do. */
-export function remedyFor(reason, side) {
-  return REMEDIES[reason]?.[side === "self" ? "self" : "consumer"] ?? "";
+/** The text key of the sentence that says what to do next, or "" when there is nothing to do. */
+export function remedyKey(reason, side) {
+  const kind = REMEDIES[reason];
+  return kind ? `agent_remedy_${kind}_${side === "self" ? "self" : "consumer"}` : "";
+}
+
+/** That sentence in the account's texts, or "". */
+export function remedyFor(reason, side, texts) {
+  const key = remedyKey(reason, side);
+  return key ? say(texts, key) : "";
 }

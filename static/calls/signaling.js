@@ -1,6 +1,8 @@
 // The signaling socket shared by the agent workspace and the consumer window (docs/protocol.md).
 // Reconnects with backoff; a reconnect gets a fresh `hello` carrying the live call, if any.
 
+const ALREADY_OVER = new Set(["invalid_state", "not_found"]);
+
 export class SignalingSocket extends EventTarget {
   /** @param {string} url ws(s) URL of /ws/agent/ or /ws/consumer/?token=... */
   constructor(url) {
@@ -47,7 +49,7 @@ export class SignalingSocket extends EventTarget {
         this.pending.delete(id);
         reject({ type: "error", code: "timeout", message: "The server did not answer in time." });
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, type: frame.type });
       if (!this.send({ ...frame, id })) {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -108,11 +110,14 @@ export class SignalingSocket extends EventTarget {
     // Only a `hello` proves the server took us: a refusal is also accepted first, then closed.
     if (frame.type === "hello") this.retry = 0;
     if (frame.re !== undefined && this.pending.has(frame.re)) {
-      const { resolve, reject, timer } = this.pending.get(frame.re);
+      const { resolve, reject, timer, type } = this.pending.get(frame.re);
       clearTimeout(timer);
       this.pending.delete(frame.re);
       (frame.type === "error" ? reject : resolve)(frame);
       if (frame.type === "ok") return;
+      // A hang-up of a call that has already ended (the other side's `ice_failed` or a timer got
+      // there first): what the hang-up wanted is done; its caller hears the answer, no page shows it.
+      if (type === "call.hangup" && ALREADY_OVER.has(frame.code)) return;
     }
     this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
     this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));

@@ -6,10 +6,10 @@
 // (CallSession.start()), after the consumer accepted. Texts go in through textContent, never as HTML.
 import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
 import { withShareFrame } from "/engage/sdk/v1/share.js";
-import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
+import { fill, formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { DeviceSheet } from "./devicesheet.js";
 import { QualityIndicator } from "./qualityindicator.js";
-export { formatDuration, LIVE, MEDIA_STATES };
+export { fill, formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
   rejected: "system_call_rejected",
   cancelled: "system_call_cancelled",
@@ -18,16 +18,6 @@ const ENDED_TEXT = {
   dropped: "system_call_dropped",
 };
 const MEDIA_ERROR_TEXT = { permission_denied: "error_permission_denied", no_devices: "error_no_devices" };
-const DEVICE_REASONS = new Set(["permission_denied", "no_devices", "no_camera", "no_microphone"]);
-
-/** Fill a validated account text's {placeholders} ({{ and }} are literal braces, as in Python). */
-export function fill(template, values = {}) {
-  return String(template ?? "").replace(/\{\{|\}\}|\{(\w+)\}/g, (match, name) => {
-    if (match === "{{") return "{";
-    if (match === "}}") return "}";
-    return values[name] ?? "";
-  });
-}
 
 /** A `call.state` frame as {call, invitation, ice, media, error, iceCheck}. */
 export function fromStateFrame(frame) {
@@ -410,11 +400,10 @@ export class CallController extends EventTarget {
     let text;
     if (call.state === "failed") {
       text = fill(texts.system_call_failed, { media, reason: "" }).replace(/[:：]\s*$/, "").trim();
-      // The server's reason does not say whose microphone or camera failed: the account's words tell
-      // the consumer to fix their own devices, so they show only when it was this browser's.
-      const othersDevices = !this.mediaError && DEVICE_REASONS.has(error?.code);
+      // The server's words say whose microphone or camera failed (`error.side`): the agent's failure
+      // reads as the agent's (`error_agent_*`), never as advice about this browser's devices.
       errorEl.textContent = this.mediaError ?? error?.text ?? texts.error_connection_failed;
-      errorEl.hidden = othersDevices;
+      errorEl.hidden = false;
     } else {
       text = fill(texts[ENDED_TEXT[call.state]] ?? texts.system_call_completed, {
         media,

@@ -2,6 +2,7 @@
 // reconnect backoff, bitrate caps, credential refresh and the stats sample.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 
 import {
   BITRATE,
@@ -165,30 +166,32 @@ test("a counter that went backwards (a new SSRC after a restart) gives bitrate 0
 
 test("failure remedies say what to do, for the agent's own side and for the consumer's", async () => {
   const { remedyFor } = await import("../calls/remedies.js");
-  assert.match(remedyFor("permission_denied", "self"), /^Allow the microphone and camera for this site/);
-  assert.match(remedyFor("permission_denied", "consumer"), /^Ask the consumer to allow/);
-  assert.match(remedyFor("no_devices", "self"), /^Connect a microphone/);
-  assert.equal(remedyFor("no_camera", "consumer"), remedyFor("no_devices", "consumer"));
-  assert.match(remedyFor("ice_failed", "self"), /network/);
-  assert.equal(remedyFor("agent_hangup", "self"), "");
-  assert.equal(remedyFor(undefined, "consumer"), "");
+  const EN = JSON.parse(readFileSync(new URL("./fixtures/texts_en.json", import.meta.url)));
+  assert.match(remedyFor("permission_denied", "self", EN), /^Allow the microphone and camera for this site/);
+  assert.match(remedyFor("permission_denied", "consumer", EN), /^Ask the consumer to allow/);
+  assert.match(remedyFor("no_devices", "self", EN), /^Connect a microphone/);
+  assert.equal(remedyFor("no_camera", "consumer", EN), remedyFor("no_devices", "consumer", EN));
+  assert.match(remedyFor("ice_failed", "self", EN), /network/);
+  assert.equal(remedyFor("agent_hangup", "self", EN), "");
+  assert.equal(remedyFor(undefined, "consumer", EN), "");
 });
 
 test("the workspace's failed card: the reason in the agent's words and what to do, by whose device", async () => {
   const { withRemedy } = await import("../workspace/format.js");
+  const EN = JSON.parse(readFileSync(new URL("./fixtures/texts_en.json", import.meta.url)));
   const base = { title: "Call failed: consumer wording", detail: "Reason: x.", tone: "error" };
   const call = { id: 4, state: "failed", reason: "permission_denied" };
-  const theirs = withRemedy(base, call, false);
+  const theirs = withRemedy(base, call, false, EN);
   assert.equal(theirs.title, "Call failed: Access to the microphone or camera was denied on the consumer's side");
   assert.match(theirs.detail, /^Ask the consumer to allow/);
-  const mine = withRemedy(base, call, true);
+  const mine = withRemedy(base, call, true, EN);
   assert.equal(mine.title, "Call failed: Access to your microphone or camera was denied");
   assert.match(mine.detail, /^Allow the microphone and camera for this site/);
-  const dropped = withRemedy({ title: "Call dropped", detail: "No network path between you and the consumer." }, { id: 5, state: "dropped", reason: "ice_failed" }, false);
+  const dropped = withRemedy({ title: "Call dropped", detail: "No network path between you and the consumer." }, { id: 5, state: "dropped", reason: "ice_failed" }, false, EN);
   assert.equal(dropped.title, "Call dropped");
   assert.match(dropped.detail, /^No network path between you and the consumer\. Invite again/);
   const completed = { title: "Call ended", detail: "Video call, 0:05." };
-  assert.equal(withRemedy(completed, { id: 6, state: "completed", reason: "agent_hangup" }, false), completed);
+  assert.equal(withRemedy(completed, { id: 6, state: "completed", reason: "agent_hangup" }, false, EN), completed);
 });
 
 test("what we send and whether the network limits the video encoder come from outbound rtp", () => {

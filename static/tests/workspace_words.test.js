@@ -7,6 +7,12 @@ import { reconnectDelay } from "../calls/signaling.js";
 import { clock, consumerName, describeEnd, errorTitle, preview, qualityText, waited } from "../workspace/format.js";
 import { callBlocker, callStatusText, composerState, deviceBannerText, permissionCheck, permissionNote } from "../workspace/rules.js";
 import { createState } from "../workspace/state.js";
+import { readFileSync } from "node:fs";
+
+// The built-in texts (settings_profiles/texts.py), as the workspace's `hello` carries them; the fixture
+// is checked against the Python catalogue by tests/test_texts_fixture.py.
+const EN = JSON.parse(readFileSync(new URL("./fixtures/texts_en.json", import.meta.url)));
+const DE = JSON.parse(readFileSync(new URL("./fixtures/texts_de.json", import.meta.url)));
 
 test("durations read as the server's transcript lines", () => {
   assert.equal(formatDuration(0), "0:00");
@@ -30,22 +36,33 @@ test("waiting times, names and previews", () => {
   assert.equal(preview({ messages: [{ author: "agent", text: "hi" }] }), "You: hi");
   assert.equal(errorTitle("media_disabled"), "Switched off for your account");
   assert.equal(errorTitle("something_new"), "Error");
-  assert.equal(qualityText({ candidate_type: "relay", rtt_ms: 42, bitrate_kbps: 900 }), "Relayed · 42 ms · ↓ 900 kbit/s");
+  assert.equal(qualityText({ candidate_type: "relay", rtt_ms: 42, bitrate_kbps: 900 }, EN), "Relayed · 42 ms · ↓ 900 kbit/s");
   assert.equal(
-    qualityText({ candidate_type: "host", rtt_ms: 8, send_kbps: 1200, receive_kbps: 2400, degraded: true, video_cap_kbps: 1100 }),
+    qualityText({ candidate_type: "host", rtt_ms: 8, send_kbps: 1200, receive_kbps: 2400, degraded: true, video_cap_kbps: 1100 }, EN),
     "Peer-to-peer · 8 ms · ↑ 1200 kbit/s · ↓ 2400 kbit/s · Degraded (video 1100 kbit/s)",
   );
 });
 
 test("an ended call is described in words", () => {
   const call = { id: 1, conversation_id: 2, media: "video", state: "completed", reason: "consumer_hangup", duration_s: 65 };
-  assert.deepEqual(describeEnd(call, null, false), {
+  assert.deepEqual(describeEnd(call, null, false, EN), {
     callId: 1, conversationId: 2, state: "completed", media: "video",
     title: "Call ended", detail: "Video call, 1:05. The consumer hung up.", tone: "neutral",
   });
-  assert.equal(describeEnd({ ...call, state: "cancelled", reason: "", answered_at: null }, null, true).detail, "The invitation was withdrawn by you.");
-  assert.equal(describeEnd({ ...call, state: "failed", reason: "ice_failed" }, null, false).title, "Call failed: No network path between you and the consumer");
-  assert.equal(describeEnd({ ...call, state: "dropped", reason: "" }, null, false).detail, "The connection was lost.");
+  assert.equal(describeEnd({ ...call, state: "cancelled", reason: "", answered_at: null }, null, true, EN).detail, "The invitation was withdrawn by you.");
+  assert.equal(describeEnd({ ...call, state: "failed", reason: "ice_failed" }, null, false, EN).title, "Call failed: No network path between you and the consumer");
+  assert.equal(describeEnd({ ...call, state: "dropped", reason: "" }, null, false, EN).detail, "The connection was lost.");
+  // The account's locale and its own words: German defaults, and a custom end reason.
+  const german = { ...DE, agent_reason_consumer_hangup: "die Kundin hat aufgelegt" };
+  assert.deepEqual(
+    [describeEnd(call, null, false, german).title, describeEnd(call, null, false, german).detail],
+    ["Anruf beendet", "Videoanruf, 1:05. Die Kundin hat aufgelegt."],
+  );
+  assert.equal(describeEnd({ ...call, state: "rejected" }, null, false, DE).detail, "Der Kunde hat den Videoanruf abgelehnt.");
+  assert.equal(qualityText({ candidate_type: "relay", degraded: true, video_cap_kbps: 1100 }, DE), "Über Relay · Reduziert (Video 1100 kbit/s)");
+  assert.equal(describeEnd({ ...call, state: "dropped", reason: "consumer_gone" }, null, false, EN).detail, "The consumer's connection was lost.");
+  assert.equal(describeEnd({ ...call, state: "cancelled", reason: "media_disabled", answered_at: null }, null, false, EN).detail,
+    "The invitation was withdrawn: video calls were switched off for you.");
 });
 
 test("reconnects back off exponentially with jitter, capped, and wait out a flood ban", () => {
@@ -92,9 +109,10 @@ test("the composer and the device banner", () => {
 });
 
 test("the call's status line follows the call and the peer connection", () => {
-  assert.equal(callStatusText(ready({ call: { state: "ringing" } }), "Ana"), "Calling Ana…");
-  assert.equal(callStatusText(ready({ call: { state: "connecting" }, peerState: "new" }), "Ana"), "Connecting…");
-  assert.equal(callStatusText(ready({ call: { state: "active" }, peerState: "disconnected" }), "Ana"), "Reconnecting… the connection is unstable");
-  assert.equal(callStatusText(ready({ call: { state: "active" }, ending: true }), "Ana"), "Ending the call…");
+  assert.equal(callStatusText(ready({ call: { state: "ringing" }, texts: EN }), "Ana"), "Calling Ana…");
+  assert.equal(callStatusText(ready({ call: { state: "connecting" }, peerState: "new" , texts: EN }), "Ana"), "Connecting…");
+  assert.equal(callStatusText(ready({ call: { state: "active" }, peerState: "disconnected" , texts: EN }), "Ana"), "Reconnecting… the connection is unstable");
+  assert.equal(callStatusText(ready({ call: { state: "active" }, ending: true , texts: EN }), "Ana"), "Ending the call…");
   assert.equal(callStatusText(ready(), "Ana"), "");
+  assert.equal(callStatusText(ready({ call: { state: "ringing" }, texts: DE }), "Ana"), "Ana wird angerufen…");
 });

@@ -5,7 +5,8 @@ import { CallSession } from "../calls/callclient.js";
 import { LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { socket, state } from "./context.js";
 import { $, announce, el, icon, paintAvatar, toast } from "./dom.js";
-import { capitalise, clock, consumerName, describeEnd, mediaWord, qualityText, withRemedy } from "./format.js";
+import { clock, consumerName, describeEnd, mediaName, mediaWord, qualityText, reasonWords, withRemedy } from "./format.js";
+import { say } from "../calls/callstates.js";
 import { remedyFor } from "../calls/remedies.js";
 import { callBlocker, callStatusText } from "./rules.js";
 import { selected } from "./state.js";
@@ -46,7 +47,8 @@ export function renderCall() {
   if (panel.hidden) return;
 
   const who = consumerName(callConversation());
-  $("ws-call-title").textContent = `${capitalise(mediaWord(media))} call with ${who}`;
+  const texts = state.texts;
+  $("ws-call-title").textContent = say(texts, "agent_call_title", { media: mediaName(texts, media), consumer_name: who });
   const status = call ? callStatusText(state, who) : ended.title;
   const statusNode = $("ws-call-status");
   if (statusNode.textContent !== status) statusNode.textContent = status;
@@ -58,9 +60,13 @@ export function renderCall() {
   $("ws-controls").hidden = !inMedia;
   $("ws-ended").hidden = !ended;
   $("ws-call-cancel").disabled = state.ending;
-  if (ringing) $("ws-ringing-sub").textContent = `${capitalise(mediaWord(media))} call invitation sent to ${who}.`;
+  if (ringing) {
+    $("ws-ringing-title").textContent = say(texts, "agent_ringing_title");
+    $("ws-ringing-sub").textContent = say(texts, "agent_ringing_sub", { media: mediaName(texts, media), consumer_name: who });
+  }
   if (inMedia) renderStage(call, media, who);
   if (ended) {
+    $("ws-ended-dismiss").textContent = say(texts, "agent_dismiss");
     $("ws-ended-title").textContent = ended.title;
     $("ws-ended-detail").textContent = ended.detail;
     $("ws-ended").dataset.tone = ended.tone;
@@ -69,20 +75,23 @@ export function renderCall() {
 }
 
 function renderStage(call, media, who) {
+  const texts = state.texts;
   const video = media === "video";
   $("ws-remote-video").hidden = !video;
   $("ws-voice-visual").hidden = video;
   $("ws-local").hidden = !video;
   paintAvatar($("ws-voice-avatar"), callConversation());
-  $("ws-voice-label").textContent = call.state === "active" ? `On a voice call with ${who}` : `Connecting to ${who}…`;
+  $("ws-voice-label").textContent = say(texts, call.state === "active" ? "agent_voice_active" : "agent_voice_connecting", { consumer_name: who });
+  $("ws-remote-off-text").textContent = say(texts, "agent_peer_camera_off");
+  $("ws-local-off").textContent = say(texts, "agent_own_camera_off");
   const peer = state.consumerMedia;
   const peerCameraOff = video && peer !== null && peer.video === false && !call.consumer_sharing; // a share shows anyway
   $("ws-remote-off").hidden = !peerCameraOff;
   const chips = [];
-  if (call.consumer_device) chips.push(el("li", { className: "ws-peer-chip ws-peer-phone" }, [icon("mobile"), el("span", { text: "Consumer on their phone" })]));
-  if (state.consumerReconnecting) chips.push(el("li", { className: "ws-peer-chip ws-peer-reconnecting" }, [icon("alert"), el("span", { text: "Consumer reconnecting…" })]));
-  if (peer && peer.audio === false) chips.push(el("li", { className: "ws-peer-chip" }, [icon("micOff"), el("span", { text: "Consumer muted" })]));
-  if (peerCameraOff) chips.push(el("li", { className: "ws-peer-chip" }, [icon("videoOff"), el("span", { text: "Consumer camera off" })]));
+  if (call.consumer_device) chips.push(el("li", { className: "ws-peer-chip ws-peer-phone" }, [icon("mobile"), el("span", { text: say(texts, "agent_peer_on_phone") })]));
+  if (state.consumerReconnecting) chips.push(el("li", { className: "ws-peer-chip ws-peer-reconnecting" }, [icon("alert"), el("span", { text: say(texts, "agent_peer_reconnecting") })]));
+  if (peer && peer.audio === false) chips.push(el("li", { className: "ws-peer-chip" }, [icon("micOff"), el("span", { text: say(texts, "agent_peer_muted") })]));
+  if (peerCameraOff) chips.push(el("li", { className: "ws-peer-chip" }, [icon("videoOff"), el("span", { text: say(texts, "agent_peer_camera_off") })]));
   chips.push(...shareChips());
   const list = $("ws-consumer-media");
   const before = [...list.children].map((c) => c.textContent).join("|");
@@ -92,15 +101,17 @@ function renderStage(call, media, who) {
   const mute = $("ws-mute");
   const muted = !!session?.muted;
   mute.setAttribute("aria-pressed", String(muted));
-  mute.querySelector(".ws-ctl-label").textContent = muted ? "Unmute" : "Mute";
-  mute.title = muted ? "Unmute your microphone" : "Mute your microphone";
+  mute.querySelector(".ws-ctl-label").textContent = say(texts, muted ? "call_unmute" : "call_mute");
+  mute.title = say(texts, muted ? "call_unmute" : "call_mute");
   mute.disabled = !session || state.ending;
   const camera = $("ws-camera");
   camera.hidden = !video;
   const cameraOn = !!session?.cameraOn;
   camera.setAttribute("aria-pressed", String(!cameraOn));
-  camera.querySelector(".ws-ctl-label").textContent = cameraOn ? "Camera off" : "Camera on";
-  camera.title = cameraOn ? "Turn your camera off" : "Turn your camera on";
+  camera.querySelector(".ws-ctl-label").textContent = say(texts, cameraOn ? "call_camera_off" : "call_camera_on");
+  camera.title = say(texts, cameraOn ? "call_camera_off" : "call_camera_on");
+  $("ws-switch-camera").querySelector(".ws-ctl-label").textContent = say(texts, "call_switch_camera");
+  $("ws-hangup").querySelector(".ws-ctl-label").textContent = say(texts, "call_end");
   camera.disabled = !session || state.ending;
   $("ws-local-off").hidden = cameraOn;
   $("ws-switch-camera").hidden = !video || state.cameraCount < 2;
@@ -112,11 +123,9 @@ function renderStage(call, media, who) {
   const q = state.quality;
   quality.hidden = !q || call.state !== "active";
   if (q) {
-    quality.textContent = qualityText(q);
+    quality.textContent = qualityText(q, texts);
     quality.dataset.degraded = String(!!q.degraded);
-    quality.title = q.degraded
-      ? "Your upload cannot carry the full 2,600 kbit/s: the video is sent at a lower resolution and frame rate."
-      : "Connection path, round trip, and what you send and receive.";
+    quality.title = say(texts, q.degraded ? "agent_quality_degraded_hint" : "agent_quality_hint");
   }
 }
 
@@ -181,9 +190,11 @@ function startSession(call, extras) {
     renderCall();
   });
   current.addEventListener("media-error", ({ detail }) => {
-    const words = detail.reason === "permission_denied" ? "access to your microphone or camera was denied" : "no usable microphone or camera was found";
+    const texts = state.texts;
+    const words = reasonWords(texts, detail.reason === "permission_denied" ? "own_permission_denied" : "own_no_devices");
     ownMediaErrorCall = current.callId;
-    toast(`The call cannot start: ${words}. ${remedyFor(detail.reason, "self")}`, { title: "Microphone or camera", tone: "error" });
+    const text = `${say(texts, "agent_media_error", { reason: words })} ${remedyFor(detail.reason, "self", texts)}`;
+    toast(text, { title: say(texts, "agent_media_error_title"), tone: "error" });
   });
   current.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
   current.addEventListener("closed", () => {
@@ -262,9 +273,11 @@ export function applyCall(rawCall, extras, { fromHello = false } = {}) {
     if (!previous || previous.id === call.id) {
       state.call = null;
       state.ending = false;
-      state.ended = withRemedy(describeEnd(call, extras?.error, hungUpHere), call, ownMediaErrorCall === call.id);
+      // Whose microphone or camera failed: the server's `error.side`, or this browser's getUserMedia.
+      const own = extras?.error?.side === "agent" || ownMediaErrorCall === call.id;
+      state.ended = withRemedy(describeEnd(call, extras?.error, hungUpHere, state.texts), call, own, state.texts);
       announce(`${state.ended.title}. ${state.ended.detail}`);
-      if (call.state === "failed") toast(state.ended.title.replace(/^Call failed: /, ""), { title: "Call failed", tone: "error" });
+      if (call.state === "failed") toast(state.ended.detail || state.ended.title, { title: state.ended.title, tone: "error" });
     }
   }
   renderAll();

@@ -1,6 +1,7 @@
 // Words and times the workspace shows. Pure: no DOM, unit-tested with `node --test` (static/tests/).
+// Everything said about a call comes from the account's texts (`texts`: hello's, settings_profiles/texts.py).
 
-import { formatDuration } from "../calls/callstates.js";
+import { fill, formatDuration, say } from "../calls/callstates.js";
 import { remedyFor } from "../calls/remedies.js";
 
 export const ERROR_TITLES = {
@@ -70,85 +71,104 @@ export function preview(conversation) {
   return last ? (last.author === "agent" ? `You: ${last.text}` : last.text) : "No messages yet";
 }
 
-const REASON_WORDS = {
-  conversation_closed: "the conversation was closed",
-  agent_hangup: "you hung up",
-  consumer_hangup: "the consumer hung up",
-  webview_closed: "the consumer closed the call window",
-  page_closed: "the consumer left the page",
-  agent_gone: "your connection was lost",
-  consumer_gone: "the consumer's connection was lost",
-  no_answer: "the consumer did not answer",
-  connect_timeout: "the connection could not be set up in time",
-  ice_failed: "no network path between you and the consumer",
-  unsupported_browser: "the consumer's browser is not supported",
-  no_webrtc: "the consumer's browser cannot make calls",
-  no_camera: "no camera was found",
-  no_microphone: "no microphone was found",
-  no_devices: "no microphone or camera was found",
-  permission_denied: "access to the microphone or camera was denied",
+/** The account's word for a call's media ("video", "Videoanruf"): `media_voice`/`media_video`. */
+export function mediaName(texts, media) {
+  return texts?.[`media_${mediaWord(media)}`] ?? mediaWord(media);
+}
+
+/** An end reason as a sentence fragment ("the consumer hung up"), or "" for a reason without words. */
+export function reasonWords(texts, reason) {
+  return (reason && texts?.[`agent_reason_${reason}`]) || "";
+}
+
+/** The agent's own device failures, in the agent's words ("access to your microphone…"). */
+const OWN_DEVICE_REASON = {
+  permission_denied: "own_permission_denied",
+  no_devices: "own_no_devices",
+  no_camera: "own_no_devices",
+  no_microphone: "own_no_devices",
 };
 
 /**
  * A failed or dropped call's panel also says what to do next (static/calls/remedies.js). `own`: this
- * browser's own microphone/camera failed (the server's reason does not say whose); the server's
- * failure text is the consumer's wording, so the agent reads the reason in their own words instead.
+ * agent's own microphone/camera failed (the server's `error.side`, or this browser's getUserMedia);
+ * else a device reason happened on the consumer's side, and the title says so.
  */
-export function withRemedy(ended, call, own) {
+export function withRemedy(ended, call, own, texts) {
   if (call.state !== "failed" && call.state !== "dropped") return ended;
-  const remedy = remedyFor(call.reason, own ? "self" : "consumer");
+  const remedy = remedyFor(call.reason, own ? "self" : "consumer", texts);
   if (!remedy) return ended;
-  const words = capitalise(REASON_WORDS[call.reason] ?? "");
-  const where = own ? words.replace(/^Access to the /, "Access to your ") : `${words} on the consumer's side`;
-  const title = call.state === "failed" && words ? `Call failed: ${where}` : ended.title;
+  let title = ended.title;
+  const device = OWN_DEVICE_REASON[call.reason];
+  if (call.state === "failed" && reasonWords(texts, call.reason)) {
+    const where = own && device
+      ? reasonWords(texts, device)
+      : device
+        ? fill(texts.agent_on_consumer_side, { reason: reasonWords(texts, call.reason) })
+        : reasonWords(texts, call.reason);
+    title = say(texts, "agent_end_failed_title", { reason: capitalise(where) });
+  }
   return { ...ended, title, detail: call.state === "failed" ? remedy : `${ended.detail} ${remedy}`.trim() };
 }
 
-/** The ended call's panel: {callId, conversationId, state, media, title, detail, tone}. */
-export function describeEnd(call, error, hungUpHere) {
-  const media = mediaWord(call.media);
+/** A fragment as a sentence of its own: "The consumer hung up." */
+function sentence(fragment) {
+  return fragment ? `${capitalise(fragment)}.` : "";
+}
+
+/** The cancelled card's sentence: who withdrew it, or why. */
+function cancelledDetail(call, texts, media, hungUpHere) {
+  if (call.reason === "conversation_closed") return say(texts, "agent_end_conversation_closed");
+  if (call.reason === "media_disabled") return say(texts, "agent_end_media_disabled", { media });
+  if (call.reason === "consumer_hangup") return say(texts, "agent_end_consumer_left_early");
+  const byYou = hungUpHere || call.reason === "agent_hangup";
+  if (call.answered_at) return say(texts, byYou ? "agent_end_not_connected_by_you" : "agent_end_not_connected");
+  return say(texts, byYou ? "agent_end_withdrawn_by_you" : "agent_end_withdrawn");
+}
+
+/** The ended call's panel: {callId, conversationId, state, media, title, detail, tone}, in the account's texts. */
+export function describeEnd(call, error, hungUpHere, texts) {
+  const media = mediaName(texts, call.media);
   // "user" is what calls ended before the server recorded `agent_hangup`/`consumer_hangup` carry.
-  const reason = call.reason === "user" ? (hungUpHere ? "you hung up" : "the consumer hung up") : (REASON_WORDS[call.reason] ?? "");
+  const reasonKey = call.reason === "user" ? (hungUpHere ? "agent_hangup" : "consumer_hangup") : call.reason;
+  const reason = reasonWords(texts, reasonKey);
   const base = { callId: call.id, conversationId: call.conversation_id, state: call.state, media: call.media };
+  const card = (titleKey, detail, tone = "neutral") => ({ ...base, title: say(texts, titleKey), detail, tone });
   switch (call.state) {
     case "rejected":
-      return { ...base, title: "Call declined", detail: `The consumer declined the ${media} call.`, tone: "neutral" };
+      return card("agent_end_declined_title", say(texts, "agent_end_declined", { media }));
     case "expired":
-      return { ...base, title: "Missed call", detail: `The consumer did not answer the ${media} call.`, tone: "neutral" };
-    case "cancelled": {
-      let detail = call.answered_at ? "The call ended before it connected" : "The invitation was withdrawn";
-      if (call.reason === "conversation_closed") detail += ": the conversation was closed.";
-      else if (call.reason === "media_disabled") detail += `: ${media} calls were switched off for you.`;
-      else if (call.reason === "consumer_hangup") detail = "The consumer hung up before the call connected.";
-      else detail += hungUpHere || call.reason === "agent_hangup" ? " by you." : ".";
-      return { ...base, title: "Call cancelled", detail, tone: "neutral" };
-    }
+      return card("agent_end_missed_title", say(texts, "agent_end_missed", { media }));
+    case "cancelled":
+      return card("agent_end_cancelled_title", cancelledDetail(call, texts, media, hungUpHere));
     case "failed": {
-      const text = error?.text || capitalise(reason) || "The call could not be set up.";
-      return { ...base, title: `Call failed: ${text}`, detail: reason ? `Reason: ${reason}.` : "", tone: "error" };
+      const text = error?.text || capitalise(reason) || say(texts, "agent_end_failed_unknown");
+      const detail = reason ? say(texts, "agent_end_failed_reason", { reason }) : "";
+      return { ...base, title: say(texts, "agent_end_failed_title", { reason: text }), detail, tone: "error" };
     }
     case "completed": {
-      const duration = call.duration_s !== null && call.duration_s !== undefined ? clock(call.duration_s) : "";
-      const who = reason ? ` ${capitalise(reason)}.` : "";
-      return { ...base, title: "Call ended", detail: `${capitalise(media)} call${duration ? `, ${duration}` : ""}.${who}`, tone: "neutral" };
+      const hasDuration = call.duration_s !== null && call.duration_s !== undefined;
+      const lasted = hasDuration ? say(texts, "agent_end_completed", { media, duration: clock(call.duration_s) }) : "";
+      return card("agent_end_completed_title", [lasted, sentence(reason)].filter(Boolean).join(" "));
     }
     case "dropped":
-      return { ...base, title: "Call dropped", detail: reason ? `${capitalise(reason)}.` : "The connection was lost.", tone: "error" };
+      return card("agent_end_dropped_title", sentence(reason) || say(texts, "agent_end_connection_lost"), "error");
     default:
-      return { ...base, title: "Call ended", detail: "", tone: "neutral" };
+      return card("agent_end_completed_title", "");
   }
 }
 
 /**
  * The quality line on the call: "Relayed · 42 ms · ↑ 2400 kbit/s · ↓ 2300 kbit/s", and
- * "Degraded (video N kbit/s)" while the video is sent at a lower step (callclient.js VIDEO_STEPS).
+ * "Degraded (video N kbit/s)" while the video is sent at a lower step (calls/policy.js VIDEO_STEPS).
  */
-export function qualityText(q) {
-  const parts = [q.candidate_type === "relay" ? "Relayed" : q.candidate_type ? "Peer-to-peer" : ""];
+export function qualityText(q, texts) {
+  const path = q.candidate_type === "relay" ? "agent_quality_relay" : q.candidate_type ? "agent_quality_direct" : "";
+  const parts = [path ? say(texts, path) : ""];
   if (q.rtt_ms !== undefined) parts.push(`${q.rtt_ms} ms`);
   if (q.send_kbps !== undefined) parts.push(`↑ ${q.send_kbps} kbit/s`);
   if (q.receive_kbps !== undefined) parts.push(`↓ ${q.receive_kbps} kbit/s`);
   else if (q.bitrate_kbps !== undefined) parts.push(`↓ ${q.bitrate_kbps} kbit/s`);
-  if (q.degraded) parts.push(`Degraded (video ${q.video_cap_kbps} kbit/s)`);
+  if (q.degraded) parts.push(say(texts, "agent_quality_degraded", { kbps: q.video_cap_kbps }));
   return parts.filter(Boolean).join(" · ");
 }

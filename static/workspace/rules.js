@@ -2,6 +2,7 @@
 // composer. Pure: no DOM, unit-tested with `node --test` (static/tests/). The server decides; this
 // only explains (a refused frame still gets the server's `error`).
 
+import { say } from "../calls/callstates.js";
 import { capitalise } from "./format.js";
 import { isMine } from "./state.js";
 
@@ -84,14 +85,15 @@ export function composerState(state, conversation, name) {
   return { canWrite, placeholder };
 }
 
-/** The call panel's status line for the live call, or "". */
+/** The call panel's status line for the live call, or "", in the account's texts. */
 export function callStatusText(state, who) {
   const call = state.call;
+  const texts = state.texts;
   if (!call) return "";
-  if (state.ending) return "Ending the call…";
-  if (call.state === "ringing") return `Calling ${who}…`;
-  if (call.state === "connecting") return state.peerState === "connected" ? "Connected" : "Connecting…";
-  if (state.peerState === "disconnected") return "Reconnecting… the connection is unstable";
-  if (state.peerState === "failed") return "Connection problem: trying again…";
-  return "Connected";
+  if (state.ending) return say(texts, "agent_status_ending");
+  if (call.state === "ringing") return say(texts, "agent_status_calling", { consumer_name: who });
+  if (call.state === "connecting") return say(texts, state.peerState === "connected" ? "agent_status_connected" : "call_connecting");
+  if (state.peerState === "disconnected") return say(texts, "agent_status_unstable");
+  if (state.peerState === "failed") return say(texts, "agent_status_retrying");
+  return say(texts, "agent_status_connected");
 }

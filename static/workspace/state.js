@@ -1,6 +1,8 @@
 // The workspace's state and its transitions on the server's frames. Pure: no DOM, no socket, so the
 // transitions are unit-tested with `node --test` (static/tests/); the page's modules render from it.
 
+import { say } from "../calls/callstates.js";
+
 /** The one state object of the page (conversations, selection, permissions, the call). */
 export function createState(config) {
   return {
@@ -93,14 +95,14 @@ export function applyHello(state, hello) {
 }
 
 /** The panel of a call that ended while the page was not connected (its last frame was not replayed). */
-export function endedWhileAway(call) {
+export function endedWhileAway(call, texts) {
   return {
     callId: call.id,
     conversationId: call.conversation_id,
     state: "completed",
     media: call.media,
-    title: "Call ended",
-    detail: "The call ended while you were disconnected.",
+    title: say(texts, "agent_end_completed_title"),
+    detail: say(texts, "agent_end_while_away"),
     tone: "neutral",
   };
 }

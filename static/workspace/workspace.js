@@ -59,7 +59,7 @@ socket.addEventListener("hello", ({ detail: hello }) => {
     stopSession();
     state.call = null;
     state.ending = false;
-    state.ended = endedWhileAway(ended);
+    state.ended = endedWhileAway(ended, state.texts);
   }
   renderAll();
   renderTranscript();

@@ -4,7 +4,10 @@ devices at all, and two cameras to switch between (issue 15).
 Each adversity needs a Chromium started with other flags than the package's shared one:
   * denied: fake devices but no `--use-fake-ui-for-media-stream` and nothing granted -> NotAllowedError
   * no devices: the fake permission UI but no `--use-fake-device-for-media-stream` -> NotFoundError
-  * two cameras: `--use-fake-device-for-media-stream=device-count=2`
+  * two cameras: `--use-fake-device-for-media-stream=device-count=3`, fake_device_1 left out of
+    `enumerateDevices`: Chromium's fake_device_1 is a Y16 depth camera the WebRTC encoder cannot send
+    (tests/e2e/test_fake_cameras.py shows it without our code), so a phone's two colour cameras are
+    fake_device_0 (I420) and fake_device_2 (MJPEG)
 The other side is the shared browser (fake camera and microphone, permission granted).
 """
 
@@ -52,8 +55,17 @@ BASE_ARGS = [a for a in CHROMIUM_ARGS if a not in (FAKE_DEVICES, FAKE_UI)]
 BROWSER_ARGS = {
     "denied": [*BASE_ARGS, FAKE_DEVICES],
     "no_devices": [*BASE_ARGS, FAKE_UI],
-    "two_cameras": [*BASE_ARGS, FAKE_UI, f"{FAKE_DEVICES}=device-count=2"],
+    "two_cameras": [*BASE_ARGS, FAKE_UI, f"{FAKE_DEVICES}=device-count=3"],
 }
+# In every frame of a "two_cameras" tab: the depth camera is not listed (see the module's docstring).
+HIDE_DEPTH_CAMERA = """
+(() => {
+  const devices = navigator.mediaDevices;
+  if (!devices || !devices.enumerateDevices) return;
+  const original = devices.enumerateDevices.bind(devices);
+  devices.enumerateDevices = async () => (await original()).filter((d) => d.label !== "fake_device_1");
+})();
+"""
 
 
 @pytest.fixture
@@ -84,6 +96,8 @@ def tab_in(other_browsers, asgi_server, artifacts_dir) -> Iterator[Callable[[str
         chromium = other_browsers(kind)
         context = chromium.new_context(viewport=VIEWPORT, locale="en-US", user_agent=CHROME_UA)
         context.set_default_timeout(TIMEOUT_MS)
+        if kind == "two_cameras":
+            context.add_init_script(HIDE_DEPTH_CAMERA)
         contexts.append(context)
         page = context.new_page()
         web = Web(page=page, base_url=asgi_server.url, screenshots=screenshots)
@@ -195,6 +209,8 @@ def test_consumer_denies_camera_and_microphone(tab_in, asgi_server, account, age
         "(the camera icon in the address bar), then ask the agent to call again."
     )
     assert window.hook("window.__engage.session") is None, "nothing kept from the failed call"
+    # The transcript says it was the consumer's devices, in the consumer's words.
+    window.locator(".msg-system .msg-text").filter(has_text="could not start: Access to the microphone").wait_for()
     consumer_tab.screenshot("adversity-consumer-permission-denied")
 
     page = agent_tab.page
@@ -209,20 +225,28 @@ def test_consumer_denies_camera_and_microphone(tab_in, asgi_server, account, age
     metrics(asgi_server, call, sessions=1, permission=1, devices=0)
 
 
+AGENT_DENIED = (
+    "The agent's microphone or camera could not be used (access was not allowed in the agent's browser). "
+    "The agent can call you again once it is fixed."
+)
+
+
 def test_agent_denies_camera_and_microphone(tab_in, asgi_server, account, agent):
     """
     GIVEN an agent whose browser denies camera and microphone, and a consumer with working devices
-    WHEN the agent invites to a video call and the consumer accepts
+    WHEN the agent invites to a video call and the consumer accepts in the messaging window
     THEN the call ends `failed` with `permission_denied`; the agent reads what to do in their own
-         browser; the consumer is not told to fix devices that are fine; the rollup counts it
+         browser; the consumer's window and both transcripts say it was the agent's microphone or
+         camera (not advice about the consumer's devices, which are fine); the rollup counts it
     """
     agent_tab, consumer_tab = tab_in("denied"), tab_in("two_cameras")
     open_workspace(agent_tab, agent)
-    consumer = Consumer.start(consumer_tab, account, "Dana Smith")
-    invite_from_workspace(agent_tab, consumer.conversation_id)
-    consumer.accept(consumer.ringing_call_id())
+    window = open_window(consumer_tab, "/engage/demo/")
+    conversation_id = _conversation_id_of_window(asgi_server, account)
+    invite_from_workspace(agent_tab, conversation_id)
+    window.locator("#engage-accept").click()
 
-    call = ended_call(asgi_server, consumer.conversation_id, "failed")
+    call = ended_call(asgi_server, conversation_id, "failed")
     assert call.end_reason == "permission_denied"
     page = agent_tab.page
     title = page.locator("#ws-ended-title")
@@ -231,8 +255,16 @@ def test_agent_denies_camera_and_microphone(tab_in, asgi_server, account, agent)
     assert page.locator("#ws-ended-detail").inner_text() == (
         "Allow the microphone and camera for this site (the camera icon in the address bar), then call again."
     )
+    line = f"The video call could not start: {AGENT_DENIED}"
+    page.locator("#ws-transcript .ws-msg-system").filter(has_text=line).wait_for()
     agent_tab.screenshot("adversity-agent-permission-denied")
-    consumer.wait_for("f.type === 'call.state' && f.call.state === 'failed' && f.call.reason === 'permission_denied'")
+    error = window.locator("#engage-call-error")
+    error.filter(has_text=AGENT_DENIED).wait_for()
+    assert error.inner_text() == AGENT_DENIED
+    window.locator(".msg-system .msg-text").filter(has_text=line).wait_for()
+    consumer_tab.screenshot("adversity-consumer-sees-agent-denied")
+    consumer_tab.page.set_viewport_size({"width": 390, "height": 844})
+    consumer_tab.screenshot("adversity-consumer-sees-agent-denied-phone")
     metrics(asgi_server, call, sessions=1, permission=1, devices=0)
 
 
@@ -302,8 +334,8 @@ def test_two_cameras_show_the_switch_and_it_sends_the_other_camera(tab_in, asgi_
     GIVEN a consumer whose device has two cameras, in a video call with an agent
     WHEN the consumer presses the switch-camera button
     THEN the button shows (it does not with one camera), the sent video track and the self view now
-         capture the other camera (deviceId fallback: fake devices have no facingMode); pressing it
-         again goes back to the first
+         capture the other camera (deviceId fallback: fake devices have no facingMode), and the agent
+         keeps decoding the consumer's video; pressing it again goes back to the first, still decoded
     """
     agent_tab, consumer_tab = tab_in("two_cameras"), tab_in("two_cameras")
     open_workspace(agent_tab, agent)
@@ -335,13 +367,19 @@ def test_two_cameras_show_the_switch_and_it_sends_the_other_camera(tab_in, asgi_
     assert window.hook(
         "document.getElementById('engage-local-video').srcObject.getVideoTracks()[0].getSettings().deviceId"
     ) == window.hook(sent_device.removeprefix("() => "))
-    # NOT asserted: that the agent keeps decoding. With Chromium's fake capture (device-count=2) the
-    # receiver decodes no frame after replaceTrack() onto fake_device_1, also in a single page with two
-    # RTCPeerConnections and none of our code (bench-style repro in docs/reliability.md).
+    # The peer keeps decoding the other camera.
+    decoded = page.evaluate(FRAMES_DECODED_JS, "__workspace")
+    wait_until(
+        lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > decoded + 30, "the agent to decode the other camera"
+    )
     consumer_tab.screenshot("adversity-two-cameras-switched")
-    # Switching back goes to the first camera again.
+    consumer_tab.page.set_viewport_size({"width": 390, "height": 844})
+    consumer_tab.screenshot("adversity-two-cameras-switched-phone")
+    # Switching back goes to the first camera again, still decoded.
     switch.click()
     wait_until(lambda: window.hook(sent_device.removeprefix("() => ")) == before, "the first camera again")
+    decoded = page.evaluate(FRAMES_DECODED_JS, "__workspace")
+    wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > decoded + 30, "the agent to decode it again")
 
 
 # --- 6. a consumer that vanishes --------------------------------------------------------------------------
@@ -525,6 +563,7 @@ def test_relay_down_for_good_drops_the_call_with_ice_failed(tabs, asgi_server, a
     print(f"relay down -> dropped/ice_failed in {took:.1f} s")
     page.locator("#ws-ended-title").filter(has_text="Call dropped").wait_for()
     assert "No network path between you and the consumer" in page.locator("#ws-ended-detail").inner_text()
+    assert page.locator("#ws-toasts .ws-toast-error").count() == 0, "the second hang-up is no error to show"
     consumer.wait_for("f.type === 'call.state' && f.call.state === 'dropped' && f.call.reason === 'ice_failed'")
     page.locator("#ws-transcript .ws-msg-system").get_by_text("The video call was disconnected after").wait_for()
     agent_tab.screenshot("adversity-agent-relay-down")

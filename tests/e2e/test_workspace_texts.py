@@ -1,0 +1,81 @@
+"""The agent workspace speaks the account's texts (issue 14, item 4): the call panel's labels, status
+lines and the ended card's reasons come from settings_profiles/texts.py in the account's locale, with
+the account's own overrides, in real Chromium against the ASGI server.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Account, User
+from settings_profiles.models import AccountCallSettings
+from tests.e2e.test_workspace_page import CALL_TIMEOUT_MS, Consumer, open_workspace, row
+from tests.factories import AccountFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+GERMAN_MUTE = "Mikro stumm schalten"
+GERMAN_CONSUMER_HUNG_UP = "die Kundschaft hat das Gespräch beendet"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def account(transactional_db) -> Account:
+    return AccountFactory(slug="marke", name="Marke GmbH")
+
+
+@pytest.fixture
+def agent(account) -> User:
+    return UserFactory(account=account, name="Alex Agent")
+
+
+def _german(account_id: int) -> None:
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
+    call_settings.locale = "de"
+    call_settings.texts = {"call_mute": GERMAN_MUTE, "agent_reason_consumer_hangup": GERMAN_CONSUMER_HUNG_UP}
+    call_settings.full_clean()
+    call_settings.save()
+
+
+def test_a_german_account_custom_in_call_label_and_end_reason_show_in_the_workspace(tabs, asgi_server, account, agent):
+    """
+    GIVEN a German account with its own mute label and its own words for "the consumer hung up"
+    WHEN its agent calls a consumer, the call connects and the consumer hangs up
+    THEN the workspace's call panel reads German (title, status, the custom mute label, the camera
+         button's German default) and the ended card says the call ended with the custom reason
+    """
+    asgi_server.run(_german, account_id=account.pk)
+    agent_tab, consumer_tab = tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    consumer = Consumer.start(consumer_tab, account, "Dana Schmidt")
+    page = agent_tab.page
+    row(agent_tab, consumer.conversation_id).locator(".ws-conv-item").click()
+    assert page.locator("#ws-call-video").inner_text() == "Videoanruf"
+    page.locator("#ws-call-video").click()
+    page.locator("#ws-ringing-title").filter(has_text="warten auf den Kunden").wait_for()
+    assert page.locator("#ws-call-status").inner_text() == "Dana Schmidt wird angerufen…"
+    agent_tab.screenshot("workspace-de-ringing")
+    consumer.accept(consumer.ringing_call_id())
+
+    page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
+    assert page.locator("#ws-call-title").inner_text() == "Videoanruf mit Dana Schmidt"
+    page.locator("#ws-call-status").filter(has_text="Verbunden").wait_for()
+    assert page.locator("#ws-mute .ws-ctl-label").inner_text() == GERMAN_MUTE
+    assert page.locator("#ws-camera .ws-ctl-label").inner_text() == "Kamera aus"
+    assert page.locator("#ws-hangup .ws-ctl-label").inner_text() == "Auflegen"
+    agent_tab.screenshot("workspace-de-in-call")
+    page.set_viewport_size(PHONE)
+    agent_tab.screenshot("workspace-de-in-call-phone")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    consumer.web.page.evaluate("() => window.__consumer.session.hangup()")
+    title = page.locator("#ws-ended-title")
+    title.filter(has_text="Anruf beendet").wait_for()
+    detail = page.locator("#ws-ended-detail").inner_text()
+    assert detail.startswith("Videoanruf, 0:"), detail
+    assert detail.endswith("Die Kundschaft hat das Gespräch beendet."), detail
+    assert page.locator("#ws-ended-dismiss").inner_text() == "Schließen"
+    agent_tab.screenshot("workspace-de-ended-custom-reason")
+    page.set_viewport_size(PHONE)
+    agent_tab.screenshot("workspace-de-ended-custom-reason-phone")
+    agent_tab.assert_no_console_errors("German workspace")
