@@ -78,7 +78,7 @@ def year_reads(account, first: date, last: date, repeat: int, *, cpu_seconds: Ca
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """The reads alone, on the data an earlier bench/rollup.py run left (no data is written)."""
+    """The reads alone, on the data an earlier bench/rollup.py run left."""
     parser = argparse.ArgumentParser(description="The reports API over a year of bench/rollup.py's data, timed.")
     parser.add_argument(
         "--database", default="postgres://postgres@127.0.0.1:5432/vvc_bench", help="The bench's DATABASE_URL."
@@ -90,15 +90,21 @@ def main(argv: list[str] | None = None) -> dict:
     from rollup import FIRST_DAY, cpu_seconds, load_average, setup_django  # bench/ is on the path
 
     setup_django(args.database)
+    from django.db import connection
+
     from accounts.models import Account
     from calls.models import Call
     from reporting.buckets import local_day
+    from reporting.models import SessionRollup
 
     account = Account.objects.filter(slug="bench-1").first()  # the bench's Europe/Berlin account
     latest = Call.objects.filter(account=account).order_by("-created_at").values_list("created_at", flat=True).first()
     if account is None or latest is None:
         sys.exit(f"{args.database} holds no bench data: run bench/rollup.py --database ... (without --drop) first.")
     last = min(local_day(account.time_zone, latest), FIRST_DAY + timedelta(days=365))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # as autovacuum would leave the rollup table
+            cursor.execute(f"VACUUM ANALYZE {SessionRollup._meta.db_table}")
     print(f"{account.slug} ({account.time_zone}), {FIRST_DAY} to {last}; load average {load_average()}")
     results = {
         "account": f"{account.slug} ({account.time_zone}), {FIRST_DAY} to {last}",
