@@ -181,15 +181,14 @@ async def measure(kind: str, server: signaling.Server, data: dict, sizes: dict, 
     }
 
 
-def behind_nginx(server: signaling.Server) -> signaling.Server:
-    """nginx from deploy/nginx (TLS, the per-address handshake and connection limits) in front of
-    the server's daphne processes: the clients connect to it only."""
+def behind_nginx(server: signaling.Server, port: int) -> signaling.Server:
+    """nginx from deploy/nginx (TLS, the per-address handshake and connection limits) on `port` in
+    front of the server's daphne processes: the clients connect to it only."""
     sys.path.insert(0, str(ROOT))
     from deploy import stack
 
     run_dir = Path(tempfile.mkdtemp(prefix="vvc-bench-nginx-"))
     cert, key = stack.self_signed(run_dir / "tls")
-    port = signaling.free_port()
     conf = stack.write_nginx(
         run_dir / "nginx",
         port=port,
@@ -243,6 +242,11 @@ def main() -> int:
     # The production limits: what is measured is how they protect the other calls.
     limits = {"burst": 120, "per_s": 60.0}
     env = signaling.server_env(rate_burst=limits["burst"], rate_per_s=limits["per_s"])
+    nginx_port = signaling.free_port()
+    if args.nginx:
+        # Production settings as `make stack` runs them (https origins only, TLS ended at nginx, which
+        # is the proxy whose X-Forwarded-For counts); no HSTS pinning of 127.0.0.1.
+        env.update(DJANGO_ENV="production", TRUSTED_PROXIES="127.0.0.1", SECURE_HSTS_SECONDS="0")
     data = signaling.prepare_database(env, 2, 0)
     results: dict = {
         **signaling.run_header(),
@@ -256,7 +260,7 @@ def main() -> int:
         redis.Redis.from_url(args.redis).flushdb()
         runs.append(("two", lambda: signaling.start_daphne({**env, "REDIS_URL": args.redis}, 2, "2 daphne + Redis")))
     if args.nginx:
-        runs = [(kind, lambda start=start: behind_nginx(start())) for kind, start in runs]
+        runs = [(kind, lambda start=start: behind_nginx(start(), nginx_port)) for kind, start in runs]
     for kind, start in runs:
         server = start()
         try:

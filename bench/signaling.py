@@ -173,13 +173,15 @@ async def _probe(port: int) -> None:
         pass
 
 
-def start_daphne(env: dict[str, str], count: int, name: str) -> Server:
+def start_daphne(env: dict[str, str], count: int, name: str, root: Path = ROOT) -> Server:
+    """`count` daphne processes of the project checked out at `root` (bench/before_after.py
+    starts an older checkout beside this one)."""
     server = Server(name, [])
     for _ in range(count):
         port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "consoleproj.asgi:application"],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -127,6 +127,11 @@ class Call(models.Model):
         help_text="A video call the consumer answered with audio only (chose it, or has no camera): no camera was captured.",
     )
     consumer_browser = models.CharField(max_length=60, blank=True, help_text="Browser family and major version.")
+    consumer_device = models.PositiveIntegerField(
+        default=0,
+        help_text="The consumer's device that holds the call: 0 for the one that accepted it, else the id of "
+        "the handoff (Continue on my phone) that moved it there.",
+    )
     # Timers live in the row so any process (a beat sweep, a countdown task, the embedded ticker)
     # can fire them after the process that set them died.
     ring_deadline = models.DateTimeField(null=True, blank=True)
@@ -210,6 +215,7 @@ class CallEvent(models.Model):
         STATS = "stats", "Quality sample"
         CONNECTED = "connected", "Side connected"
         PRESENCE = "presence", "Presence change"
+        HANDOFF = "handoff", "Moved to another device"
 
     class Actor(models.TextChoices):
         AGENT = "agent", "Agent"
@@ -234,6 +240,29 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.state or ''} by {self.actor}"
+
+
+class CallHandoff(models.Model):
+    """A one-time, short-lived code that moves the consumer's side of a live call to another device
+    (Continue on my phone). Only the code's keyed hash is stored; the code itself is shown once, to
+    the consumer's window that asked for it, and is never derived from the consumer token."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="handoffs")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(null=True, blank=True, help_text="A newer code of the call voided this one.")
+    device_browser = models.CharField(max_length=60, blank=True, help_text="The claiming browser's family and version.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["call", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Handoff {self.pk} of call {self.call_id}"
 
 
 class AgentConnection(models.Model):

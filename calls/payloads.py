@@ -35,6 +35,7 @@ def call_payload(call: Call) -> dict:
         "agent_id": call.agent_id,
         "media": call.media,
         "consumer_audio_only": call.consumer_audio_only,
+        "consumer_device": call.consumer_device,
         "state": call.state,
         "reason": call.end_reason,
         "created_at": call.created_at,

@@ -80,6 +80,12 @@ class CallRef(Command):
     call_id: Id
 
 
+class CallHandoffAsk(Frame):
+    """Continue on my phone: a code for the call (no `key`: each ask makes a new code)."""
+
+    call_id: Id
+
+
 class Sdp(Strict):
     type: Literal["offer", "answer", "pranswer", "rollback"]
     sdp: Annotated[str, Field(max_length=60000)] = ""

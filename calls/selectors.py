@@ -18,10 +18,14 @@ from .services import side_extras
 HELLO_MESSAGES_PER_CONVERSATION = 200
 
 
-def _live_call(call: Call | None, call_settings: AccountCallSettings, party: Literal["agent", "consumer"]) -> dict:
+def _live_call(
+    call: Call | None, call_settings: AccountCallSettings, party: Literal["agent", "consumer"], device: int = 0
+) -> dict:
     """`call` (the call object) and `call_extras` (what a `call.state` frame would add for this side)."""
     if call is None:
         return {"call": None, "call_extras": None}
+    if party == "consumer" and call.answered_at is not None and call.consumer_device != device:
+        return {"call": call_payload(call), "call_extras": {"moved": True}}
     return {"call": call_payload(call), "call_extras": side_extras(call, call_settings, party)}
 
 
@@ -95,8 +99,9 @@ def agent_hello(*, agent: User) -> dict:
     }
 
 
-def consumer_hello(*, conversation: Conversation) -> dict:
-    """The consumer's conversation, transcript, live call (with invitation or ICE) and texts."""
+def consumer_hello(*, conversation: Conversation, device: int = 0) -> dict:
+    """The consumer's conversation, transcript, live call (with invitation or ICE) and texts. A live
+    call held by another device of the consumer (it moved to the phone) comes without extras."""
     call_settings = AccountCallSettings.objects.select_related("account").get(account_id=conversation.account_id)
     call = (
         Call.objects.filter(conversation=conversation, state__in=Call.LIVE_STATES)
@@ -108,7 +113,8 @@ def consumer_hello(*, conversation: Conversation) -> dict:
         "role": "consumer",
         "conversation": conversation_payload(conversation),
         "messages": _messages_by_conversation([conversation.pk])[conversation.pk],
-        **_live_call(call, call_settings, "consumer"),
+        "device": device,
+        **_live_call(call, call_settings, "consumer", device),
         "texts": call_settings.resolved_texts(conversation.locale),
         "style": call_settings.resolved_style(),
     }

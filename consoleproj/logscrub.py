@@ -8,7 +8,8 @@ access log prints every URL with its query. Two places scrub it:
   stdout (daphne.access.AccessLogGenerator), so its `write_entry` scrubs the request line first.
 
 A scrubbed value reads `token=[scrubbed]`; the rest of the URL stays, so a log still says which page
-was asked for and with what status.
+was asked for and with what status. The handoff links of "Continue on my phone" carry their one-time
+code in the path (`/go/CODE`): it reads `/go/[scrubbed]`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ SECRET_NAMES = ("token", "consumer_token", "access_token", "password", "secret",
 _NAMES = "|".join(SECRET_NAMES)
 _QUERY_SECRET = re.compile(rf"(?P<name>(?:[?&;#]|\b)(?:{_NAMES})=)(?P<value>[^&\s\"'#;]+)", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"(?P<name>\b(?:Token|Bearer)\s+)(?P<value>[A-Za-z0-9._~+/=:-]{8,})")
+_HANDOFF_PATH = re.compile(r"(?P<name>/go/)(?P<value>[A-Za-z0-9-]{4,})")
 SCRUBBED = "[scrubbed]"
 
 
 def scrub(text: str) -> str:
-    """The text with every credential value in a URL query or an Authorization value replaced."""
+    """The text with every credential value in a URL query, a handoff path or an Authorization value replaced."""
+    if "/go/" in text:
+        text = _HANDOFF_PATH.sub(lambda m: m.group("name") + SCRUBBED, text)
     if "=" not in text and "Token" not in text and "Bearer" not in text:
         return text
     text = _QUERY_SECRET.sub(lambda m: m.group("name") + SCRUBBED, text)

@@ -322,6 +322,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Calls -----------------------------------------------------------------------------------
 # The consumer token returned when a conversation is created; it opens /ws/consumer/.
 CONSUMER_TOKEN_MAX_AGE_S = env.int("CONSUMER_TOKEN_MAX_AGE_S", default=24 * 3600)
+# "Continue on my phone": how long a handoff code (QR and short link) works, once (docs/engagement.md).
+CALL_HANDOFF_TTL_S = env.int("CALL_HANDOFF_TTL_S", default=300)
 # Supported consumer browsers: ua-parser family -> lowest supported major version. The product
 # supports the two latest majors of each; raise these numbers with each browser release.
 SUPPORTED_BROWSERS = json.loads(

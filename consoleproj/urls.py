@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as account_views
 from accounts.views import home
+from calls.engage.handoff import phone_page
 
 from .health import healthz
 from .metrics import metrics_view
@@ -81,6 +82,7 @@ urlpatterns = [
     path("console/", include("accounts.console.urls")),
     path("workspace/", include("calls.workspace.urls")),
     path("engage/", include("calls.engage.urls")),
+    path("go/<str:code>", phone_page, name="handoff-phone"),  # Continue on my phone: a short link
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", api_docs_view(SpectacularAPIView.as_view()), name="schema"),

@@ -36,6 +36,7 @@ ADDITIVE_FIELDS = (
     "in_progress",
     "ended_connected",
     "accepted_audio_only",
+    "handed_off",
     "duration_s_sum",
     "answer_ms_sum",
     "rtt_samples",
@@ -89,6 +90,9 @@ class SessionRollup(models.Model):
     ended_connected = models.PositiveIntegerField(default=0, help_text="Calls that were connected and have ended.")
     accepted_audio_only = models.PositiveIntegerField(
         default=0, help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
+    )
+    handed_off = models.PositiveIntegerField(
+        default=0, help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
     )
     duration_s_sum = models.BigIntegerField(default=0)
     duration_s_max = models.PositiveIntegerField(default=0)

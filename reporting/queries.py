@@ -126,6 +126,7 @@ COUNT_FIELDS = (
     "in_progress",
     "ended_connected",
     "accepted_audio_only",
+    "handed_off",
     "participants",
     "distinct_consumers",
     "quality_samples",

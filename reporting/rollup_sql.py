@@ -151,6 +151,7 @@ def call_aggregates() -> dict[str, str]:
         "in_progress": count(f"bc.state IN ({live})"),
         "ended_connected": count(ended_connected),
         "accepted_audio_only": count("bc.media = 'video' AND bc.consumer_audio_only"),
+        "handed_off": count("bc.consumer_device > 0"),
         "duration_s_sum": f"SUM(CASE WHEN {ended_connected} THEN COALESCE(bc.duration_s, 0) ELSE 0 END)",
         "answer_ms_sum": f"SUM(CASE WHEN bc.answered_at IS NOT NULL THEN {_answer_ms()} ELSE 0 END)",
         "distinct_consumers": "COUNT(DISTINCT bc.consumer_key)",

@@ -12,6 +12,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from .texts_handoff import HANDOFF_TEXTS
+
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
 
@@ -237,6 +239,13 @@ TEXT_KEYS: dict[str, TextKey] = {
         "Word for a video call", "", 40, en="video", de="Videoanruf", fr="appel vidéo", es="videollamada"
     ),
 }
+
+TEXT_KEYS.update(
+    {
+        key: TextKey(label, frozenset(placeholders.split()), max_length, defaults)
+        for key, (label, placeholders, max_length, defaults) in HANDOFF_TEXTS.items()
+    }
+)
 
 _HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
 

@@ -57,3 +57,22 @@ def test_flood_bench_quick_run(tmp_path):
         limit = results["limits"]["burst"] + results["limits"]["per_s"] * flood["seconds"]
         assert results[run]["let_through_to_peer"] <= limit
     assert "p99 ratio" in (tmp_path / "flood-quick.md").read_text()
+
+
+@pytest.mark.integration
+def test_before_after_bench_quick_run(tmp_path):
+    """The side-by-side bench runs at a tiny size with this checkout as both trees: every server
+    relays, and both trees' rows are there."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    result = subprocess.run(
+        [sys.executable, "bench/before_after.py", "--quick", "--before", str(ROOT), "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    servers = json.loads((tmp_path / "before-after-quick.json").read_text())["servers"]
+    assert set(servers) == {"bare", "one before", "two before", "one after", "two after"}
+    assert all(row["frames_per_s_median"] > 0 for row in servers.values())

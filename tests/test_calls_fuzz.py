@@ -333,6 +333,7 @@ def valid_frame(arena: Arena, role: str, frame_type: str, draw) -> dict:
         "call.stats": {"call_id": call_id, "stats": {"rtt_ms": 12.5, "packet_loss_pct": 1, "candidate_type": "relay"}},
         "call.ice": {"call_id": call_id},
         "call.hangup": {"call_id": call_id, "reason": "user"},
+        "call.handoff": {"call_id": call_id},  # the arena's call rings: no code is ever made
     }
     frame = {"type": frame_type, **bodies[frame_type]}
     if draw(st.booleans()):
@@ -622,6 +623,49 @@ async def test_a_client_that_keeps_flooding_is_closed_and_kept_out_for_a_while(a
     consumer, _ = await consumer_socket(token)
     assert (await consumer.request({"type": "message.send", "text": "calm again"}))["type"] == "ok"
     await consumer.close()
+
+
+async def test_a_repeat_flooder_is_kept_out_twice_as_long_each_time(agent, settings, monkeypatch):
+    """GIVEN a client closed for flooding WHEN it floods again within WS_FLOOD_BAN_MAX_S of that
+    close THEN its ban doubles (30 s, then 60 s); after a quiet WS_FLOOD_BAN_MAX_S it starts over."""
+    settings.WS_RATE_BURST, settings.WS_RATE_PER_S = 1, 0.0001  # no refill within the test's 10 minutes
+    settings.WS_FLOOD_CLOSE_AFTER, settings.WS_FLOOD_BAN_S, settings.WS_FLOOD_BAN_MAX_S = 2, 30.0, 300.0
+    clock = Clock()
+    monkeypatch.setattr("calls.sockets.limits.time", SimpleNamespace(monotonic=clock.monotonic))
+    created = await sync_to_async(start_conversation)(agent.account.slug)
+    token = created["consumer_token"]
+    path, headers = f"/ws/consumer/?token={token}", [ORIGIN, HOST]
+
+    async def flood_until_closed() -> None:
+        consumer, _ = await consumer_socket(token)
+        await consumer.send({"type": "message.send", "text": "flood"})
+        assert (await consumer.recv())["code"] == "rate_limited"
+        await consumer.send({"type": "message.send", "text": "flood"})
+        assert await consumer.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4008}
+        await app_finished(consumer.communicator)
+
+    consumer, _ = await consumer_socket(token)
+    assert (await consumer.request({"type": "message.send", "text": "first"}))["type"] == "ok"
+    await consumer.close()
+    await flood_until_closed()  # strike 1: 30 s
+    clock.now += 31
+    await flood_until_closed()  # strike 2, 31 s after the first: 60 s
+    clock.now += 31
+    assert await refused_code(path, headers) == 4008  # a first ban would be over by now
+    clock.now += 30
+    await flood_until_closed()  # strike 3: 120 s
+    clock.now += 61
+    assert await refused_code(path, headers) == 4008
+    clock.now += 60
+    consumer, _ = await consumer_socket(token)  # 121 s: let in
+    await consumer.close()
+    clock.now += 301  # quiet for longer than WS_FLOOD_BAN_MAX_S: the next flood is a first strike again
+    await flood_until_closed()
+    clock.now += 31
+    consumer, _ = await consumer_socket(token)
+    await consumer.close()
+    texts = await sync_to_async(list)(Message.objects.filter(author="consumer").values_list("text", flat=True))
+    assert texts == ["first"]
 
 
 async def test_binary_and_oversized_frames_spend_rate_tokens_too(agent, settings, monkeypatch):

@@ -94,6 +94,7 @@ def expected_rows(account: Account) -> dict[tuple, dict]:
                 row[FAILURE_CLASS.get(call.end_reason, "failed_other")] += 1
             row["connected"] += call.started_at is not None
             row["accepted_audio_only"] += call.media == "video" and call.consumer_audio_only
+            row["handed_off"] += call.consumer_device > 0
             row["in_progress"] += call.state in LIVE
             if call.started_at is not None and call.state not in LIVE:
                 row["ended_connected"] += 1

@@ -38,6 +38,12 @@ WORDS: dict[str, dict[str, str]] = {
         "encrypted": "Calls are end-to-end encrypted",
         "reconnecting": "Reconnecting…",
         "incoming": "Incoming call",
+        "close": "Close",
+        "code_expires": "Expires in",
+        "code_expired": "This code has expired.",
+        "waiting_for_phone": "Waiting for your phone…",
+        "copied": "Copied",
+        "phone_moving": "Moving the call…",
     },
     "de": {
         "audio_only": "Nur Audio",
@@ -68,6 +74,12 @@ WORDS: dict[str, dict[str, str]] = {
         "encrypted": "Anrufe sind Ende-zu-Ende-verschlüsselt",
         "reconnecting": "Verbindung wird wiederhergestellt…",
         "incoming": "Eingehender Anruf",
+        "close": "Schließen",
+        "code_expires": "Gültig noch",
+        "code_expired": "Dieser Code ist abgelaufen.",
+        "waiting_for_phone": "Warten auf Ihr Handy…",
+        "copied": "Kopiert",
+        "phone_moving": "Anruf wird übernommen…",
     },
     "fr": {
         "audio_only": "Audio seulement",
@@ -98,6 +110,12 @@ WORDS: dict[str, dict[str, str]] = {
         "encrypted": "Les appels sont chiffrés de bout en bout",
         "reconnecting": "Reconnexion…",
         "incoming": "Appel entrant",
+        "close": "Fermer",
+        "code_expires": "Expire dans",
+        "code_expired": "Ce code a expiré.",
+        "waiting_for_phone": "En attente de votre téléphone…",
+        "copied": "Copié",
+        "phone_moving": "Transfert de l'appel…",
     },
     "es": {
         "audio_only": "Solo audio",
@@ -128,6 +146,12 @@ WORDS: dict[str, dict[str, str]] = {
         "encrypted": "Las llamadas están cifradas de extremo a extremo",
         "reconnecting": "Reconectando…",
         "incoming": "Llamada entrante",
+        "close": "Cerrar",
+        "code_expires": "Caduca en",
+        "code_expired": "Este código ha caducado.",
+        "waiting_for_phone": "Esperando a su móvil…",
+        "copied": "Copiado",
+        "phone_moving": "Pasando la llamada…",
     },
 }
 
@@ -139,6 +163,14 @@ UNAVAILABLE: dict[str, dict[str, str]] = {
     "token": {
         "title": "This call link does not work",
         "text": "The link is not valid or has expired. Go back to the conversation and start the call again.",
+    },
+    "handoff": {
+        "title": "This code does not work",
+        "text": "Check the link, or show a new code on your computer: in the call, choose the phone button.",
+    },
+    "busy": {
+        "title": "Too many tries",
+        "text": "Wait a minute, then open the link again.",
     },
 }
 

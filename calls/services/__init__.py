@@ -8,6 +8,7 @@ each in one transaction, its frames pushed after commit). By concern:
 - `conversations`: routing, the conversation commands, messages, and the presence leases.
 - `texts`: the transcript's system lines, failure texts, the invitation, per-side frame extras.
 - `settings_sync`: support changed settings: withdrawn invitations cancelled, open sockets told.
+- `handoffs`: Continue on my phone: one-time codes that move the consumer's side of a call.
 - `common`: the refusal (`CallError`) and helpers the others share.
 """
 
@@ -35,6 +36,15 @@ from .conversations import (
     message_send,
     presence_renew,
 )
+from .handoffs import (
+    HandoffRefused,
+    PhoneClient,
+    call_handoff_claim,
+    call_handoff_create,
+    display_code,
+    handoff_of_code,
+    handoff_problem,
+)
 from .settings_sync import MEDIA_DISABLED, account_settings_changed, call_cancel_withdrawn
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, error_text, invitation_for, participant_name, side_extras
 from .transitions import ALLOWED, TERMINAL, call_fire_timers, call_sweep
@@ -50,6 +60,13 @@ __all__ = [
     "SYSTEM_TEXT",
     "TERMINAL",
     "CallError",
+    "HandoffRefused",
+    "PhoneClient",
+    "call_handoff_claim",
+    "call_handoff_create",
+    "display_code",
+    "handoff_of_code",
+    "handoff_problem",
     "ClientInfo",
     "Party",
     "State",

@@ -17,7 +17,15 @@ from settings_profiles.services import Media, media_decision
 
 from .common import CallError, Party, State, _conversation_for_agent, _post_message, _settings_of
 from .texts import FAILURE_REASONS, SYSTEM_TEXT, _system_text, participant_name
-from .transitions import _call_of_party, _ending_for, _expire_if_due, _publish_state, _schedule_timer, _transition
+from .transitions import (
+    MOVED,
+    _call_of_party,
+    _ending_for,
+    _expire_if_due,
+    _publish_state,
+    _schedule_timer,
+    _transition,
+)
 
 
 @transaction.atomic
@@ -76,7 +84,9 @@ class ClientInfo:
 
 
 @transaction.atomic
-def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo, audio_only: bool = False) -> Call:
+def call_accept(
+    *, conversation_id: int, call_id: int, client: ClientInfo, audio_only: bool = False, device: int = 0
+) -> Call:
     """The consumer accepts: an unsupported client fails the call, a supported one starts connecting.
     A video call answered with audio only (asked for, or no camera) goes on as audio on that side.
     An invitation past its deadline is ended as missed instead (returned `expired`)."""
@@ -95,6 +105,7 @@ def call_accept(*, conversation_id: int, call_id: int, client: ClientInfo, audio
     )
     call.consumer_browser = check.browser
     call.consumer_audio_only = audio_only
+    call.consumer_device = device  # the device that answers holds the call
     if not check.ok:
         return _transition(call, State.FAILED, actor="consumer", reason=check.reason, data={"browser": check.browser})
     _transition(call, State.CONNECTING, actor="consumer", data={"browser": check.browser})
@@ -121,12 +132,13 @@ def call_hangup(
     reason: str = "",
     agent: User | None = None,
     conversation_id: int | None = None,
+    device: int | None = None,
 ) -> Call:
     """Either side ends the call. Ringing: cancelled (agent) or rejected (consumer). A failure reason
     reported by the client (no devices, permission denied, ICE failure) fails it; an ICE failure of an
     active call (restarts gave up) drops it; otherwise a call that was active completes and one still
     connecting is cancelled."""
-    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
+    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id, device=device)
     if _expire_if_due(call):
         return call  # it ended (missed) before this hang-up: the truth is what the timer would have written
     if not call.is_live:
@@ -144,10 +156,15 @@ def call_hangup(
 
 @transaction.atomic
 def call_connected(
-    *, call_id: int, party: Party, agent: User | None = None, conversation_id: int | None = None
+    *,
+    call_id: int,
+    party: Party,
+    agent: User | None = None,
+    conversation_id: int | None = None,
+    device: int | None = None,
 ) -> Call:
     """A side reports ICE connected: the first report makes the call active; each is logged."""
-    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
+    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id, device=device)
     if call.state not in Call.MEDIA_STATES:
         raise CallError("invalid_state", f"The call is {call.state}.")
     CallEvent.objects.create(call=call, kind=CallEvent.Kind.CONNECTED, actor=party)
@@ -166,9 +183,10 @@ def call_media_change(
     camera: str | None,
     agent: User | None = None,
     conversation_id: int | None = None,
+    device: int | None = None,
 ) -> Call:
     """Mute/unmute, camera on/off or switched: logged as an event (the frame is relayed by the socket)."""
-    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
+    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id, device=device)
     if call.state not in Call.MEDIA_STATES:
         raise CallError("invalid_state", f"The call is {call.state}.")
     CallEvent.objects.create(
@@ -191,28 +209,42 @@ STATS_KEYS = (
 
 @transaction.atomic
 def call_stats_sample(
-    *, call_id: int, party: Party, stats: dict, agent: User | None = None, conversation_id: int | None = None
+    *,
+    call_id: int,
+    party: Party,
+    stats: dict,
+    agent: User | None = None,
+    conversation_id: int | None = None,
+    device: int | None = None,
 ) -> None:
     """A quality sample from `getStats`, stored as an event (only the known numeric keys)."""
-    call = Call.objects.filter(pk=call_id).only("pk", "agent_id", "conversation_id", "state").first()
-    if (
-        call is None
-        or (party == "agent" and (agent is None or call.agent_id != agent.pk))
-        or (party == "consumer" and call.conversation_id != conversation_id)
-    ):
-        raise CallError("not_found", "No such call.")
-    if call.state not in Call.MEDIA_STATES:
-        raise CallError("invalid_state", f"The call is {call.state}.")
+    found = Call.objects.filter(pk=call_id).only("pk", "agent_id", "conversation_id", "state", "consumer_device")
+    call = _check_side(found.first(), party, agent, conversation_id, device)
     CallEvent.objects.create(
         call=call, kind=CallEvent.Kind.STATS, actor=party, data={k: stats[k] for k in STATS_KEYS if k in stats}
     )
 
 
 def call_ice_refresh(
-    *, call_id: int, party: Party, agent: User | None = None, conversation_id: int | None = None
+    *,
+    call_id: int,
+    party: Party,
+    agent: User | None = None,
+    conversation_id: int | None = None,
+    device: int | None = None,
 ) -> IceConfig:
     """Fresh ICE configuration (newly minted TURN credentials) for one side of a live call."""
-    call = Call.objects.filter(pk=call_id).select_related("conversation").first()
+    call = _check_side(
+        Call.objects.filter(pk=call_id).select_related("conversation").first(), party, agent, conversation_id, device
+    )
+    return ice_config_for(call_settings=_settings_of(call.account_id), participant=participant_name(call, party))
+
+
+def _check_side(
+    call: Call | None, party: Party, agent: User | None, conversation_id: int | None, device: int | None
+) -> Call:
+    """An unlocked read's checks: the asking side's call (not_found otherwise), in a media state, on
+    the consumer's device that holds it."""
     if (
         call is None
         or (party == "agent" and (agent is None or call.agent_id != agent.pk))
@@ -221,4 +253,6 @@ def call_ice_refresh(
         raise CallError("not_found", "No such call.")
     if call.state not in Call.MEDIA_STATES:
         raise CallError("invalid_state", f"The call is {call.state}.")
-    return ice_config_for(call_settings=_settings_of(call.account_id), participant=participant_name(call, party))
+    if party == "consumer" and device is not None and call.consumer_device != device:
+        raise CallError("invalid_state", MOVED)
+    return call

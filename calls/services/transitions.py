@@ -131,15 +131,31 @@ def _locked_call(call_id: int) -> Call:
 
 
 def _call_of_party(
-    call_id: int, *, party: Party, agent: User | None = None, conversation_id: int | None = None
+    call_id: int,
+    *,
+    party: Party,
+    agent: User | None = None,
+    conversation_id: int | None = None,
+    device: int | None = None,
 ) -> Call:
-    """The locked call, if the asking side takes part in it; otherwise not_found (nothing revealed)."""
+    """The locked call, if the asking side takes part in it; otherwise not_found (nothing revealed).
+    A consumer's `device` (its token's) must be the one holding the call, once it moved to a phone."""
     call = _locked_call(call_id)
     if party == "agent" and (agent is None or call.agent_id != agent.pk):
         raise CallError("not_found", "No such call.")
     if party == "consumer" and call.conversation_id != conversation_id:
         raise CallError("not_found", "No such call.")
+    if (
+        party == "consumer"
+        and device is not None
+        and call.state in Call.MEDIA_STATES
+        and call.consumer_device != device
+    ):
+        raise CallError("invalid_state", MOVED)
     return call
+
+
+MOVED = "The call continues on another device of the consumer (Continue on my phone)."
 
 
 # --- timers ---------------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from calls import commands, services
+from calls.handoff_links import handoff_url, public_base, qr_data_uri
 from calls.models import Call, Conversation
 from calls.push import account_consumers_group, agent_group, consumer_group
-from calls.schemas import CallAccept, CallRef, ConsumerMessage
+from calls.schemas import CallAccept, CallHandoffAsk, CallRef, ConsumerMessage
 from calls.selectors import consumer_hello, consumer_settings
-from calls.tokens import conversation_id_from_token
+from calls.tokens import read_consumer_token
 
 from . import relay
 from .base import CLOSE_FLOODING, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
@@ -39,7 +40,7 @@ class ConsumerSocket(PartySocket):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         token = (query.get("token") or [""])[0]
-        found = conversation_id_from_token(token) if token else None
+        found = read_consumer_token(token) if token else None
         if found is None:
             await self.refuse(CLOSE_NOT_AUTHENTICATED)
             return
@@ -53,6 +54,7 @@ class ConsumerSocket(PartySocket):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.conversation = conversation
+        self.device = found[2]  # 0, or the handoff whose phone this is (Continue on my phone)
         self.principal = consumer_group(conversation.pk)
         refusal = self.reserve(consumer_group(conversation.pk), settings.WS_MAX_SOCKETS_PER_CONVERSATION)
         if refusal is not None:
@@ -61,19 +63,47 @@ class ConsumerSocket(PartySocket):
         try:
             # The account's group too: a pause closes the account's consumer sockets (access_recheck).
             await self.begin([consumer_group(conversation.pk), account_consumers_group(conversation.account_id)])
-            hello = await database_sync_to_async(consumer_hello)(conversation=conversation)
+            hello = await database_sync_to_async(consumer_hello)(conversation=conversation, device=self.device)
         except Exception:
             await self.fail_handshake()
             return
         self.remember_call(hello["call"])
         await self.send_frame(hello)
-        await self.tell_agent_connection(hello["call"], "back")
+        if hello["call"] is not None and hello["call"]["id"] in self.calls:
+            await self.tell_agent_connection(hello["call"], "back")
+
+    def held_elsewhere(self, call: dict) -> bool:
+        """An answered call held by another device of this consumer (it moved to the phone, or the
+        phone answered it). An invitation belongs to no device yet: every device may answer it."""
+        return call.get("answered_at") is not None and call.get("consumer_device", 0) != self.device
+
+    def remember_call(self, call: dict | None) -> None:
+        """Only the calls this device holds: a call that moved to the consumer's phone is not this
+        computer's any more (no lease renewed, no relay, no command on it)."""
+        if call is not None and self.held_elsewhere(call):
+            self.calls.pop(call["id"], None)
+            return
+        super().remember_call(call)
+
+    def pushed(self, frame: dict) -> None:
+        if frame.get("type") in ("call.state", "call.moved"):
+            self.remember_call(frame["call"])
+
+    async def send_frame(self, frame: dict) -> None:
+        """A `call.state` of a call held by another device of this consumer goes out without its
+        per-side extras (ICE credentials are for the device in the call), marked `moved`. (Relays
+        never pass here: their path is untouched.)"""
+        if frame.get("type") == "call.state" and self.held_elsewhere(frame["call"]):
+            frame = {"type": "call.state", "call": frame["call"], "moved": True}
+        await super().send_frame(frame)
 
     async def clean_up(self) -> None:
         registered = not getattr(self, "cleaned_up", False) and hasattr(self, "groups_joined")
         await super().clean_up()
-        if not registered or relay.local_members(consumer_group(self.conversation.pk)):
-            return  # another socket of this consumer (a tab) is still here
+        if not registered or any(
+            s.device == self.device for s in relay.local_members(consumer_group(self.conversation.pk))
+        ):
+            return  # another socket of this consumer's device (a tab) is still here
         for call_id, call in list(self.calls.items()):
             if call["state"] in MEDIA_STATES:
                 await self.tell_agent_connection({"id": call_id, **call}, "reconnecting")
@@ -103,7 +133,7 @@ class ConsumerSocket(PartySocket):
             await self.close(code=CLOSE_FORBIDDEN)
 
     def party_kwargs(self) -> dict:
-        return {"conversation_id": self.conversation.pk}
+        return {"conversation_id": self.conversation.pk, "device": self.device}
 
     async def settings_changed(self, event: dict) -> None:
         """Support changed the account's settings: the kill switches, texts and style, in this locale."""
@@ -134,6 +164,7 @@ class ConsumerSocket(PartySocket):
                     call_id=frame.call_id,
                     client=client,
                     audio_only=frame.audio_only,
+                    device=self.device,
                 )
             ),
         )
@@ -146,10 +177,32 @@ class ConsumerSocket(PartySocket):
             ),
         )
 
+    async def on_handoff(self, frame, raw) -> dict:
+        """Continue on my phone: a new one-time code for this call, as a link and a QR code. Not kept
+        under an idempotency key (the answer holds the code, which is never stored): a resend makes a
+        new code, and the earlier one stops working."""
+        headers = dict(self.scope.get("headers") or [])
+        base = public_base(headers.get(b"host", b"").decode("latin1"), secure=self.scope.get("scheme") == "wss")
+        if base is None:
+            raise services.CallError("bad_request", "This socket's host is not one of the platform's.")
+        created = await database_sync_to_async(services.call_handoff_create)(
+            call_id=frame.call_id, conversation_id=self.conversation.pk, device=self.device
+        )
+        url = handoff_url(base, created.code)
+        return {
+            "call_id": frame.call_id,
+            "code": services.display_code(created.code),
+            "url": url,
+            "qr": qr_data_uri(url),
+            "expires_at": created.handoff.expires_at,
+            "ttl_s": settings.CALL_HANDOFF_TTL_S,
+        }
+
     frames = {
         "message.send": (ConsumerMessage, on_message),
         "call.accept": (CallAccept, on_accept),
         "call.reject": (CallRef, on_reject),
+        "call.handoff": (CallHandoffAsk, on_handoff),
         **PartySocket.call_frames,
     }
 

@@ -66,6 +66,8 @@ def take_slot(key: str, limit: int) -> bool:
 # tokens; and when a client was closed for flooding, until when its new sockets are refused.
 _buckets: dict[str, TokenBucket] = {}
 _flood_banned_until: dict[str, float] = {}
+# A client's flood closes in a row (each within WS_FLOOD_BAN_MAX_S of the last) and when the last was.
+_flood_strikes: dict[str, tuple[int, float]] = {}
 MAX_KEPT_BUCKETS = 10_000
 
 
@@ -85,6 +87,8 @@ def _forget_idle_clients() -> None:
     now = time.monotonic()
     for key in [k for k, until in _flood_banned_until.items() if until <= now]:
         del _flood_banned_until[key]
+    for key in [k for k, (_, last) in _flood_strikes.items() if now - last > settings.WS_FLOOD_BAN_MAX_S]:
+        del _flood_strikes[key]
     for key in [k for k, b in _buckets.items() if b.is_full() and k not in _slots]:
         del _buckets[key]
     if len(_buckets) >= MAX_KEPT_BUCKETS:
@@ -115,6 +119,21 @@ def reset_limits() -> None:
     """Forget every rate bucket and flood ban of this process (tests)."""
     _buckets.clear()
     _flood_banned_until.clear()
+    _flood_strikes.clear()
+
+
+def ban_flooder(key: str) -> float:
+    """Refuse the client's new sockets for a while: WS_FLOOD_BAN_S the first time, twice as long for
+    each flood close within WS_FLOOD_BAN_MAX_S of the one before, up to WS_FLOOD_BAN_MAX_S. A
+    reconnecting flooder then costs the process a burst every 10, 20, 40 s... instead of every 10 s
+    (bench/flood.py). Returns the ban's length."""
+    now = time.monotonic()
+    strikes, last = _flood_strikes.get(key, (0, now))
+    strikes = strikes + 1 if strikes and now - last <= settings.WS_FLOOD_BAN_MAX_S else 1
+    _flood_strikes[key] = (strikes, now)
+    ban = min(settings.WS_FLOOD_BAN_S * 2 ** (strikes - 1), settings.WS_FLOOD_BAN_MAX_S)
+    _flood_banned_until[key] = now + ban
+    return ban
 
 
 def give_back_slot(key: str | None) -> None:
@@ -130,7 +149,8 @@ RATE_LIMITED = json.dumps({"type": "error", "code": "rate_limited", "message": "
 async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
     """A frame over the client's rate limit: answered `rate_limited`; after WS_FLOOD_CLOSE_AFTER
     such frames in a row (a client that does not slow down), the socket is closed with 4008 and the
-    client's new sockets are refused with 4008 for WS_FLOOD_BAN_S. Every frame a flooder sends
+    client's new sockets are refused with 4008 for WS_FLOOD_BAN_S (longer for a repeat flooder:
+    ban_flooder). Every frame a flooder sends
     costs the server its parsing whatever we answer, so only closing the connection protects the
     other calls of the process (bench/flood.py)."""
     socket.refused_in_a_row = getattr(socket, "refused_in_a_row", 0) + 1
@@ -144,5 +164,5 @@ async def refuse_flood(socket: AsyncWebsocketConsumer, what: str) -> None:
         socket.refused = True  # the frames still buffered are not handled
         key = getattr(socket, "slot_key", None)
         if key is not None:
-            _flood_banned_until[key] = time.monotonic() + settings.WS_FLOOD_BAN_S
+            ban_flooder(key)
         await socket.close(code=CLOSE_FLOODING)

@@ -46,6 +46,9 @@ WS_FLOOD_CLOSE_AFTER = env.int("WS_FLOOD_CLOSE_AFTER", default=120)
 # ... and that client's new sockets are refused with 4008 for this long. The rate buckets belong to
 # the client (agent, consumer token, admin), shared by its sockets and kept across reconnects.
 WS_FLOOD_BAN_S = env.float("WS_FLOOD_BAN_S", default=10.0)
+# A client closed for flooding again within WS_FLOOD_BAN_MAX_S of its last flood close is a repeat
+# flooder: each ban doubles (10, 20, 40 s, ...) up to this; a client quiet that long starts over.
+WS_FLOOD_BAN_MAX_S = env.float("WS_FLOOD_BAN_MAX_S", default=300.0)
 # Concurrent sockets per agent and per consumer token, in one process (tabs, reconnects, a webview
 # beside the window); more are closed with 4429.
 WS_MAX_SOCKETS_PER_AGENT = env.int("WS_MAX_SOCKETS_PER_AGENT", default=10)

@@ -84,6 +84,9 @@ class MetricsSerializer(serializers.Serializer):
     accepted_audio_only = serializers.IntegerField(
         help_text="Video calls the consumer answered with audio only (chose it, or had no camera)."
     )
+    handed_off = serializers.IntegerField(
+        help_text="Calls the consumer moved to another device during the call (Continue on my phone)."
+    )
     participants = serializers.IntegerField(help_text="Call sides (agent, consumer) that joined the media.")
     distinct_consumers = serializers.IntegerField()
     quality_samples = serializers.IntegerField()

@@ -55,8 +55,9 @@ export class CallSession extends EventTarget {
    * @param {object} opts.call      the `call` of the connecting call.state frame
    * @param {object} opts.ice       that frame's `ice` ({iceServers, iceTransportPolicy})
    * @param {object} opts.media     that frame's `media` ({agent_camera_on, consumer_camera_on})
+   * @param {"user"|"environment"} [opts.facing]  the camera to open first (a phone's back camera: "environment")
    */
-  constructor({ socket, party, call, ice, media }) {
+  constructor({ socket, party, call, ice, media, facing = "user" }) {
     super();
     this.socket = socket;
     this.party = party;
@@ -69,7 +70,7 @@ export class CallSession extends EventTarget {
     this.captureVideo = this.video && !(party === "consumer" && call.consumer_audio_only);
     this.cameraOn = this.captureVideo && (party === "agent" ? media.agent_camera_on : media.consumer_camera_on);
     this.muted = false;
-    this.facing = "user";
+    this.facing = facing;
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.connectedOnce = false;

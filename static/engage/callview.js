@@ -53,8 +53,9 @@ export class CallController extends EventTarget {
    * @param {(message: string) => void} [opts.onError]
    * @param {boolean} [opts.quietEndings]  an invitation that ends unanswered just disappears (the
    *   window's transcript says what happened) instead of showing the ended card (the webview)
+   * @param {"user"|"environment"} [opts.facing]  the camera a session opens first (the phone of a handoff: the back one)
    */
-  constructor({ socket, texts, words, report = () => {}, onError = () => {}, quietEndings = false }) {
+  constructor({ socket, texts, words, report = () => {}, onError = () => {}, quietEndings = false, facing = "user" }) {
     super();
     this.socket = socket;
     this.texts = texts;
@@ -62,6 +63,7 @@ export class CallController extends EventTarget {
     this.report = report;
     this.onError = onError;
     this.quietEndings = quietEndings;
+    this.facing = facing;
     this.rejectedHere = null;
     this.call = null;
     this.session = null;
@@ -216,7 +218,7 @@ export class CallController extends EventTarget {
     const ice = entry.ice ?? { iceServers: [] };
     const video = call.media === "video";
     const media = entry.media && typeof entry.media === "object" ? entry.media : { agent_camera_on: video, consumer_camera_on: video };
-    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media });
+    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media, facing: this.facing });
     this.session = session;
     this.remoteMedia = null;
     this.peerState = "new";
@@ -367,6 +369,7 @@ export class CallController extends EventTarget {
     this.$("engage-switch-camera").hidden = !ownVideo || !(this.cameraCount >= 2);
     this.$("engage-self").hidden = !ownVideo;
     this.$("engage-self").dataset.camera = cameraOn ? "on" : "off";
+    this.$("engage-self").dataset.facing = session?.facing ?? "user"; // a back camera's view is not mirrored
 
     // The agent's side: avatar instead of video for voice calls or a camera that is off.
     const remoteVideoOn = video && (this.remoteMedia ? this.remoteMedia.video : true);

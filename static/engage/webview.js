@@ -6,17 +6,20 @@
 // in the bar opens the conversation's transcript and composer over the call, so the consumer can type
 // a serial number or paste a link while media flows (the app's own messaging screen is behind us).
 //
+// The same page runs a call moved here from a computer (Continue on my phone, /go/CODE): it first
+// claims the code (handoff_phone.js), then runs the call with this phone's own token and camera choice.
+//
 // Test hook: window.__engage = {session, socket, state, controller}.
 
 import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createAppBridgeReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame, LIVE } from "./callview.js";
+import { claimOnThisPhone } from "./handoff_phone.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
 const $ = (id) => document.getElementById(id);
-const token = new URLSearchParams(location.search).get("token") ?? "";
 const state = { conversation: null, connected: false, view: "idle", closedByPage: false };
 
 // The bar takes the app's colours (sdk_style webview_bar_*), re-checked as colours.
@@ -25,10 +28,19 @@ const root = document.documentElement;
 if (COLOR.test(config.style.webview_bar_background)) root.style.setProperty("--bar-bg", config.style.webview_bar_background);
 if (COLOR.test(config.style.webview_bar_text_color)) root.style.setProperty("--bar-text", config.style.webview_bar_text_color);
 
+const claimed = config.handoff ? await claimOnThisPhone(config) : null;
+const token = claimed ? claimed.token : (new URLSearchParams(location.search).get("token") ?? "");
+
 const socket = new SignalingSocket(socketUrl(`${config.socket_path}?token=${encodeURIComponent(token)}`));
 // Analytics go to the app through its bridge (analytics.js); this page loads no tracker library, so its
 // Content-Security-Policy stays our own scripts only.
-const controller = new CallController({ socket, texts, words, report: createAppBridgeReporter(config.analytics) });
+const controller = new CallController({
+  socket,
+  texts,
+  words,
+  report: createAppBridgeReporter(config.analytics),
+  facing: claimed?.facing ?? "user",
+});
 const hook = { socket, state, controller };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
@@ -70,10 +82,11 @@ socket.addEventListener("close", ({ detail }) => {
 });
 socket.addEventListener("hello", ({ detail }) => {
   state.conversation = detail.conversation;
+  state.device = detail.device ?? 0;
   $("engage-transcript").replaceChildren();
   shown.clear();
   for (const message of detail.messages ?? []) addMessage(message);
-  if (detail.call) controller.applyCall(fromHello(detail));
+  if (detail.call && !detail.call_extras?.moved) controller.applyCall(fromHello(detail));
   else controller.clear();
   render();
 });
@@ -81,7 +94,9 @@ socket.addEventListener("message", ({ detail }) => {
   addMessage(detail.message);
   if ($("engage-chat").hidden && detail.message.author === "agent") setUnread(unread + 1);
 });
-socket.addEventListener("call.state", ({ detail }) => controller.applyCall(fromStateFrame(detail)));
+socket.addEventListener("call.state", ({ detail }) => !detail.moved && controller.applyCall(fromStateFrame(detail)));
+// The call moved on to another device (Continue on my phone, again): let go of it here.
+socket.addEventListener("call.moved", ({ detail }) => detail.call.consumer_device !== state.device && controller.clear());
 socket.addEventListener("call.signal", ({ detail }) => controller.handleSignal(detail));
 socket.addEventListener("call.media", ({ detail }) => controller.handleRemoteMedia(detail));
 socket.addEventListener("settings", ({ detail }) => controller.applyTexts(detail.texts));

@@ -15,6 +15,7 @@ import { SignalingSocket } from "/engage/sdk/v1/callclient.js";
 import { socketUrl } from "../calls/signaling.js";
 import { createReporter } from "./analytics.js";
 import { CallController, fromHello, fromStateFrame } from "./callview.js";
+import { HandoffPanel } from "./handoff.js";
 
 const config = JSON.parse(document.getElementById("engage-config").textContent);
 const { texts, words } = config;
@@ -42,6 +43,9 @@ const controller = new CallController({
 });
 hook.controller = controller;
 controller.addEventListener("view", ({ detail }) => setView(detail.view));
+// Continue on my phone: the QR code and link, and letting go of a call that moved to the phone.
+const handoff = new HandoffPanel({ controller, texts, words });
+hook.handoff = handoff;
 
 // --- storage and the brand page -------------------------------------------------------------------
 
@@ -158,6 +162,7 @@ function wire(current) {
     state.messages.clear();
     renderTranscript(detail.messages);
     renderPresence();
+    if (handoff.hello(detail)) return setRootState("ready"); // its call went to the phone
     if (detail.call) controller.applyCall(fromHello(detail));
     else controller.clear(); // a call that ended while we were away: the transcript says how
     setRootState("ready");
@@ -181,10 +186,11 @@ function wire(current) {
     renderPresence();
   });
   current.addEventListener("call.state", ({ detail }) => {
-    if (!ours()) return;
+    if (!ours() || handoff.elsewhere(detail)) return;
     if (detail.call.state === "ringing") tellPage("attention", { reason: "invitation" });
     controller.applyCall(fromStateFrame(detail));
   });
+  current.addEventListener("call.moved", ({ detail }) => ours() && handoff.moved(detail.call));
   current.addEventListener("call.signal", ({ detail }) => ours() && controller.handleSignal(detail));
   current.addEventListener("call.media", ({ detail }) => ours() && controller.handleRemoteMedia(detail));
   current.addEventListener("settings", ({ detail }) => ours() && controller.applyTexts(detail.texts));

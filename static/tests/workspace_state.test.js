@@ -124,3 +124,20 @@ test("the consumer reconnecting is announced once, and its return once, for the 
   assert.equal(applyPeerConnection(state, { party: "consumer", call_id: 4, connection: "back" }), "The consumer is back.");
   assert.equal(state.consumerReconnecting, false);
 });
+
+test("call.peer moved: the same call, now on the consumer's phone (Continue on my phone)", () => {
+  const state = fresh();
+  state.call = { id: 4, state: "active", consumer_device: 0, consumer_audio_only: true };
+  state.consumerReconnecting = true;
+  const said = applyPeerConnection(state, {
+    party: "consumer",
+    call_id: 4,
+    connection: "moved",
+    call: { id: 4, state: "active", consumer_device: 12, consumer_audio_only: false },
+  });
+  assert.equal(said, "The consumer moved the call to their phone.");
+  assert.equal(state.call.consumer_device, 12);
+  assert.equal(state.call.consumer_audio_only, false);
+  assert.equal(state.consumerReconnecting, false);
+  assert.equal(applyPeerConnection(state, { party: "consumer", call_id: 9, connection: "moved" }), null); // another call
+});

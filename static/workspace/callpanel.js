@@ -77,6 +77,7 @@ function renderStage(call, media, who) {
   const peerCameraOff = video && peer !== null && peer.video === false;
   $("ws-remote-off").hidden = !peerCameraOff;
   const chips = [];
+  if (call.consumer_device) chips.push(el("li", { className: "ws-peer-chip ws-peer-phone" }, [icon("mobile"), el("span", { text: "Consumer on their phone" })]));
   if (state.consumerReconnecting) chips.push(el("li", { className: "ws-peer-chip ws-peer-reconnecting" }, [icon("alert"), el("span", { text: "Consumer reconnecting…" })]));
   if (peer && peer.audio === false) chips.push(el("li", { className: "ws-peer-chip" }, [icon("micOff"), el("span", { text: "Consumer muted" })]));
   if (peerCameraOff) chips.push(el("li", { className: "ws-peer-chip" }, [icon("videoOff"), el("span", { text: "Consumer camera off" })]));

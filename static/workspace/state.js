@@ -165,9 +165,15 @@ export function applyConsumerMedia(state, frame) {
 }
 
 /** A `call.peer` frame: the consumer's connection went during the call (`reconnecting`: its page
- * reloads, its network changed) or came back (`back`). Returns the announcement, or null if nothing changed. */
+ * reloads, its network changed), came back (`back`), or the call moved to their phone (`moved`). Returns the announcement, or null if nothing changed. */
 export function applyPeerConnection(state, frame) {
   if (frame.party !== "consumer" || state.call?.id !== frame.call_id) return null;
+  if (frame.connection === "moved") {
+    // Continue on my phone: the same call, the consumer's side now on their phone (frame.call says so).
+    if (frame.call) state.call = { ...state.call, ...frame.call };
+    state.consumerReconnecting = false;
+    return "The consumer moved the call to their phone.";
+  }
   const reconnecting = frame.connection === "reconnecting";
   if (reconnecting === state.consumerReconnecting) return null;
   state.consumerReconnecting = reconnecting;
