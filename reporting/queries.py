@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Account
 from calls.models import Call
@@ -29,6 +29,7 @@ from .buckets import (
     zone,
 )
 from .call_queries import account_call, call_detail, live_calls, recent_calls
+from .consumers import Consumers, count_consumers
 from .diagnosis import Verdict
 from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
 
@@ -189,11 +190,14 @@ def report_rows(*, account: Account, period: ReportRange, interval: str, group_b
     )
 
 
-def period_rows(*, account: Account, period: ReportRange, interval: str, group_by: str) -> list[dict]:
-    """Week or month rows (two queries): the sums of their day rows, grouped by the local week or
-    month of each day, and distinct consumers counted from the calls of each week or month (they do
-    not add up across days). The first and last bucket are cut to the range, so rows add up to the
-    totals; their bucket_start and bucket_end say which days they hold."""
+def period_rows(
+    *, account: Account, period: ReportRange, interval: str, group_by: str, consumers: Consumers | None = None
+) -> list[dict]:
+    """Week or month rows: the sums of their day rows, grouped by the local week or month of each
+    day (one query), and distinct consumers counted from the calls of each week or month (they do
+    not add up across days; `consumers` when the caller counted them already, else one more query).
+    The first and last bucket are cut to the range, so rows add up to the totals; their
+    bucket_start and bucket_end say which days they hold."""
     tz = zone(period.zone_name)
     trunc = TruncWeek if interval == WEEK else TruncMonth
     agent = group_by == "agent"
@@ -207,18 +211,10 @@ def period_rows(*, account: Account, period: ReportRange, interval: str, group_b
         .annotate(**_aggregates())
         .order_by("period_start", dimensions[0])
     )
-    anonymous = Q(conversation__consumer_ref="")
-    people = (
-        Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end)
-        .annotate(period_start=trunc("created_at", tzinfo=tz), group=Coalesce("agent_id", 0) if agent else F("media"))
-        .values("period_start", "group")
-        .annotate(
-            known=Count("conversation__consumer_ref", distinct=True, filter=~anonymous),
-            anonymous=Count("conversation_id", distinct=True, filter=anonymous),
+    if consumers is None:  # the rows alone (the CSV): no total needed
+        consumers = count_consumers(
+            account_id=account.pk, period=period, interval=interval, group_by=group_by, total=False
         )
-        .order_by()
-    )
-    consumers = {(p["period_start"].astimezone(tz).date(), p["group"]): p["known"] + p["anonymous"] for p in people}
     rows = []
     for row in sums:
         first = period_first_day(interval, row.pop("period_start").astimezone(tz).date())
@@ -228,7 +224,7 @@ def period_rows(*, account: Account, period: ReportRange, interval: str, group_b
             day_start(period.zone_name, shown_first),
             day_start(period.zone_name, after),
         )
-        row["distinct_consumers"] = consumers.get((first, row["agent_key"] if agent else row["media"]), 0)
+        row["distinct_consumers"] = consumers.rows.get((first, row["agent_key"] if agent else row["media"]), 0)
         rows.append(row)
     return rows
 
@@ -249,17 +245,28 @@ def report_row(row: dict, *, zone_name: str, interval: str) -> dict:
     return {**shown, **metrics(row)}
 
 
-def report_totals(*, account: Account, period: ReportRange) -> dict:
-    """The metrics over the whole range, distinct consumers counted once across it (two queries)."""
+def report_totals(*, account: Account, period: ReportRange, consumers: Consumers | None = None) -> dict:
+    """The metrics over the whole range, distinct consumers counted once across it (two queries;
+    one when the caller counted the consumers already)."""
     sums = SessionRollup.objects.filter(
         account=account, interval=Interval.DAY, bucket_start__gte=period.start, bucket_start__lt=period.end
     ).aggregate(**_aggregates())
-    anonymous = Q(conversation__consumer_ref="")
-    consumers = Call.objects.filter(account=account, created_at__gte=period.start, created_at__lt=period.end).aggregate(
-        known=Count("conversation__consumer_ref", distinct=True, filter=~anonymous),
-        anonymous=Count("conversation_id", distinct=True, filter=anonymous),
-    )
-    return {**metrics(sums), "distinct_consumers": consumers["known"] + consumers["anonymous"]}
+    if consumers is None:
+        consumers = count_consumers(account_id=account.pk, period=period)
+    return {**metrics(sums), "distinct_consumers": consumers.total}
+
+
+def report(
+    *, account: Account, period: ReportRange, interval: str, group_by: str
+) -> tuple[QuerySet | list[dict], dict]:
+    """A report's rows and its totals, counting distinct consumers once for both: a week or month
+    report's rows and totals come from one count (consumers.count_consumers)."""
+    if interval in STORED_INTERVALS:
+        rows: QuerySet | list[dict] = report_rows(account=account, period=period, interval=interval, group_by=group_by)
+        return rows, report_totals(account=account, period=period)
+    consumers = count_consumers(account_id=account.pk, period=period, interval=interval, group_by=group_by)
+    rows = period_rows(account=account, period=period, interval=interval, group_by=group_by, consumers=consumers)
+    return rows, report_totals(account=account, period=period, consumers=consumers)
 
 
 def agent_table(*, account: Account, period: ReportRange) -> list[dict]:

@@ -11,7 +11,7 @@ SQLite, which has no arrays, gets the VALUES list in chunks under its parameter 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.db import connection
@@ -40,9 +40,9 @@ READINESS_CLASSES = {
     "readiness_direct_blocked": ("direct_blocked",),
     "readiness_relay_unavailable": ("relay_unavailable",),
 }
-# Buckets per statement on SQLite: below its 32,766 bound parameters (4 per bucket). PostgreSQL
-# takes any number in its four array parameters.
-SQLITE_BUCKETS_PER_STATEMENT = 5000
+# Buckets per statement on SQLite: below its 32,766 bound parameters (4 per bucket, and up to 3
+# more for its span in the stale-row delete). PostgreSQL takes any number in its array parameters.
+SQLITE_BUCKETS_PER_STATEMENT = 4000
 
 ROLLUP_TABLE = SessionRollup._meta.db_table
 CALL_TABLE = Call._meta.db_table
@@ -98,24 +98,32 @@ def _utc(instant) -> str:
     return instant.astimezone(UTC).isoformat()
 
 
+def row_source(columns: Sequence[Sequence], types: Sequence[str]) -> tuple[str, list]:
+    """Rows given column by column as a row source, and its parameters. On PostgreSQL one array
+    literal per column, built by hand (no element is ever input: ids, our interval names, and ISO
+    instants), so the driver binds one string per column instead of one parameter per value; on
+    SQLite a VALUES list."""
+    if connection.vendor == "postgresql":
+        text = [_utc if t == "timestamptz" else str for t in types]
+        arrays = ["{" + ",".join(map(show, column)) + "}" for show, column in zip(text, columns, strict=True)]
+        unnest = ", ".join(f"%s::{t}[]" for t in types)  # our own type names
+        return f"SELECT * FROM unnest({unnest})", arrays  # noqa: S608
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = [adapt(v) if isinstance(v, datetime) else v for row in zip(*columns, strict=True) for v in row]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return "VALUES " + ", ".join([placeholders] * len(columns[0])), params
+
+
 def _values(keys: Sequence[AccountBucket]) -> tuple[str, list]:
     """The bucket list `keys` as a row source with the columns (account_id, bucket_interval,
     bucket_start, bucket_end), and its parameters."""
-    if connection.vendor == "postgresql":
-        # Four array literals built by hand (no element is ever input: ids, our interval names, and
-        # ISO instants), so the driver binds four strings instead of four parameters per bucket.
-        arrays = [
-            "{" + ",".join(str(k.account_id) for k in keys) + "}",
-            "{" + ",".join(k.bucket.interval for k in keys) + "}",
-            "{" + ",".join(_utc(k.bucket.start) for k in keys) + "}",
-            "{" + ",".join(_utc(k.bucket.end) for k in keys) + "}",
-        ]
-        return "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[])", arrays
-    adapt = connection.ops.adapt_datetimefield_value
-    params: list = []
-    for account_id, bucket in keys:
-        params += [account_id, str(bucket.interval), adapt(bucket.start), adapt(bucket.end)]
-    return "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(keys)), params
+    columns = (
+        [k.account_id for k in keys],
+        [str(k.bucket.interval) for k in keys],
+        [k.bucket.start for k in keys],
+        [k.bucket.end for k in keys],
+    )
+    return row_source(columns, ("bigint", "varchar", "timestamptz", "timestamptz"))
 
 
 def chunks(keys: Sequence[AccountBucket]) -> Iterable[Sequence[AccountBucket]]:
@@ -302,22 +310,43 @@ def rollup_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
 LONGEST: dict[str, timedelta] = {Interval.HOUR: timedelta(hours=2), Interval.DAY: timedelta(hours=26)}
 
 
+def spans(keys: Sequence[AccountBucket]) -> list[tuple[int, datetime, datetime]]:
+    """The buckets of each account merged where they touch or overlap, as (account_id, start, end):
+    a row overlaps one of the buckets exactly when it overlaps one of these. A backfill's chunk of
+    days is one span per account; a sweep's scattered buckets are a few."""
+    merged: list[tuple[int, datetime, datetime]] = []
+    for account_id, bucket in sorted(keys, key=lambda k: (k.account_id, k.bucket.start)):
+        if merged and merged[-1][0] == account_id and bucket.start <= merged[-1][2]:
+            merged[-1] = (account_id, merged[-1][1], max(merged[-1][2], bucket.end))
+        else:
+            merged.append((account_id, bucket.start, bucket.end))
+    return merged
+
+
 def stale_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:
     """Delete the rows of these buckets (all of one interval) whose group lost its last call, and
-    rows of other bounds overlapping them (left by an earlier time zone of the account)."""
+    rows of other bounds overlapping them (left by an earlier time zone of the account).
+
+    Set-based: overlap is checked against the buckets merged into spans (spans()), and "is one of
+    the buckets" is an equality anti-join on (account, start, end), which the database hashes. (It
+    was one range condition against the whole bucket list: a nested loop of every existing row
+    over every bucket of the chunk, which made rerunning a backfill slower than running it.)"""
     (interval,) = {k.bucket.interval for k in keys}
     values, params = _values(keys)
+    merged = spans(keys)
+    span_rows, span_params = row_source(list(zip(*merged, strict=True)), ("bigint", "timestamptz", "timestamptz"))
     adapt = connection.ops.adapt_datetimefield_value
     accounts = sorted({k.account_id for k in keys})
     lowest, highest = min(k.bucket.start for k in keys), max(k.bucket.end for k in keys)
     r, i = ROLLUP_TABLE, _q("interval")
     sql = f"""
-WITH b (account_id, bucket_interval, bucket_start, bucket_end) AS ({values})
+WITH b (account_id, bucket_interval, bucket_start, bucket_end) AS ({values}),
+s (account_id, span_start, span_end) AS ({span_rows})
 DELETE FROM {r}
 WHERE {r}.account_id IN ({", ".join(["%s"] * len(accounts))}) AND {r}.{i} = %s
   AND {r}.bucket_start >= %s AND {r}.bucket_start < %s AND {r}.bucket_end > %s
-  AND EXISTS (SELECT 1 FROM b WHERE b.account_id = {r}.account_id
-              AND b.bucket_start < {r}.bucket_end AND b.bucket_end > {r}.bucket_start)
+  AND EXISTS (SELECT 1 FROM s WHERE s.account_id = {r}.account_id
+              AND s.span_start < {r}.bucket_end AND s.span_end > {r}.bucket_start)
   AND NOT EXISTS (
       SELECT 1 FROM b WHERE b.account_id = {r}.account_id
         AND b.bucket_start = {r}.bucket_start AND b.bucket_end = {r}.bucket_end
@@ -327,7 +356,7 @@ WHERE {r}.account_id IN ({", ".join(["%s"] * len(accounts))}) AND {r}.{i} = %s
                       AND COALESCE(c.agent_id, 0) = {r}.agent_key))
 """  # noqa: S608 - only quoted identifiers; every value is a bound parameter
     bounds = [adapt(lowest - LONGEST[interval]), adapt(highest), adapt(lowest)]
-    return sql, [*params, *accounts, str(interval), *bounds]
+    return sql, [*params, *span_params, *accounts, str(interval), *bounds]
 
 
 def day_sql(keys: Sequence[AccountBucket]) -> tuple[str, list]:

@@ -3,6 +3,7 @@ zone (DST included), idempotency (twice, concurrently, after a crash), late even
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time as time_module
@@ -19,8 +20,8 @@ from django.db.backends.utils import CursorWrapper
 from accounts.models import Account, User
 from calls import services as call_services
 from calls.models import Call, CallEvent, Conversation
-from reporting import services
-from reporting.buckets import buckets_for_days, buckets_of, day_buckets
+from reporting import rollup_sql, services
+from reporting.buckets import Bucket, buckets_for_days, buckets_of, day_buckets
 from reporting.diagnoses import store_diagnoses
 from reporting.models import SessionRollup
 from reporting.tasks import rollup_bucket_task, rollup_call_buckets_task, rollup_sweep_task
@@ -490,6 +491,96 @@ def test_a_time_zone_change_and_a_rebuild_leave_no_overlapping_rows(account, age
     services.rollup_days(accounts=[account], first=date(2025, 4, 30), last=date(2025, 5, 3))
 
     assert stored_rows(account) == expected_rows(account)
+
+
+def _row_ids(account: Account) -> dict[tuple, tuple[int, tuple]]:
+    """Each row's key -> (id, every other column): a kept row keeps its id."""
+    return {
+        (r.interval, r.bucket_start, r.media, r.agent_key): (r.pk, tuple(getattr(r, f) for f in ROLLUP_FIELDS))
+        for r in SessionRollup.objects.filter(account=account)
+    }
+
+
+@pytest.mark.django_db
+def test_a_rerun_deletes_the_stale_rows_of_its_buckets_and_keeps_every_other_row(account, other_account, agents):
+    """
+    GIVEN two accounts' rolled-up hours and days, then in one account: agent 0's calls of 10:00
+          deleted, every call of 14:00 deleted, the 16:00 calls deleted, and two rows of other bounds
+          (an earlier time zone's) added, one overlapping 12:00 and one inside 11:00
+    WHEN the sweep's shape of run recomputes scattered buckets (10:00, 12:00, 14:00 and their day)
+    THEN exactly the stale rows of those buckets are gone (agent 0's at 10:00, all of 14:00, the row
+         overlapping 12:00); the rows between them (11:00 with its foreign row, 13:00) and outside
+         them (16:00, stale, not recomputed) are untouched; every current row keeps its id; the
+         other account is untouched
+    AND WHEN the whole days are recomputed (the backfill's shape), every row is the independent
+         computation's and the rows that still have calls still keep their ids
+    """
+    day = date(2025, 5, 1)
+    at = lambda hour, minute=0: datetime.combine(day, time(hour, minute), tzinfo=UTC)  # noqa: E731
+    rng = random.Random(21)
+    plans = [
+        plan_call(rng, media=media, agent_id=agent.pk, created_at=at(hour, 5 + 10 * n), outcome="completed")
+        for hour in range(9, 18)
+        for n, (media, agent) in enumerate(itertools.product(("voice", "video"), agents[:2]))
+    ]
+    write_calls(account=account, calls=plans)
+    other_agent = UserFactory(account=other_account, email="x@globex.example")
+    generate(other_account, [other_agent], first_day=day, days=1, per_day=40, seed=22)
+    services.rollup_days(accounts=[account, other_account], first=day, last=day)
+    theirs = _row_ids(other_account)
+
+    in_hour = lambda hour: {"created_at__gte": at(hour), "created_at__lt": at(hour + 1)}  # noqa: E731
+    Call.objects.filter(account=account, agent=agents[0], **in_hour(10)).delete()
+    Call.objects.filter(account=account, **in_hour(14)).delete()
+    Call.objects.filter(account=account, **in_hour(16)).delete()
+    template = SessionRollup.objects.filter(account=account, interval="hour").first()
+    for start, end in ((at(12, 30), at(13, 30)), (at(11, 15), at(11, 45))):
+        SessionRollup.objects.create(
+            **{f: getattr(template, f) for f in ROLLUP_FIELDS if f not in {"bucket_start", "bucket_end"}},
+            bucket_start=start,
+            bucket_end=end,
+        )
+    before = _row_ids(account)
+
+    hours = [buckets_of("UTC", at(hour, 30))[0] for hour in (10, 12, 14)]
+    services.rollup_buckets(account_id=account.pk, buckets=[*hours, buckets_of("UTC", at(10))[1]])
+
+    after = _row_ids(account)
+    gone = {key for key in before if key not in after}
+    assert gone == {
+        *(("hour", at(10), media, agents[0].pk) for media in ("voice", "video")),
+        *(("hour", at(14), media, agent.pk) for media in ("voice", "video") for agent in agents[:2]),
+        ("hour", at(12, 30), template.media, template.agent_key),
+    }
+    assert after.keys() <= before.keys()
+    for key in after:
+        if key[0] == "day":
+            assert after[key][0] == before[key][0], key  # recomputed in place
+        else:
+            assert after[key] == before[key], key  # hours keep id and numbers (no call changed in them)
+    assert ("hour", at(11, 15), template.media, template.agent_key) in after
+    assert {("hour", at(16), m, a.pk) for m in ("voice", "video") for a in agents[:2]} <= after.keys()
+    assert _row_ids(other_account) == theirs
+
+    services.rollup_days(accounts=[account], first=day, last=day)
+
+    assert stored_rows(account) == expected_rows(account)
+    final = _row_ids(account)
+    assert all(final[key][0] == before[key][0] for key in final)  # every row left is a row that was kept
+    assert not any(key[1].hour == 16 and key[0] == "hour" for key in final)
+    assert _row_ids(other_account) == theirs
+
+
+def test_spans_merge_touching_buckets_of_one_account_only():
+    hour = lambda h: datetime(2025, 5, 1, h, tzinfo=UTC)  # noqa: E731
+    keys = [
+        services.AccountBucket(1, Bucket("hour", hour(10), hour(11))),
+        services.AccountBucket(2, Bucket("hour", hour(11), hour(12))),
+        services.AccountBucket(1, Bucket("hour", hour(12), hour(13))),
+        services.AccountBucket(1, Bucket("hour", hour(11), hour(12))),
+        services.AccountBucket(1, Bucket("hour", hour(15), hour(16))),
+    ]
+    assert rollup_sql.spans(keys) == [(1, hour(10), hour(13)), (1, hour(15), hour(16)), (2, hour(11), hour(12))]
 
 
 # --- triggers: the state machine, the sweep, the tasks -------------------------------------------

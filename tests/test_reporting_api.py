@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts.models import Account
 from calls.models import Call, CallEvent, Conversation
-from reporting import services
-from reporting.models import SessionRollup
+from reporting import queries, services
+from reporting.api.serializers import ReportRowSerializer
+from reporting.models import ADDITIVE_FIELDS, SessionRollup
 from reporting.testing import plan_calls, write_calls
 from tests.factories import PASSWORD, UserFactory
 
@@ -249,6 +254,108 @@ def test_month_and_week_rows_add_up_their_days_and_count_consumers_once(admin_cl
     body = admin_client.get(URL, {"start": "2025-03-15", "end": "2025-05-31", "interval": "month"}).json()
     assert [r["bucket"] for r in body["results"]] == ["2025-05", "2025-05"]
     assert body["results"][0]["bucket_end"] == "2025-06-01T00:00:00+02:00"
+
+
+@pytest.mark.django_db
+def test_distinct_consumers_count_each_consumer_once_across_buckets(admin_client, admin_user, agent, other_account):
+    """
+    GIVEN a Berlin account whose consumers come back across months, weeks, media and agents: one
+          with a reference in every month (two conversations, two agents, both media, the spring DST
+          day included), an anonymous conversation with a call on each side of a local month end
+          (both on 31 January in UTC), a one-call anonymous conversation, one more reference; calls
+          just outside the range (one inside it in UTC); the other account calling the same reference
+    WHEN the report of 15 January to 10 April is read by hour, day, week and month, by media and by
+         agent, as JSON and CSV
+    THEN totals.distinct_consumers is the number of distinct consumers computed here from the calls
+         of the range (each counted once however many buckets it appears in), and each week and
+         month row counts its own local week's or month's calls the same way
+    """
+    account = admin_user.account
+    Account.objects.filter(pk=account.pk).update(time_zone="Europe/Berlin")
+    account.refresh_from_db()
+    berlin = ZoneInfo("Europe/Berlin")
+    second = UserFactory(account=account, email="second@acme.example")
+    local = lambda *args: datetime(*args, tzinfo=berlin)  # noqa: E731
+    plan = {  # conversation: (its account, agent, consumer_ref, its calls' local instants and media)
+        "alice": (account, agent, "alice", [(local(2025, 1, 20, 10), "voice"), (local(2025, 2, 3, 9), "video")]),
+        "alice again": (account, second, "alice", [(local(2025, 3, 30, 3, 30), "video"), (local(2025, 4, 10, 23, 30), "voice")]),
+        "anonymous": (account, agent, "", [(local(2025, 1, 31, 23, 30), "video"), (local(2025, 2, 1, 0, 30), "video")]),
+        "once": (account, second, "", [(local(2025, 2, 10, 12), "voice")]),
+        "bob": (account, agent, "bob", [(local(2025, 3, 5, 16), "voice"), (local(2025, 3, 6, 16), "voice")]),
+        "outside": (account, agent, "carol", [(local(2025, 1, 14, 23, 30), "voice"), (local(2025, 4, 11, 0, 10), "video")]),
+        "theirs": (other_account, None, "alice", [(local(2025, 2, 3, 9), "video")]),
+    }  # fmt: skip
+    calls, conversations = [], {}
+    for who, (owner, by, ref, invitations) in plan.items():
+        conversation = Conversation.objects.create(account=owner, agent=by, consumer_ref=ref, state="closed")
+        conversations[who] = conversation
+        for when, media in invitations:
+            calls.append(
+                Call.objects.create(
+                    account=owner, conversation=conversation, agent=by, media=media, state="completed",
+                    created_at=when, answered_at=when + timedelta(seconds=3), started_at=when + timedelta(seconds=5),
+                    ended_at=when + timedelta(minutes=4), duration_s=235,
+                )
+            )  # fmt: skip
+    services.rollup_days(accounts=[account], first=date(2025, 1, 14), last=date(2025, 4, 11))
+    first, last = date(2025, 1, 15), date(2025, 4, 10)
+    mine = [c for c in calls if c.account_id == account.pk and first <= c.created_at.astimezone(berlin).date() <= last]
+    consumer = lambda call: call.conversation.consumer_ref or f"conversation {call.conversation_id}"  # noqa: E731
+    everyone = {consumer(c) for c in mine}
+    anonymous = {f"conversation {conversations[who].pk}" for who in ("anonymous", "once")}
+    assert everyone == {"alice", "bob", *anonymous}
+
+    def period_of(call, interval):
+        day = call.created_at.astimezone(berlin).date()
+        monday = day - timedelta(days=day.weekday())
+        return max(first, monday if interval == "week" else day.replace(day=1))
+
+    params = {"start": first, "end": last}
+    for interval in ("hour", "day", "week", "month"):
+        for group_by in ("media", "agent"):
+            body = admin_client.get(URL, {**params, "interval": interval, "group_by": group_by}).json()
+            assert body["totals"]["distinct_consumers"] == 4, (interval, group_by)
+            assert body["totals"]["sessions"] == len(mine)
+            if interval in ("hour", "day"):
+                continue
+            group = (lambda c: c.media) if group_by == "media" else (lambda c: c.agent_id)  # noqa: E731
+            expected = defaultdict(set)
+            for call in mine:
+                expected[period_of(call, interval), group(call)].add(consumer(call))
+            dimension = "media" if group_by == "media" else "agent_id"
+            shown = {
+                (date.fromisoformat(r["bucket_start"][:10]), r[dimension]): r["distinct_consumers"]
+                for r in body["results"]
+            }
+            assert shown == {key: len(people) for key, people in expected.items()}, (interval, group_by)
+            assert sum(shown.values()) > 4  # consumers recur across the rows: the totals do not add them up
+            response = admin_client.get(URL, {**params, "interval": interval, "group_by": group_by, "format": "csv"})
+            rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+            assert [int(r["distinct_consumers"]) for r in rows] == [r["distinct_consumers"] for r in body["results"]]
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/Berlin", "UTC"])
+def test_rows_are_shown_exactly_as_the_generic_serializer_shows_them(zone_name):
+    """The row serializer's direct path gives what DRF's generic field walk gives, value for value and
+    in the same order: numbers, undefined averages (null), a deleted agent, offsets and UTC's Z."""
+    start = datetime(2025, 10, 26, 1, tzinfo=UTC)
+    sums = {name: 3 for name in ADDITIVE_FIELDS} | {"rtt_samples": 0, "duration_s_max": 9, "answer_ms_sum": 4321}
+    rows = [
+        {"bucket_start": start, "bucket_end": start + timedelta(hours=1), "media": "video", **sums},
+        {"bucket_start": start, "bucket_end": start + timedelta(days=1), "agent_key": 0, "agent__name": None,
+         "agent__email": None, **sums},
+        {"bucket_start": start, "bucket_end": start + timedelta(hours=1), "agent_key": 7, "agent__name": "Ann",
+         "agent__email": "ann@acme.example", **sums},
+    ]  # fmt: skip
+    serializer = ReportRowSerializer()
+    with timezone.override(ZoneInfo(zone_name)):
+        for row in rows:
+            shown = queries.report_row(row, zone_name=zone_name, interval="hour")
+            generic = serializers.Serializer.to_representation(serializer, shown)
+            expected = [(name, value) for name, value in generic.items() if name in shown]
+            assert list(serializer.to_representation(shown).items()) == expected
+    assert expected[1][1].endswith("Z" if zone_name == "UTC" else "+01:00")
+    assert dict(expected)["rtt_ms_avg"] is None and dict(expected)["agent_id"] == 7
 
 
 @pytest.mark.django_db

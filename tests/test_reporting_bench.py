@@ -34,6 +34,17 @@ def test_rollup_bench_tiny_on_sqlite(tmp_path):
     assert numbers["events"] >= 2500 and numbers["rows"] > 0 and numbers["new_events"] > 0
     assert "task (rollup_metrics" in result.stdout and "incremental:" in result.stdout
 
+    # The year read alone, on the data the run left (how it is re-measured on a quiet machine).
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    reads = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "bench/rollup_reads.py", "--database", f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+         "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert reads.returncode == 0, reads.stderr[-3000:]
+    timed = json.loads((tmp_path / "rollup-reads.json").read_text())["year_reads"]
+    assert set(timed) == set(numbers["year_reads"]) and "year read month by agent (json)" in reads.stdout
+
 
 @pytest.mark.django_db
 def test_rollup_bench_tiny_on_postgres(tmp_path):

@@ -119,14 +119,9 @@ class CollaborationSessionReportView(APIView):
             return self._csv(account, period, interval, group_by)
 
         paginator = ReportPagination()
-        rows = (
-            paginator.paginate_queryset(
-                queries.report_rows(account=account, period=period, interval=interval, group_by=group_by),  # type: ignore[arg-type]  # LimitOffsetPagination slices lists too
-                request,
-                self,
-            )
-            or []
-        )
+        # Rows and totals together: a week or month report counts its distinct consumers once for both.
+        every_row, totals = queries.report(account=account, period=period, interval=interval, group_by=group_by)
+        rows = paginator.paginate_queryset(every_row, request, self) or []  # type: ignore[arg-type]  # LimitOffsetPagination slices lists too
         body = {
             "account": account.slug,
             "time_zone": zone(zone_name).key,
@@ -134,7 +129,7 @@ class CollaborationSessionReportView(APIView):
             "group_by": group_by,
             "start": first,
             "end": last,
-            "totals": queries.report_totals(account=account, period=period),
+            "totals": totals,
             "count": paginator.count,
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
