@@ -14,6 +14,16 @@ from django.utils import timezone
 
 from .diagnosis import Verdict
 
+# Readiness causes (calls.readiness.CAUSES) counted per rollup column; a call counts once per column.
+READINESS_CLASSES = {
+    "readiness_unsupported_browser": ("unsupported_browser", "no_webrtc"),
+    "readiness_no_microphone": ("no_microphone",),
+    "readiness_no_camera": ("no_camera",),
+    "readiness_network_blocked": ("network_blocked",),
+    "readiness_direct_blocked": ("direct_blocked",),
+    "readiness_relay_unavailable": ("relay_unavailable",),
+}
+
 
 class Interval(models.TextChoices):
     HOUR = "hour", "Hour"

@@ -20,7 +20,7 @@ from calls.models import Call, CallEvent, Conversation
 
 from .buckets import Bucket
 from .diagnosis import Verdict
-from .models import ADDITIVE_FIELDS, MAX_FIELDS, CallDiagnosis, Interval, SessionRollup
+from .models import ADDITIVE_FIELDS, MAX_FIELDS, READINESS_CLASSES, CallDiagnosis, Interval, SessionRollup  # noqa: F401
 
 TERMINAL_STATES = ("rejected", "cancelled", "expired", "failed", "completed", "dropped")
 LIVE_STATES = ("ringing", "connecting", "active")
@@ -30,15 +30,6 @@ FAILURE_CLASSES = {
     "failed_no_devices": ("no_devices", "no_camera", "no_microphone"),
     "failed_permission_denied": ("permission_denied",),
     "failed_connection": ("ice_failed", "connect_timeout"),
-}
-# Readiness causes (calls.readiness.CAUSES) counted per rollup column; a call counts once per column.
-READINESS_CLASSES = {
-    "readiness_unsupported_browser": ("unsupported_browser", "no_webrtc"),
-    "readiness_no_microphone": ("no_microphone",),
-    "readiness_no_camera": ("no_camera",),
-    "readiness_network_blocked": ("network_blocked",),
-    "readiness_direct_blocked": ("direct_blocked",),
-    "readiness_relay_unavailable": ("relay_unavailable",),
 }
 # Buckets per statement on SQLite: below its 32,766 bound parameters (4 per bucket, and up to 3
 # more for its span in the stale-row delete). PostgreSQL takes any number in its array parameters.
