@@ -20,9 +20,12 @@ from .common import CallError, Party, _settings_of
 from .transitions import _call_of_party
 
 
-def _shareable_call(call_id: int, party: Party, agent: User | None, conversation_id: int | None) -> Call:
-    """The locked call, if this side takes part in it and it is a video call with media."""
-    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id)
+def _shareable_call(
+    call_id: int, party: Party, agent: User | None, conversation_id: int | None, device: int | None = None
+) -> Call:
+    """The locked call, if this side (the consumer's device holding it) takes part in it and it is a
+    video call with media."""
+    call = _call_of_party(call_id, party=party, agent=agent, conversation_id=conversation_id, device=device)
     if call.state not in Call.MEDIA_STATES:
         raise CallError("invalid_state", f"The call is {call.state}.")
     if call.media != Call.Media.VIDEO:
@@ -62,9 +65,11 @@ def call_share_set(
     surface: str | None = None,
     agent: User | None = None,
     conversation_id: int | None = None,
+    device: int | None = None,
 ) -> Call:
-    """This side starts or stops sharing a screen. The consumer starts only when the agent asked."""
-    call = _shareable_call(call_id, party, agent, conversation_id)
+    """This side starts or stops sharing a screen. The consumer starts only when the agent asked; a
+    consumer's device that handed the call on to a phone no longer shares in it."""
+    call = _shareable_call(call_id, party, agent, conversation_id, device)
     field = "agent_sharing" if party == "agent" else "consumer_sharing"
     if not sharing:
         if not getattr(call, field):
@@ -101,9 +106,11 @@ def call_share_request(*, call_id: int, agent: User) -> Call:
 
 
 @transaction.atomic
-def call_share_decline(*, call_id: int, conversation_id: int, reason: str = "declined") -> Call:
+def call_share_decline(
+    *, call_id: int, conversation_id: int, reason: str = "declined", device: int | None = None
+) -> Call:
     """The consumer says no to the agent's request (or their device or browser could not share)."""
-    call = _shareable_call(call_id, "consumer", None, conversation_id)
+    call = _shareable_call(call_id, "consumer", None, conversation_id, device)
     if not call.share_requested:
         raise CallError("invalid_state", "The agent has not asked you to share your screen.")
     call.share_requested = False

@@ -221,7 +221,7 @@ class ConsumerSocket(PartySocket):
 
         def run() -> dict:
             services.call_share_decline(
-                call_id=frame.call_id, conversation_id=self.conversation.pk, reason=frame.reason
+                call_id=frame.call_id, conversation_id=self.conversation.pk, reason=frame.reason, device=self.device
             )
             return {}
 

@@ -4,9 +4,9 @@
 // the call rings and once it runs. A module of its own beside workspace.js; it only listens.
 
 import { agentReadinessLines } from "../calls/readiness.js";
+import { LIVE } from "../calls/callstates.js";
 
 const list = document.getElementById("ws-consumer-readiness");
-const LIVE = new Set(["ringing", "connecting", "active"]);
 let shown = { callId: null, causes: null };
 
 function render(call) {
