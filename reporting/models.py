@@ -51,12 +51,7 @@ ADDITIVE_FIELDS = (
     "accepted_audio_only",
     "readiness_checked",
     "readiness_problems",
-    "readiness_unsupported_browser",
-    "readiness_no_microphone",
-    "readiness_no_camera",
-    "readiness_network_blocked",
-    "readiness_direct_blocked",
-    "readiness_relay_unavailable",
+    *READINESS_CLASSES,  # one column per readiness cause
     "handed_off",
     "screen_shared",
     "duration_s_sum",

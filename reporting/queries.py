@@ -31,7 +31,7 @@ from .buckets import (
 from .call_queries import account_call, call_detail, live_calls, recent_calls
 from .consumers import Consumers, count_consumers
 from .diagnosis import Verdict
-from .models import ADDITIVE_FIELDS, MAX_FIELDS, Interval, SessionRollup
+from .models import ADDITIVE_FIELDS, MAX_FIELDS, READINESS_CLASSES, Interval, SessionRollup
 
 __all__ = ["account_call", "call_detail", "live_calls", "recent_calls"]  # and what is defined here
 
@@ -130,12 +130,7 @@ COUNT_FIELDS = (
     "accepted_audio_only",
     "readiness_checked",
     "readiness_problems",
-    "readiness_unsupported_browser",
-    "readiness_no_microphone",
-    "readiness_no_camera",
-    "readiness_network_blocked",
-    "readiness_direct_blocked",
-    "readiness_relay_unavailable",
+    *READINESS_CLASSES,
     "handed_off",
     "screen_shared",
     "participants",
