@@ -7,6 +7,7 @@ the single source for this check, the SDK config and the console's "floors are g
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from ua_parser import parse
 
@@ -42,3 +43,31 @@ def check_client(*, user_agent: str, webrtc: bool, camera: bool, microphone: boo
     if media == "video" and not camera:
         return ClientCheck(False, "no_camera", browser)
     return ClientCheck(True, "", browser)
+
+
+class JoiningClient(Protocol):
+    """What a consumer's device says of itself (services.ClientInfo, a phone's handoff claim)."""
+
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def webrtc(self) -> bool: ...
+    @property
+    def camera(self) -> bool: ...
+    @property
+    def microphone(self) -> bool: ...
+
+
+def check_joining(client: JoiningClient, media: str, *, audio_only: bool = False) -> tuple[ClientCheck, bool]:
+    """A consumer's device joining a call of `media` (answering it, or taking it over from another
+    device): a video call joined by choice with audio only, or without a camera, is checked as a voice
+    call. Returns the check and whether the device joins with audio only."""
+    audio_only = media == "video" and (audio_only or not client.camera)
+    check = check_client(
+        user_agent=client.user_agent,
+        webrtc=client.webrtc,
+        camera=client.camera,
+        microphone=client.microphone,
+        media="voice" if audio_only else media,
+    )
+    return check, audio_only

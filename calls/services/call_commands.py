@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from calls.browsers import check_client
+from calls.browsers import check_joining
 from calls.models import Call, CallEvent, Conversation, Message
 from settings_profiles.ice import IceConfig, ice_config_for
 from settings_profiles.services import Media, media_decision
@@ -95,14 +95,7 @@ def call_accept(
         return call  # answered `expired`, whoever ended it
     if call.state != State.RINGING:
         raise CallError("invalid_state", f"The call is {call.state}, not ringing.")
-    audio_only = call.media == Call.Media.VIDEO and (audio_only or not client.camera)
-    check = check_client(
-        user_agent=client.user_agent,
-        webrtc=client.webrtc,
-        camera=client.camera,
-        microphone=client.microphone,
-        media=Call.Media.VOICE if audio_only else call.media,
-    )
+    check, audio_only = check_joining(client, call.media, audio_only=audio_only)
     call.consumer_browser = check.browser
     call.consumer_audio_only = audio_only
     call.consumer_device = device  # the device that answers holds the call

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from calls.browsers import check_client
+from calls.browsers import check_joining
 from calls.models import Call, CallEvent, CallHandoff, Message
 from calls.payloads import call_payload
 from calls.push import agent_group, consumer_group, publish
@@ -165,14 +165,7 @@ def call_handoff_claim(*, code: object, call_id: int, account: str, client: Phon
         error, key = PROBLEMS[problem]
         text = call_settings.resolved_texts(locale)[key]
         raise HandoffRefused(error, problem, f"The code cannot be used: {problem}.", text)
-    audio_only = call.media == Call.Media.VIDEO and not client.camera
-    check = check_client(
-        user_agent=client.user_agent,
-        webrtc=client.webrtc,
-        camera=client.camera,
-        microphone=client.microphone,
-        media=Call.Media.VOICE if audio_only else call.media,
-    )
+    check, audio_only = check_joining(client, call.media)
     if not check.ok:
         text = error_text(call_settings, check.reason, locale)
         raise HandoffRefused("invalid_state", check.reason, "This browser cannot take the call.", text)
