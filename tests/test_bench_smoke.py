@@ -18,9 +18,15 @@ def quick_run(name: str, tmp_path: Path) -> str:
     suite has Redis); returns that Redis URL, or "" when it was skipped."""
     redis_url = os.environ.get("REDIS_URL", "")
     redis_arg = redis_url.rsplit("/", 1)[0] + "/3" if redis_url else ""
+    run_bench(name, "--redis", redis_arg, "--out", str(tmp_path))
+    return redis_arg
+
+
+def run_bench(name: str, *args: str) -> None:
+    """bench/NAME.py --quick ARGS, which starts its own servers (never the suite's services)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
     result = subprocess.run(
-        [sys.executable, f"bench/{name}.py", "--quick", "--redis", redis_arg, "--out", str(tmp_path)],
+        [sys.executable, f"bench/{name}.py", "--quick", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -28,7 +34,6 @@ def quick_run(name: str, tmp_path: Path) -> str:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return redis_arg
 
 
 @pytest.mark.integration
@@ -63,16 +68,7 @@ def test_flood_bench_quick_run(tmp_path):
 def test_before_after_bench_quick_run(tmp_path):
     """The side-by-side bench runs at a tiny size with this checkout as both trees: every server
     relays, and both trees' rows are there."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
-    result = subprocess.run(
-        [sys.executable, "bench/before_after.py", "--quick", "--before", str(ROOT), "--out", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_bench("before_after", "--before", str(ROOT), "--out", str(tmp_path))
     servers = json.loads((tmp_path / "before-after-quick.json").read_text())["servers"]
     assert set(servers) == {"bare", "one before", "two before", "one after", "two after"}
     assert all(row["frames_per_s_median"] > 0 for row in servers.values())
