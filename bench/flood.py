@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import socket
 import statistics
 import subprocess
@@ -70,6 +71,10 @@ def percentile(samples: list[float], q: float) -> float:
 def flood(port: int, tls: bool, token: str, call_id: int, seconds: float, reconnect: bool, report) -> None:
     """In its own process: the consumer socket of call 2 sends as fast as it can for `seconds`;
     with `reconnect`, it connects again the moment it is cut off (and again when refused)."""
+
+    # The lowest CPU priority: a real flooder's own work runs on its machine, not on the two cores the
+    # servers and the measured call share here; what is measured is what its traffic costs them.
+    os.nice(19)
 
     async def run() -> dict:
         sent, connections, refused, codes, answers = 0, 0, 0, {}, {}

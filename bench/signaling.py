@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -96,6 +97,19 @@ def prepare_database(env: dict[str, str], pairs: int, idle: int) -> dict:
 # --- servers --------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _client_tls():
+    """One TLS context for every client socket of a run (the self-signed certificate is not verified).
+    Built once: `ssl.create_default_context()` loads the system's CA store, some 10 ms of CPU, and a
+    flooder reconnecting at once made a new one per attempt, on the cores the servers share."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 @dataclass
 class Server:
     name: str
@@ -106,11 +120,7 @@ class Server:
     def ws(self, port: int, path: str, **kwargs):
         """websockets.connect to this server (through nginx when it is in front)."""
         if self.tls:
-            import ssl
-
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+            context = _client_tls()
             kwargs.setdefault("origin", f"https://127.0.0.1:{port}")
             return websockets.connect(f"wss://127.0.0.1:{port}{path}", ssl=context, **kwargs)
         kwargs.setdefault("origin", f"{ORIGIN}:{port}")
