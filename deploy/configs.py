@@ -74,7 +74,7 @@ def nginx_main_conf(*, run_dir: Path, site: Path) -> str:
     stack and the tests. Real hosts include the site file in the system nginx instead."""
     user = "user root;\n" if os.geteuid() == 0 else ""  # the workers read the checkout and run_dir
     return (
-        f"{user}worker_processes 1;\n"
+        f"{user}worker_processes auto;\n"
         f"pid {run_dir / 'nginx.pid'};\n"
         f"error_log {run_dir / 'error.log'} warn;\n"
         "events { worker_connections 8192; }\n"
