@@ -11,7 +11,7 @@
 
 import { clientCapabilities } from "../calls/callclient.js";
 import { socket, state } from "./context.js";
-import { $, announce, toast, toastError } from "./dom.js";
+import { $, announce, applyTexts, toast, toastError } from "./dom.js";
 import { consumerName } from "./format.js";
 import {
   applyClose,
@@ -46,11 +46,13 @@ socket.addEventListener("settings", ({ detail }) => {
   state.permissions = detail.permissions ?? state.permissions;
   state.reasons = detail.permission_reasons ?? {};
   state.texts = detail.texts ?? state.texts;
+  applyTexts(state.texts);
   renderAll();
 });
 
 socket.addEventListener("hello", ({ detail: hello }) => {
   applyHello(state, hello);
+  applyTexts(state.texts);
   if (hello.call) {
     const { ice, media, error } = hello.call_extras || {};
     applyCall(hello.call, { ice, media, error }, { fromHello: true });
