@@ -188,6 +188,12 @@ AGENT_TEXTS: dict[str, tuple[str, str, int, dict[str, str]]] = {
             "es": "El cliente ha vuelto.",
         },
     ),
+    "agent_visitor": (
+        "Workspace: a consumer without a name",
+        "id",
+        40,
+        {"en": "Visitor {id}", "de": "Besucher {id}", "fr": "Visiteur {id}", "es": "Visitante {id}"},
+    ),
     "agent_inbox_live_call": (
         "Workspace inbox: the conversation has a live call",
         "",

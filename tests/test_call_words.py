@@ -49,13 +49,16 @@ WORKSPACE_CALL_PARTS = [
 
 # Said about conversations, not calls (the workspace's chrome; out of issue 14's scope).
 NOT_ABOUT_CALLS = {
-    ("workspace.js", "${consumerName(conversation)} was taken by another agent."),
+    ("workspace.js", "${consumerName(conversation, state.texts)} was taken by another agent."),
     ("workspace.js", "Conversation moved"),
-    ("workspace.js", "${consumerName(conversation)} started a conversation."),
+    ("workspace.js", "${consumerName(conversation, state.texts)} started a conversation."),
     ("workspace.js", "New conversation"),
-    ("workspace.js", "New conversation from ${consumerName(conversation)}."),
-    ("workspace.js", "${consumerName(conversation)} is waiting in the queue."),
-    ("actions.js", "The conversation with ${consumerName(state.conversations.get(conversationId))} is closed."),
+    ("workspace.js", "New conversation from ${consumerName(conversation, state.texts)}."),
+    ("workspace.js", "${consumerName(conversation, state.texts)} is waiting in the queue."),
+    (
+        "actions.js",
+        "The conversation with ${consumerName(state.conversations.get(conversationId), state.texts)} is closed.",
+    ),
     ("inbox.js", "Waiting for an agent"),
     ("inbox.js", "Take the conversation with ${name}"),
     ("conversation.js", "The connection to the server was lost. Reconnecting… a call in progress keeps running."),

@@ -32,6 +32,7 @@ test("waiting times, names and previews", () => {
   assert.equal(waited("2026-01-01T10:55:00Z", now), "1 h 5 min");
   assert.equal(consumerName({ id: 3, consumer_name: "  " }), "Visitor 3");
   assert.equal(consumerName({ id: 3, consumer_name: "Ana" }), "Ana");
+  assert.equal(consumerName({ id: 3, consumer_name: "" }, DE), "Besucher 3");
   assert.equal(preview({ messages: [] }), "No messages yet");
   assert.equal(preview({ messages: [{ author: "agent", text: "hi" }] }), "You: hi");
   assert.equal(errorTitle("media_disabled", EN), "Switched off for your account");

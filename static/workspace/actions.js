@@ -59,8 +59,8 @@ export function wireActions() {
     if (!conversation) return;
     const live = state.call?.conversation_id === conversation.id;
     $("ws-close-text").textContent = live
-      ? `The live call with ${consumerName(conversation)} ends, and they can no longer write in this conversation.`
-      : `${consumerName(conversation)} can no longer write in this conversation.`;
+      ? `The live call with ${consumerName(conversation, state.texts)} ends, and they can no longer write in this conversation.`
+      : `${consumerName(conversation, state.texts)} can no longer write in this conversation.`;
     $("ws-close-dialog").dataset.conversationId = String(conversation.id);
     $("ws-close-dialog").showModal();
   });
@@ -70,7 +70,7 @@ export function wireActions() {
     const conversationId = Number(dialog.dataset.conversationId);
     try {
       await request({ type: "conversation.close", conversation_id: conversationId });
-      toast(`The conversation with ${consumerName(state.conversations.get(conversationId))} is closed.`, { tone: "success", timeoutMs: 4000 });
+      toast(`The conversation with ${consumerName(state.conversations.get(conversationId), state.texts)} is closed.`, { tone: "success", timeoutMs: 4000 });
     } catch {
       /* shown by the error handler */
     }

@@ -46,7 +46,7 @@ export function renderCall() {
   panel.dataset.callId = String(call?.id ?? ended?.callId ?? "");
   if (panel.hidden) return;
 
-  const who = consumerName(callConversation());
+  const who = consumerName(callConversation(), state.texts);
   const texts = state.texts;
   $("ws-call-title").textContent = say(texts, "agent_call_title", { media: mediaName(texts, media), consumer_name: who });
   const status = call ? callStatusText(state, who) : ended.title;
@@ -266,7 +266,7 @@ export function applyCall(rawCall, extras, { fromHello = false } = {}) {
     if (isNew && state.selectedId === null) select(call.conversation_id);
     if (isNew || previous.state !== call.state) {
       const texts = state.texts;
-      if (call.state === "ringing" && !fromHello) announce(say(texts, "agent_said_ringing", { consumer_name: consumerName(callConversation()) }));
+      if (call.state === "ringing" && !fromHello) announce(say(texts, "agent_said_ringing", { consumer_name: consumerName(callConversation(), state.texts) }));
       if (call.state === "connecting") announce(say(texts, "agent_said_accepted"));
       if (call.state === "active") announce(say(texts, "agent_said_connected"));
       if (fromHello && isNew && MEDIA_STATES.has(call.state)) toast(say(texts, "agent_rejoining"), { title: say(texts, "agent_rejoining_title") });

@@ -57,7 +57,7 @@ function renderConversation() {
   $("ws-conv-inner").hidden = !conversation;
   $("ws-consumer-card").hidden = !conversation;
   if (!conversation) return;
-  const name = consumerName(conversation);
+  const name = consumerName(conversation, state.texts);
   paintAvatar($("ws-conv-avatar"), conversation);
   $("ws-conv-name").textContent = name;
   const badge = $("ws-conv-state");

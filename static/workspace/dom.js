@@ -45,7 +45,7 @@ export function icon(name, className = "icon") {
 }
 
 export function paintAvatar(node, conversation) {
-  node.textContent = initial(consumerName(conversation));
+  node.textContent = initial(consumerName(conversation, state.texts));
   node.style.setProperty("--hue", String(avatarHue(conversation)));
 }
 

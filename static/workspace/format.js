@@ -11,8 +11,9 @@ export function errorTitle(code, texts) {
   return say(texts, typeof texts?.[key] === "string" ? key : "agent_error_other");
 }
 
-export function consumerName(conversation) {
-  return conversation?.consumer_name?.trim() || `Visitor ${conversation?.id ?? ""}`.trim();
+/** The consumer's name, or the account's word for a visitor without one ("Visitor 12", "Besucher 12"). */
+export function consumerName(conversation, texts) {
+  return conversation?.consumer_name?.trim() || fill(texts?.agent_visitor ?? "Visitor {id}", { id: conversation?.id ?? "" }).trim();
 }
 
 export function initial(text) {

@@ -32,7 +32,7 @@ function buildRow(id) {
 }
 
 function updateRow(li, conversation) {
-  const name = consumerName(conversation);
+  const name = consumerName(conversation, state.texts);
   const text = preview(conversation);
   const hasCall = state.call && state.call.conversation_id === conversation.id;
   li.dataset.state = conversation.state;

@@ -19,7 +19,7 @@ function words(key, values = {}) {
 
 function who() {
   const call = state.call;
-  return consumerName(call ? state.conversations.get(call.conversation_id) : null);
+  return consumerName(call ? state.conversations.get(call.conversation_id) : null, state.texts);
 }
 
 /** The live CallSession started: its share, and a correction if a reload left the server thinking we share. */

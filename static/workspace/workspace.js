@@ -74,17 +74,17 @@ socket.addEventListener("conversation", ({ detail }) => {
   if (change === "removed") {
     if (outcome.wasSelected) {
       $("ws").dataset.view = "list";
-      toast(`${consumerName(conversation)} was taken by another agent.`, { title: "Conversation moved" });
+      toast(`${consumerName(conversation, state.texts)} was taken by another agent.`, { title: "Conversation moved" });
     }
     renderAll();
     renderTranscript();
     return;
   }
   if (change === "added" && outcome.mine && !outcome.queued) {
-    toast(`${consumerName(conversation)} started a conversation.`, { title: "New conversation", tone: "success" });
-    announce(`New conversation from ${consumerName(conversation)}.`);
+    toast(`${consumerName(conversation, state.texts)} started a conversation.`, { title: "New conversation", tone: "success" });
+    announce(`New conversation from ${consumerName(conversation, state.texts)}.`);
   } else if (change === "added" && outcome.queued) {
-    announce(`${consumerName(conversation)} is waiting in the queue.`);
+    announce(`${consumerName(conversation, state.texts)} is waiting in the queue.`);
   }
   if (outcome.taken) loadTranscript(conversation.id);
   renderAll();
