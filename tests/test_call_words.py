@@ -59,6 +59,12 @@ NOT_ABOUT_CALLS = {
         "actions.js",
         "The conversation with ${consumerName(state.conversations.get(conversationId), state.texts)} is closed.",
     ),
+    # The close-conversation dialog (its title and buttons are the workspace's chrome too).
+    (
+        "actions.js",
+        "The live call with ${consumerName(conversation, state.texts)} ends, and they can no longer write in this conversation.",
+    ),
+    ("actions.js", "${consumerName(conversation, state.texts)} can no longer write in this conversation."),
     ("inbox.js", "Waiting for an agent"),
     ("inbox.js", "Take the conversation with ${name}"),
     ("conversation.js", "The connection to the server was lost. Reconnecting… a call in progress keeps running."),
@@ -66,7 +72,7 @@ NOT_ABOUT_CALLS = {
 }
 
 _LITERAL = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)""")
-# Where a person's words go: the arguments of these calls, and the rest of the line after these.
+# Where a person's words go: the arguments of these calls, and the rest of the statement after these.
 _CALLS = re.compile(r"(?<![\w.])(?:announce|toast|onError|showError|#showError)\(")
 _LINES = re.compile(
     r"\btitle:|(?<!document)\.(?:textContent|title|placeholder)\s*=|setAttribute\(\s*[\"'](?:aria-label|title|placeholder|alt)[\"']"
@@ -97,7 +103,7 @@ def _js_literals(path: Path) -> list[str]:
         line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")
     )
     places = [_arguments(source, match.end()) for match in _CALLS.finditer(source)]
-    places += [source[match.end() : source.find("\n", match.end())] for match in _LINES.finditer(source)]
+    places += [source[match.end() : source.find(";", match.end())] for match in _LINES.finditer(source)]
     found = []
     for place in places:
         for literal in _LITERAL.findall(place):
