@@ -141,11 +141,12 @@ def test_a_german_account_s_own_words_reach_announcements_tooltips_share_and_the
     page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
     assert page.locator("#ws-call-title").inner_text() == f"Videoanruf mit {name}"
     share = page.locator("#ws-share")
-    assert share.is_visible() and share.locator(".ws-ctl-label").inner_text() == "Bildschirm zeigen"
+    share.wait_for()
+    assert share.locator(".ws-ctl-label").inner_text() == "Bildschirm zeigen"
     assert page.locator("#ws-ask-share .ws-ctl-label").inner_text() == "Bildschirm anfragen"
     assert page.locator("#ws-remote-video").get_attribute("aria-label") == "Video des Kunden"
     page.locator("#ws-mute").click()
-    page.locator("#ws-announcer").filter(has_text=OWN_WORDS["agent_said_muted"]).wait_for()
+    page.locator("#ws-announcer").filter(has_text=OWN_WORDS["agent_said_muted"]).wait_for(state="attached")
     window.locator("#engage-remote-muted").filter(has_text="Stumm").wait_for(state="visible")
     page.locator("#ws-call-status").filter(has_text="Verbunden").wait_for()
     agent_tab.screenshot("workspace-de-own-words-in-call")
