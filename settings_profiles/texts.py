@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import string
 
-from .textkey import (
-    TextKey,
-    render_text,  # noqa: F401  (imported from here by the call services)
-)
+from .textkey import TextKey, render_text  # noqa: F401  (render_text is imported from here by the call services)
 from .textkey import text_key as _key
+from .texts_agent import AGENT_TEXTS
+from .texts_agent_checks import AGENT_CHECK_TEXTS
+from .texts_consumer import CONSUMER_TEXTS
 from .texts_devices import DEVICE_TEXTS
 from .texts_endings import ENDING_TEXT_KEYS
+from .texts_errors import ERROR_TEXTS
 from .texts_handoff import HANDOFF_TEXTS
 from .texts_share import SHARE_TEXTS
 from .texts_workspace import WORKSPACE_TEXT_KEYS
@@ -349,12 +350,10 @@ TEXT_KEYS: dict[str, TextKey] = {
     **WORKSPACE_TEXT_KEYS,
     **ENDING_TEXT_KEYS,
 }
-# Screen sharing, continue on my phone and the device picker (texts_share.py, texts_handoff.py,
-# texts_devices.py): tables of (label, placeholders, max length, defaults per locale).
-for _table in (SHARE_TEXTS, HANDOFF_TEXTS, DEVICE_TEXTS):
-    TEXT_KEYS.update(
-        {key: _key(label, places, length, **words) for key, (label, places, length, words) in _table.items()}
-    )
+# Sharing, phone handoff, devices, the workspace's announcements and checks, the consumer's call words, error
+# titles (texts_share/_handoff/_devices/_agent/_agent_checks/_consumer/_errors.py): (label, places, length, defaults).
+for _table in (SHARE_TEXTS, HANDOFF_TEXTS, DEVICE_TEXTS, AGENT_TEXTS, AGENT_CHECK_TEXTS, CONSUMER_TEXTS, ERROR_TEXTS):
+    TEXT_KEYS.update({key: _key(label, places, n, **words) for key, (label, places, n, words) in _table.items()})
 
 _HTML_RE = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
 

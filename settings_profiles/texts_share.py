@@ -96,6 +96,17 @@ SHARE_TEXTS: dict[str, tuple[str, str, int, dict[str, str]]] = {
             "es": "{name} está compartiendo su pantalla",
         },
     ),
+    "share_peer_stopped": (
+        "The other side stopped sharing",
+        "name",
+        120,
+        {
+            "en": "{name} stopped sharing their screen.",
+            "de": "{name} teilt den Bildschirm nicht mehr.",
+            "fr": "{name} a arrêté de partager son écran.",
+            "es": "{name} dejó de compartir su pantalla.",
+        },
+    ),
     "share_own_sharing": (
         "You are sharing",
         "",

@@ -167,6 +167,42 @@ def test_window_page_is_frameable_and_carries_the_account_config(client, branded
     _no_secrets(response.content.decode())
 
 
+def test_the_window_s_call_words_are_the_account_s_texts_in_its_locale(client, branded, support):
+    """
+    GIVEN an account with its own German word for "the agent is muted"
+    WHEN a German visitor's window page renders
+    THEN the call stage, the invitation and the phone panel read the account's German texts (the custom
+         one escaped), not the window's own English, and the page's texts carry the moved keys
+    """
+    call_settings_update(
+        call_settings=branded.call_settings,
+        data={
+            "texts_by_locale": {"de": {"invitation_accept": "Jetzt beitreten", "call_peer_muted": "Ton aus & still"}}
+        },
+        changed_by=support,
+        source="admin",
+    )
+    response = client.get("/engage/window/", {"account": "acme", "locale": "de"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<span>Ton aus &amp; still</span>" in html
+    for german in ('aria-label="Anrufsteuerung"', 'aria-label="Anrufdauer"', "Nur Audio", "Zurück zur Unterhaltung"):
+        assert german in html, german
+    assert "Warten auf Ihr Handy…" in html and "Tippen, um den Ton einzuschalten" in html
+    for english in (
+        "Call controls",
+        "Call duration",
+        "Audio only",
+        "Back to the conversation",
+        "Waiting for your phone",
+    ):
+        assert english not in html, english
+    texts = _page_config(response)["texts"]
+    assert texts["invitation_devices_note_video"] == "Nach dem Annehmen fragt Ihr Browser nach Mikrofon und Kamera."
+    assert texts["handoff_code_expires"] == "Gültig noch {time}"
+    assert "devices_note" not in _page_config(response)["words"]  # moved to the account's texts
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", [{"account": "nope"}, {}, {"account": "acme"}])
 def test_window_page_for_no_active_account_says_so_in_words(client, account, query):

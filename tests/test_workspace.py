@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts.models import User
 from calls import services
 from calls.models import Conversation
+from settings_profiles.models import AccountCallSettings
 
 from .factories import PASSWORD, AccountFactory, UserFactory
 
@@ -121,6 +122,41 @@ def test_an_unsupported_browser_gets_a_banner(agent_client, user_agent, shown):
     assert "use the latest Chrome, Firefox, Safari or Edge" in html
     assert page_config(response)["browser"]["supported"] is False
     assert page_config(response)["browser"]["reason"] == "unsupported_browser"
+
+
+def test_a_german_account_reads_its_call_words_from_the_first_paint(agent_client, account):
+    """
+    GIVEN an account in German with its own share button label and "Your calls" title, on an old browser
+    WHEN its agent opens the workspace (before any socket frame)
+    THEN the call panel, the devices dialog, the checks and the browser banner are German, the custom
+         words are there, no English call label is, and the page's config carries the same texts (escaped)
+    """
+    call_settings = AccountCallSettings.objects.get(account=account)
+    call_settings.locale = "de"
+    call_settings.texts = {"call_share_screen": "Zeigen & teilen", "agent_calls_card": "Meine Anrufe"}
+    call_settings.full_clean()
+    call_settings.save()
+
+    response = page(agent_client, OLD_FIREFOX)
+
+    html = response.content.decode()
+    assert "Zeigen &amp; teilen" in html and "Meine Anrufe" in html  # the account's own, escaped
+    for german in ("Bildschirm anfragen", "Freigabe beenden", "Mikrofon und Kamera", "Lautsprecher", "Fertig"):
+        assert german in html, german
+    assert "Dieser Browser kann keine Anrufe führen. Firefox 100 wird nicht unterstützt" in html
+    assert "Firefox 100 wird für Anrufe nicht unterstützt" in html
+    for english in (
+        "Share screen",
+        "Ask for screen",
+        "Stop sharing",
+        "Microphone and camera",
+        "Your calls",
+        "Checking…",
+    ):
+        assert english not in html, english
+    texts = page_config(response)["texts"]
+    assert texts["call_share_screen"] == "Zeigen & teilen"
+    assert texts["agent_said_muted"] == "Ihr Mikrofon ist stumm."
 
 
 # --- The page's script ----------------------------------------------------------------------------

@@ -15,13 +15,11 @@ from django.views.decorators.http import require_GET
 from accounts.models import Account, User
 from calls.browsers import check_client
 from settings_profiles.models import AccountCallSettings
+from settings_profiles.texts import render_text
 
 from .selectors import transfer_targets, workspace_transcript
 
 AGENT_SOCKET_PATH = "/ws/agent/"
-# Shown when the agent's browser is not one the product supports (docs/product.md: the agent's browser is
-# checked too). The server's check_client decides; the page only says it in words.
-SUPPORTED_BROWSERS_TEXT = "the latest Chrome, Firefox, Safari or Edge"
 
 
 def _may_use_workspace(user: User) -> bool:
@@ -50,6 +48,10 @@ def workspace(request: HttpRequest) -> HttpResponse:
     browser = check_client(
         user_agent=request.headers.get("user-agent", ""), webrtc=True, camera=True, microphone=True, media="voice"
     )
+    # Every word of the call panel in the account's texts (its locale) from the first paint: the template
+    # renders them and the page's state starts with them (`texts`), before the socket's `hello` brings
+    # them again (and a `settings` frame any change).
+    texts = AccountCallSettings.objects.get(account=account).resolved_texts()
     config = {
         "socket_path": AGENT_SOCKET_PATH,
         "transcript_url": reverse("workspace:transcript", args=[0]).replace("/0/", "/{id}/"),
@@ -58,15 +60,18 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "agent": {"id": user.pk, "name": user.display_name, "role": user.role},
         "account": {"slug": account.slug, "name": account.name},
         "browser": {"supported": browser.ok, "name": browser.browser, "reason": browser.reason},
+        "texts": texts,
     }
+    # The agent's browser is checked too (docs/product.md): check_client decides, the page says it.
+    browser_key = "agent_check_browser_ok" if browser.ok else "agent_check_browser_unsupported"
     context = {
         "account": account,
         "config": config,
         "browser": browser,
-        "supported_browsers_text": SUPPORTED_BROWSERS_TEXT,
+        "browser_check": render_text(texts[browser_key], browser=browser.browser),
+        "browser_banner": render_text(texts["agent_banner_browser"], browser=browser.browser),
         "is_admin": user.is_account_admin,
-        # The call panel's words before the socket's `hello` brings them (the account's locale).
-        "texts": AccountCallSettings.objects.get(account=account).resolved_texts(),
+        "texts": texts,
     }
     return render(request, "workspace/workspace.html", context)
 

@@ -81,23 +81,24 @@ export function readinessView(causes, { media, pending, texts }) {
   return { tone, lines, offer };
 }
 
-/** What the agent reads about the consumer's check (the workspace is in English). */
-const AGENT_WORDS = {
-  unsupported_browser: "The consumer's browser cannot take calls: the call will fail.",
-  no_webrtc: "The consumer's browser cannot take calls: the call will fail.",
-  no_microphone: "The consumer has no microphone: the call cannot start on this device.",
-  no_camera: "The consumer has no camera: they can join with audio only.",
-  network_blocked: "The consumer's network blocks calls: it will probably not connect.",
-  direct_blocked: "The consumer's network blocks direct calls: the call will be relayed.",
-  relay_unavailable: "The relay (TURN) server did not answer the consumer's network.",
+/** What the agent reads about the consumer's check: the account's texts (settings_profiles/texts_agent.py). */
+const AGENT_KEYS = {
+  unsupported_browser: "agent_readiness_browser",
+  no_webrtc: "agent_readiness_browser",
+  no_microphone: "agent_readiness_no_microphone",
+  no_camera: "agent_readiness_no_camera",
+  network_blocked: "agent_readiness_network_blocked",
+  direct_blocked: "agent_readiness_direct_blocked",
+  relay_unavailable: "agent_readiness_relay_unavailable",
 };
 
-/** The agent's lines for the consumer's readiness causes: [{tone, text}]. */
-export function agentReadinessLines(causes) {
-  if (!causes.length) return [{ tone: "ok", text: "The consumer's device and network are ready for the call." }];
+/** The agent's lines for the consumer's readiness causes, in the account's `texts`: [{tone, text}]. */
+export function agentReadinessLines(causes, texts) {
+  const words = (key) => (typeof texts?.[key] === "string" ? texts[key] : key);
+  if (!causes.length) return [{ tone: "ok", text: words("agent_readiness_ready") }];
   const lines = [];
   for (const cause of CAUSES) {
-    const text = AGENT_WORDS[cause];
+    const text = words(AGENT_KEYS[cause]);
     if (!causes.includes(cause) || lines.some((line) => line.text === text)) continue;
     lines.push({ tone: BLOCKING.has(cause) || cause === "network_blocked" ? "error" : "warn", text });
   }

@@ -37,18 +37,16 @@ export class CallController extends EventTarget {
    * @param {object} opts
    * @param {import("../calls/signaling.js").SignalingSocket} opts.socket
    * @param {object} opts.texts    the account's resolved texts (conversation locale)
-   * @param {object} opts.words    the window's own words
    * @param {(event: string, call: object) => void} [opts.report]  analytics (analytics.js)
    * @param {(message: string) => void} [opts.onError]
    * @param {boolean} [opts.quietEndings]  an invitation that ends unanswered just disappears (the
    *   window's transcript says what happened) instead of showing the ended card (the webview)
    * @param {"user"|"environment"} [opts.facing]  the camera a session opens first (the phone of a handoff: the back one)
    */
-  constructor({ socket, texts, words, report = () => {}, onError = () => {}, quietEndings = false, facing = "user" }) {
+  constructor({ socket, texts, report = () => {}, onError = () => {}, quietEndings = false, facing = "user" }) {
     super();
     this.socket = socket;
     this.texts = texts;
-    this.words = words;
     this.report = report;
     this.onError = onError;
     this.quietEndings = quietEndings;
@@ -157,11 +155,21 @@ export class CallController extends EventTarget {
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
-      this.onError(error?.message ?? String(error));
+      this.#refused(error);
       this.#setInvitationBusy(false);
     } finally {
       this.busy = false;
     }
+  }
+
+  /** A refused answer (or a call that could not start) in the account's words; the protocol's own message
+   * is for developers (the console). */
+  #refused(error) {
+    const code = error?.code;
+    const ended = code === "invalid_state" || code === "not_found";
+    const key = code === "offline" || code === "timeout" ? "error_offline" : ended ? "error_call_ended" : "error_connection_failed";
+    console.warn("call: refused:", code ?? "", error?.message ?? error);
+    this.onError(this.texts[key]);
   }
 
   async reject() {
@@ -176,7 +184,7 @@ export class CallController extends EventTarget {
       this.report("invitation_rejected", call);
     } catch (error) {
       this.rejectedHere = null;
-      this.onError(error?.message ?? String(error));
+      this.#refused(error);
       this.#setInvitationBusy(false);
     } finally {
       this.busy = false;
@@ -257,7 +265,7 @@ export class CallController extends EventTarget {
     });
     session.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
     // Signals are handled one at a time, in order, once start() built the peer connection.
-    this.signalChain = session.start().catch((error) => this.onError(error?.message ?? String(error)));
+    this.signalChain = session.start().catch((error) => this.#refused(error));
     const early = this.earlySignals.filter((frame) => frame.call_id === call.id);
     this.earlySignals = [];
     for (const frame of early) this.handleSignal(frame);
@@ -309,7 +317,7 @@ export class CallController extends EventTarget {
     this.$("engage-accept").textContent = inv.accept ?? texts.invitation_accept;
     this.$("engage-reject").textContent = inv.reject ?? texts.invitation_reject;
     this.$("engage-accept-audio").hidden = call.media !== "video";
-    this.$("engage-invitation-note").textContent = call.media === "video" ? this.words.devices_note : this.words.devices_note_voice;
+    this.$("engage-invitation-note").textContent = this.texts[`invitation_devices_note_${call.media === "video" ? "video" : "voice"}`];
     section.dataset.media = call.media;
     applyInvitationStyle(section, inv.style);
     this.#setInvitationBusy(false);
@@ -359,7 +367,7 @@ export class CallController extends EventTarget {
     root.dataset.state = call.state;
     root.dataset.audioOnly = String(video && !ownVideo);
     let status = this.texts.call_connecting;
-    if (call.state === "active") status = this.peerState === "disconnected" || this.peerState === "failed" ? this.words.reconnecting : "";
+    if (call.state === "active") status = this.peerState === "disconnected" || this.peerState === "failed" ? this.texts.call_reconnecting : "";
     const statusEl = this.$("engage-call-status");
     statusEl.textContent = status;
     statusEl.hidden = !status;
@@ -384,7 +392,7 @@ export class CallController extends EventTarget {
     const remoteVideoOn = video && (call.agent_sharing || (this.remoteMedia ? this.remoteMedia.video : true));
     root.dataset.peerSharing = String(video && !!call.agent_sharing); // a screen: shown whole, not cropped
     root.dataset.remoteVideo = remoteVideoOn ? "on" : "off";
-    this.$("engage-peer-note").textContent = video && !remoteVideoOn ? this.words.remote_camera_off : "";
+    this.$("engage-peer-note").textContent = video && !remoteVideoOn ? this.texts.call_peer_camera_off : "";
     this.$("engage-remote-muted").hidden = !(this.remoteMedia && this.remoteMedia.audio === false);
     this.quality.render(this.texts, call.state === "active");
   }

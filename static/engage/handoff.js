@@ -13,12 +13,10 @@ export class HandoffPanel {
    * @param {object} opts
    * @param {import("./callview.js").CallController} opts.controller  the window's call controller
    * @param {object} opts.texts  the account's texts (conversation locale)
-   * @param {object} opts.words  the window's own words
    */
-  constructor({ controller, texts, words, $ = (id) => document.getElementById(id) }) {
+  constructor({ controller, texts, $ = (id) => document.getElementById(id) }) {
     this.controller = controller;
     this.texts = texts;
-    this.words = words;
     this.$ = $;
     this.device = 0;
     this.answer = null;
@@ -96,7 +94,7 @@ export class HandoffPanel {
     clearInterval(this.timer);
     const tick = () => {
       const left = (endsAt - Date.now()) / 1000;
-      this.$("engage-handoff-expiry").textContent = left > 0 ? `${this.words.code_expires} ${countdown(left)}` : this.words.code_expired;
+      this.$("engage-handoff-expiry").textContent = left > 0 ? fill(this.texts.handoff_code_expires, { time: countdown(left) }) : this.texts.handoff_code_expired;
       if (left <= 0) {
         clearInterval(this.timer);
         panel.dataset.state = "expired";
@@ -126,6 +124,6 @@ export class HandoffPanel {
       input.select(); // the frame may not be allowed the clipboard: selected, the person copies it
       return;
     }
-    this.$("engage-handoff-copy").textContent = this.words.copied;
+    this.$("engage-handoff-copy").textContent = this.texts.handoff_copied;
   }
 }

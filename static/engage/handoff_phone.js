@@ -28,7 +28,7 @@ export function claimOnThisPhone(config, $ = (id) => document.getElementById(id)
   return new Promise((resolve) => {
     join.addEventListener("click", async () => {
       join.disabled = true;
-      join.textContent = config.words.phone_moving;
+      join.textContent = config.texts.handoff_moving;
       error.hidden = true;
       let response = null;
       let body = null;
@@ -54,7 +54,7 @@ export function claimOnThisPhone(config, $ = (id) => document.getElementById(id)
         resolve({ token: body.consumer_token, facing });
         return;
       }
-      error.textContent = refusalWords(body, config.words.send_failed);
+      error.textContent = refusalWords(body, config.texts.error_connection_failed);
       error.dataset.reason = body?.reason ?? "network";
       error.hidden = false;
       join.textContent = config.texts.handoff_phone_join;

@@ -17,10 +17,9 @@ const ICONS = { ok: "i-check", warn: "i-alert", error: "i-alert", checking: "i-w
  * @param {import("./callview.js").CallController} controller
  * @param {object} opts
  * @param {object} opts.texts       the account's texts (the controller's, kept current by settings frames)
- * @param {object} opts.words       the window's own words
  * @param {object[]} opts.browsers  the SDK config's supported browsers
  */
-export function attachReadiness(controller, { texts, words, browsers }) {
+export function attachReadiness(controller, { texts, browsers }) {
   const $ = (id) => document.getElementById(id);
   const panel = $("engage-readiness");
   let current = null; // {callId, media, check, reported: string|null, serverCauses: string[]|null}
@@ -96,7 +95,7 @@ export function attachReadiness(controller, { texts, words, browsers }) {
     $("engage-accept-audio").classList.toggle("invitation-audio-main", view.offer === "audio_only");
     $("engage-invitation").dataset.offer = view.offer;
     $("engage-invitation-note").textContent =
-      view.offer === "decline_only" ? "" : video && view.offer === "accept" ? words.devices_note : words.devices_note_voice;
+      view.offer === "decline_only" ? "" : texts[`invitation_devices_note_${video && view.offer === "accept" ? "video" : "voice"}`];
   }
 
   function line({ key, tone, text }) {

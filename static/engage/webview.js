@@ -39,7 +39,6 @@ const socket = new SignalingSocket(socketUrl(`${config.socket_path}?token=${enco
 const controller = new CallController({
   socket,
   texts,
-  words,
   report: createAppBridgeReporter(config.analytics),
   facing: claimed?.facing ?? "user",
 });
@@ -51,7 +50,7 @@ const hook = {
   state,
   controller,
   shareView,
-  readiness: attachReadiness(controller, { texts, words, browsers: config.browsers }),
+  readiness: attachReadiness(controller, { texts, browsers: config.browsers }),
 };
 Object.defineProperty(hook, "session", { get: () => controller.session, enumerable: true });
 window.__engage = hook;
@@ -62,8 +61,8 @@ function render() {
   $("engage-root").dataset.state = call ? call.state : state.connected ? "idle" : "starting";
   $("engage-no-call").hidden = state.view !== "idle" || !state.conversation;
   let status = "";
-  if (!state.connected && state.conversation) status = words.reconnecting;
-  else if (call?.state === "ringing") status = words.incoming;
+  if (!state.connected && state.conversation) status = texts.call_reconnecting;
+  else if (call?.state === "ringing") status = texts.call_incoming;
   else if (call?.state === "connecting") status = texts.call_connecting;
   else if (call?.state === "active") status = $("engage-call-timer").textContent;
   else if (call && !live) status = "";

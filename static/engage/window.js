@@ -38,7 +38,6 @@ let socket = null;
 const controller = new CallController({
   socket: null, // set by connect()
   texts,
-  words,
   report: createReporter(config.analytics),
   onError: showError,
   quietEndings: true,
@@ -46,10 +45,10 @@ const controller = new CallController({
 hook.controller = controller;
 const shareView = new ShareView({ controller, enabled: config.share_enabled }); // screen sharing, when the agent asks
 hook.shareView = shareView;
-hook.readiness = attachReadiness(controller, { texts, words, browsers: config.browsers });
+hook.readiness = attachReadiness(controller, { texts, browsers: config.browsers });
 controller.addEventListener("view", ({ detail }) => setView(detail.view));
 // Continue on my phone: the QR code and link, and letting go of a call that moved to the phone.
-const handoff = new HandoffPanel({ controller, texts, words });
+const handoff = new HandoffPanel({ controller, texts });
 hook.handoff = handoff;
 
 // --- storage and the brand page -------------------------------------------------------------------

@@ -14,6 +14,9 @@ import {
 } from "../calls/readiness.js";
 
 const { cases } = JSON.parse(readFileSync(new URL("./readiness_cases.json", import.meta.url), "utf8"));
+// The built-in texts (settings_profiles/texts.py), checked against the catalogue by tests/test_texts_fixture.py.
+const EN = JSON.parse(readFileSync(new URL("./fixtures/texts_en.json", import.meta.url), "utf8"));
+const DE = JSON.parse(readFileSync(new URL("./fixtures/texts_de.json", import.meta.url), "utf8"));
 
 const TEXTS = {
   error_unsupported_browser: "This browser cannot take part in calls.",
@@ -134,9 +137,12 @@ test("servers are split by kind, TURN keeping its credentials and STUN none", ()
   assert.deepEqual(serversOfKind(undefined, "stun"), []);
 });
 
-test("the agent's words: ready, or each problem once, worst first", () => {
-  assert.deepEqual(agentReadinessLines([]), [{ tone: "ok", text: "The consumer's device and network are ready for the call." }]);
-  const lines = agentReadinessLines(["unsupported_browser", "no_webrtc", "no_camera", "direct_blocked"]);
+test("the agent's words: ready, or each problem once, worst first, in the account's texts", () => {
+  assert.deepEqual(agentReadinessLines([], EN), [{ tone: "ok", text: "The consumer's device and network are ready for the call." }]);
+  const lines = agentReadinessLines(["unsupported_browser", "no_webrtc", "no_camera", "direct_blocked"], EN);
   assert.deepEqual(lines.map((l) => l.tone), ["error", "warn", "warn"]);
   assert.equal(lines[1].text, "The consumer has no camera: they can join with audio only.");
+  assert.equal(agentReadinessLines(["no_camera"], DE)[0].text, "Der Kunde hat keine Kamera: Er kann nur mit Audio teilnehmen.");
+  const custom = { ...EN, agent_readiness_relay_unavailable: "Our relay is down for them." };
+  assert.equal(agentReadinessLines(["relay_unavailable"], custom)[0].text, "Our relay is down for them.");
 });

@@ -1,6 +1,7 @@
 // The workspace's state transitions on the server's frames (static/workspace/state.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 
 import {
   applyClose,
@@ -15,7 +16,10 @@ import {
 } from "../workspace/state.js";
 
 const AGENT = { id: 7, name: "Andy" };
-const fresh = () => createState({ agent: AGENT, browser: { supported: true } });
+// The built-in texts (settings_profiles/texts.py), checked against the catalogue by tests/test_texts_fixture.py.
+const EN = JSON.parse(readFileSync(new URL("./fixtures/texts_en.json", import.meta.url)));
+const DE = JSON.parse(readFileSync(new URL("./fixtures/texts_de.json", import.meta.url)));
+const fresh = (texts = EN) => createState({ agent: AGENT, browser: { supported: true }, texts });
 const conv = (id, extra = {}) => ({ id, state: "open", agent_id: AGENT.id, channel: "web_messaging", created_at: `2026-01-0${id}T10:00:00Z`, messages: [], ...extra });
 
 test("hello sets permissions and conversations, keeps unread counts across a reconnect", () => {
@@ -112,6 +116,21 @@ test("the consumer's media changes are announced only when they change", () => {
     "The consumer turned the camera off.",
   ]);
   assert.equal(applyConsumerMedia(state, { from: "consumer", call_id: 5, audio: true, video: true }), null);
+  const german = fresh(DE);
+  german.call = { id: 4, media: "video" };
+  applyConsumerMedia(german, { from: "consumer", call_id: 4, audio: true, video: true });
+  assert.deepEqual(applyConsumerMedia(german, { from: "consumer", call_id: 4, audio: false, video: true }), [
+    "Der Kunde hat sein Mikrofon stumm geschaltet.",
+  ]);
+});
+
+test("the page's texts are there from the start, and a hello without texts keeps them", () => {
+  const state = fresh(DE);
+  assert.equal(state.texts.call_share_screen, "Bildschirm teilen");
+  applyHello(state, { conversations: [] });
+  assert.equal(state.texts.call_share_screen, "Bildschirm teilen");
+  applyHello(state, { conversations: [], texts: { ...DE, call_share_screen: "Zeigen" } });
+  assert.equal(state.texts.call_share_screen, "Zeigen");
 });
 
 test("the consumer reconnecting is announced once, and its return once, for the agent's call only", () => {

@@ -32,10 +32,12 @@ test("waiting times, names and previews", () => {
   assert.equal(waited("2026-01-01T10:55:00Z", now), "1 h 5 min");
   assert.equal(consumerName({ id: 3, consumer_name: "  " }), "Visitor 3");
   assert.equal(consumerName({ id: 3, consumer_name: "Ana" }), "Ana");
+  assert.equal(consumerName({ id: 3, consumer_name: "" }, DE), "Besucher 3");
   assert.equal(preview({ messages: [] }), "No messages yet");
   assert.equal(preview({ messages: [{ author: "agent", text: "hi" }] }), "You: hi");
-  assert.equal(errorTitle("media_disabled"), "Switched off for your account");
-  assert.equal(errorTitle("something_new"), "Error");
+  assert.equal(errorTitle("media_disabled", EN), "Switched off for your account");
+  assert.equal(errorTitle("something_new", EN), "Error");
+  assert.equal(errorTitle("media_disabled", DE), "Für Ihr Konto ausgeschaltet");
   assert.equal(qualityText({ candidate_type: "relay", rtt_ms: 42, bitrate_kbps: 900 }, EN), "Relayed · 42 ms · ↓ 900 kbit/s");
   assert.equal(
     qualityText({ candidate_type: "host", rtt_ms: 8, send_kbps: 1200, receive_kbps: 2400, degraded: true, video_cap_kbps: 1100 }, EN),
@@ -74,7 +76,7 @@ test("reconnects back off exponentially with jitter, capped, and wait out a floo
 });
 
 function ready(overrides = {}) {
-  const state = createState({ agent: { id: 7 }, browser: { supported: true } });
+  const state = createState({ agent: { id: 7 }, browser: { supported: true }, texts: EN });
   Object.assign(state, { connection: "online", helloSeen: true, devices: { webrtc: true, microphone: true, camera: true } }, overrides);
   return state;
 }
@@ -86,6 +88,9 @@ test("permissions are shown with the server's reason", () => {
   assert.deepEqual(permissionCheck(state, "video"), { ok: false, text: "Not allowed: video is switched off for the account." });
   assert.equal(permissionNote(state, "video").title, "Video calls are not available to you: video is switched off for the account.");
   assert.equal(permissionCheck(ready({ helloSeen: false }), "voice"), null);
+  const german = ready({ permissions: { voice: true, video: false }, reasons: { video: "Video ist aus" }, texts: DE });
+  assert.equal(permissionCheck(german, "voice").text, "Sie können Kunden zu Sprachanrufen einladen.");
+  assert.equal(permissionNote(german, "video").title, "Videoanrufe stehen Ihnen nicht zur Verfügung: Video ist aus.");
 });
 
 test("call buttons say why they are off", () => {
@@ -97,15 +102,17 @@ test("call buttons say why they are off", () => {
   assert.equal(callBlocker(ready(), { ...open, agent_id: 8 }, "voice"), "Calls need an open conversation assigned to you.");
   assert.equal(callBlocker(ready({ call: { conversation_id: 1 } }), open, "voice"), "This conversation already has a live call.");
   assert.equal(callBlocker(ready({ browser: { supported: false } }), open, "voice"), "This browser is not supported for calls.");
+  assert.equal(callBlocker(ready({ texts: DE, call: { conversation_id: 2 } }), open, "voice"), "Sie sind bereits in einem Anruf: Beenden Sie ihn zuerst.");
 });
 
 test("the composer and the device banner", () => {
   assert.deepEqual(composerState(ready(), open, "Ana"), { canWrite: true, placeholder: "Reply to Ana…" });
   assert.deepEqual(composerState(ready(), { ...open, state: "queued" }, "Ana"), { canWrite: false, placeholder: "Take the conversation to reply." });
   assert.equal(composerState(ready({ connection: "reconnecting" }), open, "Ana").canWrite, false);
-  assert.equal(deviceBannerText({ webrtc: true, microphone: true, camera: false }, { video: false }), "");
-  assert.match(deviceBannerText({ webrtc: true, microphone: true, camera: false }, { video: true }), /Video calls need a camera/);
-  assert.match(deviceBannerText({ webrtc: false }, {}), /cannot make WebRTC calls/);
+  assert.equal(deviceBannerText({ webrtc: true, microphone: true, camera: false }, { video: false }, EN), "");
+  assert.match(deviceBannerText({ webrtc: true, microphone: true, camera: false }, { video: true }, EN), /Video calls need a camera/);
+  assert.match(deviceBannerText({ webrtc: false }, {}, EN), /cannot make WebRTC calls/);
+  assert.match(deviceBannerText({ webrtc: true, microphone: false, camera: true }, {}, DE), /kein Mikrofon gefunden/);
 });
 
 test("the call's status line follows the call and the peer connection", () => {

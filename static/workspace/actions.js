@@ -1,6 +1,7 @@
 // What the agent's buttons do: call, hang up, mute, camera, take, back, close the conversation.
 
 import { state } from "./context.js";
+import { say } from "../calls/callstates.js";
 import { $, announce, toast } from "./dom.js";
 import { consumerName } from "./format.js";
 import { selected } from "./state.js";
@@ -17,14 +18,14 @@ export function wireActions() {
     const session = currentSession();
     if (!session) return;
     session.setMuted(!session.muted);
-    announce(session.muted ? "You are muted." : "You are unmuted.");
+    announce(say(state.texts, session.muted ? "agent_said_muted" : "agent_said_unmuted"));
     renderCall();
   });
   $("ws-camera").addEventListener("click", () => {
     const session = currentSession();
     if (!session) return;
     session.setCameraOn(!session.cameraOn);
-    announce(session.cameraOn ? "Your camera is on." : "Your camera is off.");
+    announce(say(state.texts, session.cameraOn ? "agent_said_camera_on" : "agent_said_camera_off"));
     renderCall();
   });
   $("ws-switch-camera").addEventListener("click", async () => {
@@ -34,7 +35,8 @@ export function wireActions() {
     try {
       await session.switchCamera();
     } catch (error) {
-      toast(`The other camera could not be opened (${error?.name ?? "error"}).`, { title: "Switch camera", tone: "error" });
+      const text = say(state.texts, "agent_switch_camera_failed", { error: error?.name ?? "Error" });
+      toast(text, { title: say(state.texts, "call_switch_camera"), tone: "error" });
     } finally {
       renderCall();
     }
@@ -57,8 +59,8 @@ export function wireActions() {
     if (!conversation) return;
     const live = state.call?.conversation_id === conversation.id;
     $("ws-close-text").textContent = live
-      ? `The live call with ${consumerName(conversation)} ends, and they can no longer write in this conversation.`
-      : `${consumerName(conversation)} can no longer write in this conversation.`;
+      ? `The live call with ${consumerName(conversation, state.texts)} ends, and they can no longer write in this conversation.`
+      : `${consumerName(conversation, state.texts)} can no longer write in this conversation.`;
     $("ws-close-dialog").dataset.conversationId = String(conversation.id);
     $("ws-close-dialog").showModal();
   });
@@ -68,7 +70,7 @@ export function wireActions() {
     const conversationId = Number(dialog.dataset.conversationId);
     try {
       await request({ type: "conversation.close", conversation_id: conversationId });
-      toast(`The conversation with ${consumerName(state.conversations.get(conversationId))} is closed.`, { tone: "success", timeoutMs: 4000 });
+      toast(`The conversation with ${consumerName(state.conversations.get(conversationId), state.texts)} is closed.`, { tone: "success", timeoutMs: 4000 });
     } catch {
       /* shown by the error handler */
     }

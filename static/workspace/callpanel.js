@@ -46,7 +46,7 @@ export function renderCall() {
   panel.dataset.callId = String(call?.id ?? ended?.callId ?? "");
   if (panel.hidden) return;
 
-  const who = consumerName(callConversation());
+  const who = consumerName(callConversation(), state.texts);
   const texts = state.texts;
   $("ws-call-title").textContent = say(texts, "agent_call_title", { media: mediaName(texts, media), consumer_name: who });
   const status = call ? callStatusText(state, who) : ended.title;
@@ -179,8 +179,8 @@ function startSession(call, extras) {
   });
   current.addEventListener("connection-state", ({ detail }) => {
     if (!ours()) return;
-    if (detail.state === "disconnected" && state.peerState === "connected") announce("The connection is unstable. Reconnecting the call.");
-    if (detail.state === "connected" && state.peerState === "disconnected") announce("The call is reconnected.");
+    if (detail.state === "disconnected" && state.peerState === "connected") announce(say(state.texts, "agent_said_unstable"));
+    if (detail.state === "connected" && state.peerState === "disconnected") announce(say(state.texts, "agent_said_reconnected"));
     state.peerState = detail.state;
     renderCall();
   });
@@ -203,7 +203,10 @@ function startSession(call, extras) {
     renderCall();
   });
   // Signals are handled one at a time, in order, after start() built the peer connection.
-  signalChain = current.start().catch((error) => toast(String(error?.message ?? error), { title: "The call could not start", tone: "error" }));
+  signalChain = current.start().catch((error) => {
+    console.warn("call: could not start:", error); // the browser's own words, for support; the agent reads ours
+    toast(say(state.texts, "error_connection_failed"), { title: say(state.texts, "agent_start_failed_title"), tone: "error" });
+  });
   const early = earlySignals.filter((frame) => frame.call_id === call.id);
   earlySignals = [];
   for (const frame of early) queueSignal(current, frame.signal);
@@ -262,10 +265,11 @@ export function applyCall(rawCall, extras, { fromHello = false } = {}) {
     }
     if (isNew && state.selectedId === null) select(call.conversation_id);
     if (isNew || previous.state !== call.state) {
-      if (call.state === "ringing" && !fromHello) announce(`Calling ${consumerName(callConversation())}. Waiting for the consumer.`);
-      if (call.state === "connecting") announce("The consumer accepted. Connecting the call.");
-      if (call.state === "active") announce("The call is connected.");
-      if (fromHello && isNew && MEDIA_STATES.has(call.state)) toast("Rejoining your call…", { title: "Call in progress" });
+      const texts = state.texts;
+      if (call.state === "ringing" && !fromHello) announce(say(texts, "agent_said_ringing", { consumer_name: consumerName(callConversation(), state.texts) }));
+      if (call.state === "connecting") announce(say(texts, "agent_said_accepted"));
+      if (call.state === "active") announce(say(texts, "agent_said_connected"));
+      if (fromHello && isNew && MEDIA_STATES.has(call.state)) toast(say(texts, "agent_rejoining"), { title: say(texts, "agent_rejoining_title") });
     }
   } else {
     const hungUpHere = state.ending;

@@ -3,7 +3,8 @@
 
 import { config, socket, state } from "./context.js";
 import { $, el, paintAvatar, toastError } from "./dom.js";
-import { consumerName, fullFormat, shortTime } from "./format.js";
+import { say } from "../calls/callstates.js";
+import { consumerName, fullFormat, mediaName, shortTime } from "./format.js";
 import { callBlocker, composerState, deviceBannerText, deviceBlocker, deviceChecks, permissionCheck, permissionNote } from "./rules.js";
 import { isMine, selected } from "./state.js";
 import { renderList } from "./inbox.js";
@@ -56,7 +57,7 @@ function renderConversation() {
   $("ws-conv-inner").hidden = !conversation;
   $("ws-consumer-card").hidden = !conversation;
   if (!conversation) return;
-  const name = consumerName(conversation);
+  const name = consumerName(conversation, state.texts);
   paintAvatar($("ws-conv-avatar"), conversation);
   $("ws-conv-name").textContent = name;
   const badge = $("ws-conv-state");
@@ -90,12 +91,12 @@ function renderConversation() {
     }
     const blocker = callBlocker(state, conversation, media);
     button.disabled = !!blocker;
-    button.title = blocker || `Invite ${name} to a ${media} call`;
+    button.title = blocker || say(state.texts, "agent_invite_tooltip", { consumer_name: name, media: mediaName(state.texts, media) });
   }
   const hint = $("ws-call-hint");
   const blocker = conversation.state === "open" && mine ? deviceBlocker(state) : "";
   hint.hidden = !blocker || !(state.permissions.voice || state.permissions.video);
-  hint.textContent = blocker ? `Calls are unavailable: ${blocker}` : "";
+  hint.textContent = blocker ? say(state.texts, "agent_calls_unavailable", { reason: blocker }) : "";
 
   const input = $("ws-composer-input");
   const { canWrite, placeholder } = composerState(state, conversation, name);
@@ -114,12 +115,12 @@ function renderChecks() {
     const check = permissionCheck(state, media);
     if (check) setCheck(`ws-perm-${media}`, check);
   }
-  const devices = deviceChecks(state.devices);
+  const devices = deviceChecks(state.devices, state.texts);
   if (devices) {
     setCheck("ws-dev-mic", devices.mic);
     setCheck("ws-dev-cam", devices.cam);
   }
-  const text = deviceBannerText(state.devices, state.permissions);
+  const text = deviceBannerText(state.devices, state.permissions, state.texts);
   $("ws-device-banner").hidden = !text;
   $("ws-device-text").textContent = text;
 }

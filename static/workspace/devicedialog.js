@@ -3,17 +3,15 @@
 // the "Your calls" card) it previews the chosen devices with a capture of its own, closed with the
 // dialog; during a call ("Devices" in the controls) it shows the call's own microphone and camera and
 // switches them with replaceTrack. The choice is remembered in this browser and used by the next
-// call's getUserMedia. Words come from the account's texts (the socket's hello), English until then.
+// call's getUserMedia. Words are the account's texts: in the page from the start (the view renders them
+// and the page's config carries them), then the socket's hello and settings frames.
 
+import { say } from "../calls/callstates.js";
 import { DevicePanel, followSpeaker } from "../calls/devicepanel.js";
 import { state } from "./context.js";
-import { $, toast } from "./dom.js";
+import { $, applyTexts, toast } from "./dom.js";
 
-const LOST = {
-  audioinput: ["device_lost_microphone", "Your microphone was disconnected. The default microphone is used now."],
-  videoinput: ["device_lost_camera", "Your camera was disconnected. The default camera is used now."],
-  audiooutput: ["device_lost_speaker", "Your speaker was disconnected. Sound plays on the default output now."],
-};
+const LOST = { audioinput: "device_lost_microphone", videoinput: "device_lost_camera", audiooutput: "device_lost_speaker" };
 
 const sinks = () => [$("ws-remote-video"), $("ws-remote-audio")];
 let session = null;
@@ -41,10 +39,7 @@ const panel = new DevicePanel({
 });
 
 function label() {
-  for (const node of document.querySelectorAll("#ws-devices-open [data-text], #ws-devices-check [data-text], #ws-devices [data-text]")) {
-    const text = state.texts?.[node.dataset.text];
-    if (text) node.textContent = text;
-  }
+  applyTexts(state.texts, $("ws-devices-dialog"));
 }
 
 export function openDevices() {
@@ -56,8 +51,7 @@ export function openDevices() {
 }
 
 function lost(kind) {
-  const [key, fallback] = LOST[kind];
-  toast(state.texts?.[key] ?? fallback, { title: state.texts?.devices_title ?? "Microphone and camera" });
+  toast(say(state.texts, LOST[kind]), { title: say(state.texts, "devices_title") });
   if ($("ws-devices-dialog").open) panel.refresh();
 }
 

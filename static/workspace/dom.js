@@ -1,6 +1,8 @@
 // Building the page: elements, icons, avatars, announcements and toasts. Data reaches the page only
 // through textContent; icons are SVG elements built from constant paths.
 
+import { say } from "../calls/callstates.js";
+import { state } from "./context.js";
 import { avatarHue, consumerName, errorTitle, initial } from "./format.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -43,7 +45,7 @@ export function icon(name, className = "icon") {
 }
 
 export function paintAvatar(node, conversation) {
-  node.textContent = initial(consumerName(conversation));
+  node.textContent = initial(consumerName(conversation, state.texts));
   node.style.setProperty("--hue", String(avatarHue(conversation)));
 }
 
@@ -52,6 +54,20 @@ export function announce(text) {
   node.textContent = "";
   // A fresh text node after a tick, so screen readers announce a repeated message too.
   setTimeout(() => (node.textContent = text), 50);
+}
+
+/** The page's fixed words in the account's texts (a `settings` frame may have changed them): elements
+ * marked data-text (textContent), data-text-label (aria-label) and data-text-title (title). */
+export function applyTexts(texts, root = document) {
+  const set = (attribute, apply) => {
+    for (const node of root.querySelectorAll(`[${attribute}]`)) {
+      const text = texts?.[node.getAttribute(attribute)];
+      if (typeof text === "string" && text) apply(node, text);
+    }
+  };
+  set("data-text", (node, text) => node.textContent !== text && (node.textContent = text));
+  set("data-text-label", (node, text) => node.setAttribute("aria-label", text));
+  set("data-text-title", (node, text) => (node.title = text));
 }
 
 export function toast(message, { title = "", tone = "info", timeoutMs = 7000 } = {}) {
@@ -64,8 +80,9 @@ export function toast(message, { title = "", tone = "info", timeoutMs = 7000 } =
   if (title) body.append(el("p", { className: "ws-toast-title", text: title }));
   body.append(el("p", { className: "ws-toast-text", text: message }));
   node.append(body);
-  const close = el("button", { className: "ws-toast-close", attrs: { type: "button", title: "Dismiss" } });
-  close.append(icon("close"), el("span", { className: "visually-hidden", text: "Dismiss" }));
+  const dismiss = say(state.texts, "agent_dismiss");
+  const close = el("button", { className: "ws-toast-close", attrs: { type: "button", title: dismiss } });
+  close.append(icon("close"), el("span", { className: "visually-hidden", text: dismiss }));
   close.addEventListener("click", () => node.remove());
   node.append(close);
   $("ws-toasts").append(node);
@@ -73,6 +90,10 @@ export function toast(message, { title = "", tone = "info", timeoutMs = 7000 } =
   return node;
 }
 
+/** A refused request: its title in the account's texts; under it the server's explanation (the protocol's
+ * `message`), or our own words when the page could not reach the server at all. */
 export function toastError(frame) {
-  toast(frame.message || "The server refused that.", { title: errorTitle(frame.code), tone: "error" });
+  const local = frame.code === "offline" || frame.code === "timeout";
+  const message = local ? say(state.texts, "error_offline") : (frame.message ?? "");
+  toast(message, { title: errorTitle(frame.code, state.texts), tone: "error" });
 }

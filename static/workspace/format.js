@@ -4,27 +4,16 @@
 import { fill, formatDuration, say } from "../calls/callstates.js";
 import { remedyFor } from "../calls/remedies.js";
 
-export const ERROR_TITLES = {
-  forbidden: "Not allowed",
-  not_found: "Not found",
-  invalid_state: "Not possible right now",
-  media_disabled: "Switched off for your account",
-  not_messaging: "Not a messaging conversation",
-  rate_limited: "Too many actions",
-  too_large: "Too long",
-  bad_request: "Something went wrong",
-  unknown_type: "Something went wrong",
-  offline: "Not connected",
-  timeout: "No answer from the server",
-};
-
-/** The title of the toast that shows a refused request (`error` frame). */
-export function errorTitle(code) {
-  return ERROR_TITLES[code] ?? "Error";
+/** The title of the toast that shows a refused request (`error` frame): the account's `agent_error_<code>`
+ * (settings_profiles/texts_errors.py), `agent_error_other` for a code without its own. */
+export function errorTitle(code, texts) {
+  const key = code === "unknown_type" ? "agent_error_bad_request" : `agent_error_${code}`;
+  return say(texts, typeof texts?.[key] === "string" ? key : "agent_error_other");
 }
 
-export function consumerName(conversation) {
-  return conversation?.consumer_name?.trim() || `Visitor ${conversation?.id ?? ""}`.trim();
+/** The consumer's name, or the account's word for a visitor without one ("Visitor 12", "Besucher 12"). */
+export function consumerName(conversation, texts) {
+  return conversation?.consumer_name?.trim() || fill(texts?.agent_visitor ?? "Visitor {id}", { id: conversation?.id ?? "" }).trim();
 }
 
 export function initial(text) {

@@ -1,5 +1,6 @@
 // The inbox: the queue and the agent's conversations, one row per conversation, kept in place.
 
+import { say } from "../calls/callstates.js";
 import { config, state } from "./context.js";
 import { $, el, icon, paintAvatar } from "./dom.js";
 import { consumerName, preview, shortTime, waited } from "./format.js";
@@ -31,7 +32,7 @@ function buildRow(id) {
 }
 
 function updateRow(li, conversation) {
-  const name = consumerName(conversation);
+  const name = consumerName(conversation, state.texts);
   const text = preview(conversation);
   const hasCall = state.call && state.call.conversation_id === conversation.id;
   li.dataset.state = conversation.state;
@@ -55,7 +56,7 @@ function updateRow(li, conversation) {
   li.querySelector(".ws-conv-preview").textContent = text;
   const flags = li.querySelector(".ws-conv-flags");
   flags.replaceChildren();
-  if (hasCall) flags.append(el("span", { className: "ws-flag ws-flag-call", attrs: { title: "Live call" } }, [icon(state.call.media === "video" ? "video" : "phone")]));
+  if (hasCall) flags.append(el("span", { className: "ws-flag ws-flag-call", attrs: { title: say(state.texts, "agent_inbox_live_call") } }, [icon(state.call.media === "video" ? "video" : "phone")]));
   if (conversation.state === "closed") flags.append(el("span", { className: "badge badge-off", text: "Closed" }));
   if (conversation.channel === "chat") flags.append(el("span", { className: "badge badge-neutral", text: "Chat" }));
   const unread = li.querySelector(".ws-unread");
@@ -64,7 +65,7 @@ function updateRow(li, conversation) {
     name,
     conversation.state === "queued" ? "waiting in queue" : conversation.state === "closed" ? "closed" : "",
     conversation.unread > 0 ? `${conversation.unread} unread` : "",
-    hasCall ? "live call" : "",
+    hasCall ? say(state.texts, "agent_inbox_live_call") : "",
     text,
   ].filter(Boolean);
   button.setAttribute("aria-label", label.join(", "));

@@ -16,7 +16,7 @@ function render(call) {
     if (!live) shown = { callId: null, causes: null };
     return;
   }
-  const items = agentReadinessLines(shown.causes).map(({ tone, text }) => {
+  const items = agentReadinessLines(shown.causes, window.__workspace.state.texts).map(({ tone, text }) => {
     const item = document.createElement("li");
     item.className = "ws-readiness-item";
     item.dataset.tone = tone;

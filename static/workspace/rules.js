@@ -3,68 +3,67 @@
 // only explains (a refused frame still gets the server's `error`).
 
 import { say } from "../calls/callstates.js";
-import { capitalise } from "./format.js";
 import { isMine } from "./state.js";
 
-/** Why this browser cannot call (sentence fragment), or "". */
+/** Why this browser cannot call (a sentence in the account's texts), or "". */
 export function deviceBlocker(state, media = "voice") {
-  if (!state.browser.supported) return "this browser is not supported for calls.";
+  const texts = state.texts;
+  if (!state.browser.supported) return say(texts, "agent_blocked_browser");
   const devices = state.devices;
-  if (devices && !devices.webrtc) return "this browser cannot make WebRTC calls.";
-  if (devices && !devices.microphone) return "no microphone was found.";
-  if (media === "video" && devices && !devices.camera) return "no camera was found.";
+  if (devices && !devices.webrtc) return say(texts, "agent_blocked_no_webrtc");
+  if (devices && !devices.microphone) return say(texts, "agent_blocked_no_microphone");
+  if (media === "video" && devices && !devices.camera) return say(texts, "agent_blocked_no_camera");
   return "";
 }
 
 /** Why the agent cannot invite to a `media` call in `conversation` now (a sentence), or "". */
 export function callBlocker(state, conversation, media) {
   const device = deviceBlocker(state, media);
-  if (device) return capitalise(device);
-  if (state.connection !== "online") return "Not connected to the server.";
-  if (conversation.channel !== "web_messaging") return "Calls are only possible in web messaging conversations.";
-  if (conversation.state !== "open" || !isMine(state, conversation)) return "Calls need an open conversation assigned to you.";
-  if (state.call) {
-    return state.call.conversation_id === conversation.id
-      ? "This conversation already has a live call."
-      : "You are already in a call: end it first.";
-  }
-  if (state.inviting) return "Sending the invitation…";
+  if (device) return device;
+  const blocked = (key) => say(state.texts, `agent_blocked_${key}`);
+  if (state.connection !== "online") return blocked("offline");
+  if (conversation.channel !== "web_messaging") return blocked("channel");
+  if (conversation.state !== "open" || !isMine(state, conversation)) return blocked("not_yours");
+  if (state.call) return blocked(state.call.conversation_id === conversation.id ? "same_call" : "other_call");
+  if (state.inviting) return blocked("inviting");
   return "";
 }
 
-/** The readiness check of one media: {ok, text}, or null before the first `hello`. */
+/** The readiness check of one media: {ok, text}, or null before the first `hello`. The reason is the server's. */
 export function permissionCheck(state, media) {
   if (!state.helloSeen) return null;
   const allowed = !!state.permissions[media];
+  const texts = state.texts;
   return {
     ok: allowed,
-    text: allowed ? `You can invite consumers to ${media} calls.` : `Not allowed: ${state.reasons[media] ?? "no permission"}.`,
+    text: allowed
+      ? say(texts, `agent_check_${media}_allowed`)
+      : say(texts, "agent_check_not_allowed", { reason: state.reasons[media] ?? "" }),
   };
 }
 
 /** The "not available" note beside a call button the agent may not use: {title, reason}. */
 export function permissionNote(state, media) {
-  const reason = state.reasons[media] ?? "not allowed";
-  return { reason: `${reason}.`, title: `${capitalise(media)} calls are not available to you: ${reason}.` };
+  const reason = state.reasons[media] ?? "";
+  const title = say(state.texts, `agent_${media}_off`, { reason: reason ? `${reason}.` : "" });
+  return { reason: title, title };
 }
 
 /** The device checks: {mic: {ok, text}, cam: {ok, text}}, or null before the devices are known. */
-export function deviceChecks(devices) {
+export function deviceChecks(devices, texts) {
   if (!devices) return null;
   return {
-    mic: { ok: devices.microphone, text: devices.microphone ? "A microphone is connected." : "No microphone found: connect one to make calls." },
-    cam: { ok: devices.camera, text: devices.camera ? "A camera is connected." : "No camera found: video calls are unavailable." },
+    mic: { ok: devices.microphone, text: say(texts, devices.microphone ? "agent_check_microphone_ok" : "agent_check_microphone_missing") },
+    cam: { ok: devices.camera, text: say(texts, devices.camera ? "agent_check_camera_ok" : "agent_check_camera_missing") },
   };
 }
 
 /** The banner over the workspace when devices are missing, or "". */
-export function deviceBannerText(devices, permissions) {
-  if (devices && !devices.webrtc) return "This browser cannot make WebRTC calls. Use the latest Chrome, Firefox, Safari or Edge.";
-  if (devices && !devices.microphone && !devices.camera) {
-    return "No microphone and no camera were found. Connect a microphone to make voice calls, and a camera for video calls.";
-  }
-  if (devices && !devices.microphone) return "No microphone was found. Connect one to make voice or video calls.";
-  if (devices && !devices.camera && permissions.video) return "No camera was found. Video calls need a camera; voice calls still work.";
+export function deviceBannerText(devices, permissions, texts) {
+  if (devices && !devices.webrtc) return say(texts, "agent_banner_no_webrtc");
+  if (devices && !devices.microphone && !devices.camera) return say(texts, "agent_banner_no_devices");
+  if (devices && !devices.microphone) return say(texts, "agent_banner_no_microphone");
+  if (devices && !devices.camera && permissions.video) return say(texts, "agent_banner_no_camera");
   return "";
 }
 

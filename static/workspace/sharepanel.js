@@ -19,7 +19,7 @@ function words(key, values = {}) {
 
 function who() {
   const call = state.call;
-  return consumerName(call ? state.conversations.get(call.conversation_id) : null);
+  return consumerName(call ? state.conversations.get(call.conversation_id) : null, state.texts);
 }
 
 /** The live CallSession started: its share, and a correction if a reload left the server thinking we share. */
@@ -54,7 +54,7 @@ export function applyShareFrame(frame) {
   if (!state.call || frame.call_id !== state.call.id) return;
   state.call = withShareFrame(state.call, frame);
   if (frame.type === "call.share") {
-    announce(frame.sharing ? words("share_peer_sharing", { name: who() }) : `${who()}: ${words("call_stop_sharing")}`);
+    announce(words(frame.sharing ? "share_peer_sharing" : "share_peer_stopped", { name: who() }));
   } else if (frame.type === "call.share.decline") {
     const key = frame.reason === "unsupported" ? "share_unsupported" : "share_declined";
     toast(words(key, { name: who() }), { title: words("call_ask_to_share") });

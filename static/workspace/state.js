@@ -12,7 +12,7 @@ export function createState(config) {
     refusedCode: null,
     permissions: { voice: false, video: false },
     reasons: {},
-    texts: {},
+    texts: config.texts ?? {}, // the account's texts: in the page from the start, then hello's and settings'.
     conversations: new Map(), // id -> conversation + {messages, unread, loaded}
     selectedId: null,
     call: null, // the agent's live call (media always "voice"|"video")
@@ -75,7 +75,7 @@ export function applyHello(state, hello) {
   state.refusedCode = null;
   state.permissions = hello.permissions ?? { voice: false, video: false };
   state.reasons = hello.permission_reasons ?? {};
-  state.texts = hello.texts ?? {};
+  state.texts = hello.texts ?? state.texts;
   const previous = state.conversations;
   state.conversations = new Map();
   for (const conversation of hello.conversations ?? []) {
@@ -153,17 +153,17 @@ export function applyClose(state, code) {
   }
 }
 
-/** A `call.media` frame from the consumer: returns the announcements to make (may be none). */
+/** A `call.media` frame from the consumer: returns the announcements to make (may be none), in the account's texts. */
 export function applyConsumerMedia(state, frame) {
   if (frame.from !== "consumer" || state.call?.id !== frame.call_id) return null;
   const before = state.consumerMedia;
   state.consumerMedia = { audio: frame.audio, video: frame.video, camera: frame.camera };
   const said = [];
-  if (before && before.audio !== frame.audio) said.push(frame.audio ? "The consumer unmuted." : "The consumer muted.");
+  if (before && before.audio !== frame.audio) said.push(frame.audio ? "agent_said_peer_unmuted" : "agent_said_peer_muted");
   if (before && before.video !== frame.video && state.call.media === "video") {
-    said.push(frame.video ? "The consumer turned the camera on." : "The consumer turned the camera off.");
+    said.push(frame.video ? "agent_said_peer_camera_on" : "agent_said_peer_camera_off");
   }
-  return said;
+  return said.map((key) => say(state.texts, key));
 }
 
 /** A `call.peer` frame: the consumer's connection went during the call (`reconnecting`: its page
@@ -174,10 +174,10 @@ export function applyPeerConnection(state, frame) {
     // Continue on my phone: the same call, the consumer's side now on their phone (frame.call says so).
     if (frame.call) state.call = { ...state.call, ...frame.call };
     state.consumerReconnecting = false;
-    return "The consumer moved the call to their phone.";
+    return say(state.texts, "agent_said_peer_moved");
   }
   const reconnecting = frame.connection === "reconnecting";
   if (reconnecting === state.consumerReconnecting) return null;
   state.consumerReconnecting = reconnecting;
-  return reconnecting ? "The consumer is reconnecting." : "The consumer is back.";
+  return say(state.texts, reconnecting ? "agent_said_peer_reconnecting" : "agent_said_peer_back");
 }

@@ -15,7 +15,7 @@ function messageNode(message, conversation) {
     ]);
   }
   const fromAgent = message.author === "agent";
-  const who = fromAgent ? "You" : consumerName(conversation);
+  const who = fromAgent ? "You" : consumerName(conversation, state.texts);
   return el(
     "div",
     {

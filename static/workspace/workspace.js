@@ -11,7 +11,7 @@
 
 import { clientCapabilities } from "../calls/callclient.js";
 import { socket, state } from "./context.js";
-import { $, announce, toast, toastError } from "./dom.js";
+import { $, announce, applyTexts, toast, toastError } from "./dom.js";
 import { consumerName } from "./format.js";
 import {
   applyClose,
@@ -46,11 +46,13 @@ socket.addEventListener("settings", ({ detail }) => {
   state.permissions = detail.permissions ?? state.permissions;
   state.reasons = detail.permission_reasons ?? {};
   state.texts = detail.texts ?? state.texts;
+  applyTexts(state.texts);
   renderAll();
 });
 
 socket.addEventListener("hello", ({ detail: hello }) => {
   applyHello(state, hello);
+  applyTexts(state.texts);
   if (hello.call) {
     const { ice, media, error } = hello.call_extras || {};
     applyCall(hello.call, { ice, media, error }, { fromHello: true });
@@ -72,17 +74,17 @@ socket.addEventListener("conversation", ({ detail }) => {
   if (change === "removed") {
     if (outcome.wasSelected) {
       $("ws").dataset.view = "list";
-      toast(`${consumerName(conversation)} was taken by another agent.`, { title: "Conversation moved" });
+      toast(`${consumerName(conversation, state.texts)} was taken by another agent.`, { title: "Conversation moved" });
     }
     renderAll();
     renderTranscript();
     return;
   }
   if (change === "added" && outcome.mine && !outcome.queued) {
-    toast(`${consumerName(conversation)} started a conversation.`, { title: "New conversation", tone: "success" });
-    announce(`New conversation from ${consumerName(conversation)}.`);
+    toast(`${consumerName(conversation, state.texts)} started a conversation.`, { title: "New conversation", tone: "success" });
+    announce(`New conversation from ${consumerName(conversation, state.texts)}.`);
   } else if (change === "added" && outcome.queued) {
-    announce(`${consumerName(conversation)} is waiting in the queue.`);
+    announce(`${consumerName(conversation, state.texts)} is waiting in the queue.`);
   }
   if (outcome.taken) loadTranscript(conversation.id);
   renderAll();

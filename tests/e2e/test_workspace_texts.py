@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Account, User
+from calls.models import Conversation
 from settings_profiles.models import AccountCallSettings
 from tests.e2e.test_workspace_page import CALL_TIMEOUT_MS, Consumer, open_workspace, row
 from tests.factories import AccountFactory, UserFactory
@@ -79,3 +80,79 @@ def test_a_german_account_custom_in_call_label_and_end_reason_show_in_the_worksp
     page.set_viewport_size(PHONE)
     agent_tab.screenshot("workspace-de-ended-custom-reason-phone")
     agent_tab.assert_no_console_errors("German workspace")
+
+
+# One customised text per group issue 14 item 4 moved into the account's texts.
+OWN_WORDS = {
+    "agent_said_muted": "Ihr Mikro ist jetzt aus (Marke).",  # a screen-reader announcement
+    "call_share_screen": "Bildschirm zeigen",  # the share controls
+    "agent_invite_tooltip": "{consumer_name} per {media} anrufen",  # a call button's tooltip
+    "invitation_devices_note_video": "Gleich fragt Ihr Browser nach Kamera und Mikro (Marke).",  # the window's note
+    "call_label_controls": "Bedienung",  # the window's call stage label
+}
+
+
+def _german_with_own_words(account_id: int) -> None:
+    call_settings = AccountCallSettings.objects.get(account_id=account_id)
+    call_settings.locale = "de"
+    call_settings.texts = OWN_WORDS
+    call_settings.full_clean()
+    call_settings.save()
+
+
+def _conversation_of(account_id: int) -> Conversation | None:
+    return Conversation.objects.filter(account_id=account_id).order_by("-id").first()
+
+
+def test_a_german_account_s_own_words_reach_announcements_tooltips_share_and_the_window(
+    tabs, asgi_server, account, agent
+):
+    """
+    GIVEN a German account with its own words for an announcement, the share button, the call button's
+          tooltip, the invitation's device note and the call stage's label
+    WHEN a visitor writes from the real messaging window and the agent calls them from the workspace
+    THEN the tooltip, the invitation's note, the share button and the announcement after muting read the
+         account's words, the rest (the visitor's name, the window's badges and labels) its German defaults
+    """
+    asgi_server.run(_german_with_own_words, account_id=account.pk)
+    agent_tab, consumer_tab = tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    page = agent_tab.page
+    consumer_tab.open(f"/engage/window/?account={account.slug}&locale=de")
+    window = consumer_tab.page
+    window.locator("#engage-root[data-state='ready']").wait_for()
+    assert window.locator("#engage-call .call-controls").get_attribute("aria-label") == "Bedienung"
+    window.locator("#engage-input").fill("Mein Modem blinkt rot.")
+    window.locator("#engage-send").click()
+    window.locator(".msg-consumer .msg-text").filter(has_text="Mein Modem blinkt rot.").wait_for()
+    conversation = asgi_server.run(_conversation_of, account_id=account.pk)
+    name = conversation.consumer_name or f"Besucher {conversation.pk}"
+
+    row(agent_tab, conversation.pk).locator(".ws-conv-item").click()
+    video = page.locator("#ws-call-video")
+    video.wait_for()
+    assert video.get_attribute("title") == f"{name} per Videoanruf anrufen"
+    video.click()
+    note = window.locator("#engage-invitation-note")
+    note.filter(has_text=OWN_WORDS["invitation_devices_note_video"]).wait_for()
+    assert window.locator("#engage-accept-audio").inner_text().strip() == "Nur Audio"
+    window.locator("#engage-accept").click()
+
+    page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
+    assert page.locator("#ws-call-title").inner_text() == f"Videoanruf mit {name}"
+    share = page.locator("#ws-share")
+    share.wait_for()
+    assert share.locator(".ws-ctl-label").inner_text() == "Bildschirm zeigen"
+    assert page.locator("#ws-ask-share .ws-ctl-label").inner_text() == "Bildschirm anfragen"
+    assert page.locator("#ws-remote-video").get_attribute("aria-label") == "Video des Kunden"
+    page.locator("#ws-mute").click()
+    page.locator("#ws-announcer").filter(has_text=OWN_WORDS["agent_said_muted"]).wait_for(state="attached")
+    window.locator("#engage-remote-muted").filter(has_text="Stumm").wait_for(state="visible")
+    page.locator("#ws-call-status").filter(has_text="Verbunden").wait_for()
+    agent_tab.screenshot("workspace-de-own-words-in-call")
+    consumer_tab.screenshot("window-de-own-words-in-call")
+
+    page.locator("#ws-hangup").click()
+    page.locator("#ws-ended-title").filter(has_text="Anruf beendet").wait_for()
+    agent_tab.assert_no_console_errors("German workspace, own words")
+    consumer_tab.assert_no_console_errors("German window, own words")
