@@ -28,15 +28,15 @@ from .services import CallError
 logger = logging.getLogger(__name__)
 
 
-def refusal(code: str, message: str) -> dict:
+def refusal(code: str, message: str, detail: str = "") -> dict:
     """The answer of a command refused after writing (committed, then raised as a CallError)."""
-    return {"error": {"code": code, "message": message}}
+    return {"error": {"code": code, "message": message, **({"detail": detail} if detail else {})}}
 
 
 def _answered(answer: dict) -> dict:
     error = answer.get("error")
     if error is not None:
-        raise CallError(error["code"], error["message"])
+        raise CallError(error["code"], error["message"], error.get("detail", ""))
     return answer
 
 

@@ -52,6 +52,7 @@ def _agent_permissions(agent: User, call_settings: AccountCallSettings) -> dict:
     return {
         "permissions": {m: d.allowed for m, d in decisions.items()},
         "permission_reasons": {m: d.reason for m, d in decisions.items() if not d.allowed},
+        "permission_reason_codes": {m: d.code for m, d in decisions.items() if not d.allowed},
     }
 
 

@@ -51,10 +51,13 @@ AUDITED_FIELDS = [
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether an agent may start calls of one media, and in words why not."""
+    """Whether an agent may start calls of one media, and why not: `reason` in English words (logs, the
+    console, the protocol's `message`), `code` for the UIs, which show the account's
+    `agent_permission_<code>` text (settings_profiles/texts_refusals.py, PERMISSION_REASON_CODES)."""
 
     allowed: bool
     reason: str = ""
+    code: str = ""
 
 
 def media_decision(
@@ -66,20 +69,20 @@ def media_decision(
     prefetch them once for every agent.
     """
     if not user.is_active:
-        return Decision(False, "the user is deactivated")
+        return Decision(False, "the user is deactivated", "deactivated")
     if user.account_id is None or user.account_id != call_settings.account_id:
-        return Decision(False, "the user belongs to no account")
+        return Decision(False, "the user belongs to no account", "no_account")
     if not getattr(call_settings, KILL_SWITCHES[media]):
-        return Decision(False, SWITCHED_OFF[media])
+        return Decision(False, SWITCHED_OFF[media], "switched_off")
     if not any(getattr(p, GRANTS[media]) for p in profiles):
-        return Decision(False, f"no profile grants “{PERMISSION_LABELS[media]}”")
+        return Decision(False, f"no profile grants “{PERMISSION_LABELS[media]}”", "no_profile")
     return Decision(True)
 
 
 def agent_permissions(*, user: User) -> dict[Permission, Decision]:
     """The effective call permissions of one agent (two queries)."""
     if user.account_id is None:
-        return {m: Decision(False, "the user belongs to no account") for m in PERMISSIONS}
+        return {m: Decision(False, "the user belongs to no account", "no_account") for m in PERMISSIONS}
     call_settings = AccountCallSettings.objects.get(account_id=user.account_id)
     profiles = list(user.profiles.all())
     return {m: media_decision(user=user, call_settings=call_settings, profiles=profiles, media=m) for m in PERMISSIONS}

@@ -1,13 +1,15 @@
 """What a refused request is called (issue 14 item 4): the title of the agent's error notice by the
 protocol's error code (`agent_error_*`, docs/protocol.md "Errors"), and what the consumer reads when an
 answer to an invitation does not go through (`error_call_ended`, `error_offline`). The server's own
-`message` stays the protocol's explanation for developers; the agent reads it under the title.
-`texts.py` adds these to TEXT_KEYS.
+`message` stays the protocol's explanation for developers and is never shown: the agent reads the
+account's explanation under the title (texts_refusals.py, merged in here). `texts.py` adds these to TEXT_KEYS.
 
 Each entry: (label, placeholders separated by spaces, max length, {locale: default}).
 """
 
 from __future__ import annotations
+
+from .texts_refusals import REFUSAL_TEXTS
 
 _TITLES = {
     # code: (en, de, fr, es)
@@ -75,3 +77,4 @@ ERROR_TEXTS["error_offline"] = (
         "es": "No está conectado en este momento. Compruebe su red e inténtelo de nuevo.",
     },
 )
+ERROR_TEXTS.update(REFUSAL_TEXTS)

@@ -515,7 +515,7 @@ async def throw_at(arena: Arena, role: str, throw: Throw) -> None:
     assert len(answers) == 1, f"{throw} got {answers}"
     [answer] = answers
     assert answer["type"] == "error", answer
-    assert set(answer) <= {"type", "code", "message", "re"} and isinstance(answer["message"], str), answer
+    assert set(answer) <= {"type", "code", "message", "re", "detail"} and isinstance(answer["message"], str), answer
     assert answer["code"] in ERROR_CODES, answer
     if throw.code is not None:
         assert answer["code"] == throw.code, (throw, answer)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.contrib.auth import authenticate
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -60,10 +58,11 @@ class AgentSerializer(serializers.ModelSerializer):
         # prefetch of accounts.selectors.account_users, so a list costs the same whatever its length.
         call_settings = self.context["call_settings"]
         profiles = list(user.profiles.all())
-        return {
-            media: asdict(media_decision(user=user, call_settings=call_settings, profiles=profiles, media=media))
-            for media in PERMISSIONS
+        decisions = {
+            m: media_decision(user=user, call_settings=call_settings, profiles=profiles, media=m) for m in PERMISSIONS
         }
+        # The API's documented shape (CallPermissionsSerializer): the workspace's reason `code` is not part of it.
+        return {media: {"allowed": d.allowed, "reason": d.reason} for media, d in decisions.items()}
 
 
 class AgentCreateSerializer(StrictFieldsMixin, serializers.Serializer):

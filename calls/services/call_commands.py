@@ -35,17 +35,19 @@ def call_invite(*, agent: User, conversation_id: int, media: Media) -> Call:
     if conversation.channel != Conversation.Channel.WEB_MESSAGING:
         raise CallError("not_messaging", "Calls are only possible in web messaging conversations, not in chat.")
     if conversation.state != Conversation.State.OPEN:
-        raise CallError("invalid_state", f"The conversation is {conversation.state}; calls need an open one.")
+        raise CallError(
+            "invalid_state", f"The conversation is {conversation.state}; calls need an open one.", "conversation_closed"
+        )
     if conversation.agent_id != agent.pk:
-        raise CallError("forbidden", "The conversation is not assigned to you.")
+        raise CallError("forbidden", "The conversation is not assigned to you.", "not_yours")
     call_settings = _settings_of(conversation.account_id)  # the agent's account (_conversation_for_agent)
     if not getattr(call_settings, f"{media}_enabled"):
         raise CallError("media_disabled", f"{media.capitalize()} calls are switched off for this account.")
     decision = media_decision(user=agent, call_settings=call_settings, profiles=agent.profiles.all(), media=media)
     if not decision.allowed:
-        raise CallError("forbidden", f"You may not start {media} calls: {decision.reason}.")
+        raise CallError("forbidden", f"You may not start {media} calls: {decision.reason}.", "not_permitted")
     if Call.objects.filter(agent=agent, state__in=Call.LIVE_STATES).exists():
-        raise CallError("invalid_state", "You are already in a call; end it first.")
+        raise CallError("invalid_state", "You are already in a call; end it first.", "already_in_call")
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -59,7 +61,7 @@ def call_invite(*, agent: User, conversation_id: int, media: Media) -> Call:
                 reconnect_grace_s=call_settings.reconnect_grace_s,
             )
     except IntegrityError as exc:  # the partial unique index: one live call per conversation
-        raise CallError("invalid_state", "This conversation already has a live call.") from exc
+        raise CallError("invalid_state", "This conversation already has a live call.", "call_exists") from exc
     call.conversation, call.agent = conversation, agent
     CallEvent.objects.create(call=call, kind=CallEvent.Kind.STATE, actor="agent", state=State.RINGING, created_at=now)
     _post_message(
@@ -135,7 +137,7 @@ def call_hangup(
     if _expire_if_due(call):
         return call  # it ended (missed) before this hang-up: the truth is what the timer would have written
     if not call.is_live:
-        raise CallError("invalid_state", f"The call has already ended ({call.state}).")
+        raise CallError("invalid_state", f"The call has already ended ({call.state}).", "call_ended")
     if reason in FAILURE_REASONS and call.state != State.ACTIVE:
         return _transition(call, State.FAILED, actor=party, reason=reason)
     if reason == "ice_failed":

@@ -20,12 +20,15 @@ MAX_MESSAGE_LENGTH = 4000
 
 
 class CallError(Exception):
-    """A refused command; `code` is one of the protocol's error codes."""
+    """A refused command; `code` is one of the protocol's error codes, `message` the English explanation
+    for developers, `detail` (optional) which situation it was where one code covers very different ones:
+    the UIs show the account's `agent_error_detail_<detail>` text for it (settings_profiles/texts_refusals.py)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, detail: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.detail = detail
 
 
 def _settings_of(account_id: int) -> AccountCallSettings:

@@ -99,7 +99,7 @@ def conversation_start(
     if not text:
         raise CallError("bad_request", "A message needs text.")
     if len(text) > MAX_MESSAGE_LENGTH:
-        raise CallError("too_large", f"Messages are limited to {MAX_MESSAGE_LENGTH} characters.")
+        raise CallError("too_large", f"Messages are limited to {MAX_MESSAGE_LENGTH} characters.", "message_too_long")
     existing = Conversation.objects.filter(account=account, start_key=start_key).first()
     if existing is not None:
         return existing, False
@@ -137,9 +137,9 @@ def conversation_close(*, agent: User, conversation_id: int) -> Conversation:
     """The assigned agent closes a conversation; a live call in it ends (`conversation_closed`)."""
     conversation = _conversation_for_agent(agent, conversation_id)
     if conversation.state == Conversation.State.CLOSED:
-        raise CallError("invalid_state", "The conversation is already closed.")
+        raise CallError("invalid_state", "The conversation is already closed.", "conversation_closed")
     if conversation.agent_id not in (None, agent.pk):
-        raise CallError("forbidden", "The conversation is assigned to another agent.")
+        raise CallError("forbidden", "The conversation is assigned to another agent.", "assigned_elsewhere")
     live = (
         Call.objects.filter(conversation=conversation, state__in=Call.LIVE_STATES).values_list("pk", flat=True).first()
     )
@@ -162,19 +162,19 @@ def conversation_transfer(*, agent: User, conversation_id: int, to_agent_id: int
             "invalid_state", f"The conversation is {conversation.state}: only an open one can be transferred."
         )
     if conversation.agent_id != agent.pk:
-        raise CallError("forbidden", "The conversation is assigned to another agent.")
+        raise CallError("forbidden", "The conversation is assigned to another agent.", "assigned_elsewhere")
     if Call.objects.filter(conversation=conversation, state__in=Call.LIVE_STATES).exists():
-        raise CallError("invalid_state", "End the call before transferring the conversation.")
+        raise CallError("invalid_state", "End the call before transferring the conversation.", "call_live")
     now = timezone.now()
     target = None
     if to_agent_id is not None:
         if to_agent_id == agent.pk:
-            raise CallError("invalid_state", "The conversation is already yours.")
+            raise CallError("invalid_state", "The conversation is already yours.", "already_yours")
         target = User.objects.filter(pk=to_agent_id, account_id=conversation.account_id, is_active=True).first()
         if target is None:
-            raise CallError("not_found", "No such agent in your account.")
+            raise CallError("not_found", "No such agent in your account.", "no_such_agent")
         if not AgentConnection.objects.filter(agent=target, lease_until__gt=now).exists():
-            raise CallError("invalid_state", f"{target.display_name} is not online.")
+            raise CallError("invalid_state", f"{target.display_name} is not online.", "colleague_offline")
     if target is None:
         conversation.agent, conversation.state = None, Conversation.State.QUEUED
     else:
@@ -198,21 +198,21 @@ def message_send(*, conversation_id: int, party: Party, text: str, agent: User |
     if not text:
         raise CallError("bad_request", "A message needs text.")
     if len(text) > MAX_MESSAGE_LENGTH:
-        raise CallError("too_large", f"Messages are limited to {MAX_MESSAGE_LENGTH} characters.")
+        raise CallError("too_large", f"Messages are limited to {MAX_MESSAGE_LENGTH} characters.", "message_too_long")
     found: Conversation | None
     if party == "agent":
         if agent is None:
             raise CallError("forbidden", "An agent's message needs the agent.")
         found = _conversation_for_agent(agent, conversation_id, lock=False)
         if found.agent_id != agent.pk:
-            raise CallError("forbidden", "The conversation is not assigned to you.")
+            raise CallError("forbidden", "The conversation is not assigned to you.", "not_yours")
     else:
         found = Conversation.objects.filter(pk=conversation_id).first()
     if found is None:
         raise CallError("not_found", "No such conversation.")
     conversation = found
     if conversation.state == Conversation.State.CLOSED:
-        raise CallError("invalid_state", "The conversation is closed.")
+        raise CallError("invalid_state", "The conversation is closed.", "conversation_closed")
     return _post_message(conversation=conversation, author=party, text=text, author_user=agent)
 
 

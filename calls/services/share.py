@@ -29,7 +29,7 @@ def _shareable_call(
     if call.state not in Call.MEDIA_STATES:
         raise CallError("invalid_state", f"The call is {call.state}.")
     if call.media != Call.Media.VIDEO:
-        raise CallError("invalid_state", "Screens are shared only in video calls.")
+        raise CallError("invalid_state", "Screens are shared only in video calls.", "share_video_only")
     return call
 
 
@@ -47,7 +47,7 @@ def _check_allowed(call: Call) -> None:
     )
     if decision is None or not decision.allowed:
         reason = decision.reason if decision is not None else "the call has no agent"
-        raise CallError("forbidden", f"Screen sharing is not allowed in this call: {reason}.")
+        raise CallError("forbidden", f"Screen sharing is not allowed in this call: {reason}.", "not_permitted")
 
 
 def _event(call: Call, party: Party, **data: object) -> None:
@@ -98,7 +98,7 @@ def call_share_request(*, call_id: int, agent: User) -> Call:
     call = _shareable_call(call_id, "agent", agent, None)
     _check_allowed(call)
     if call.consumer_sharing:
-        raise CallError("invalid_state", "The consumer is already sharing a screen.")
+        raise CallError("invalid_state", "The consumer is already sharing a screen.", "consumer_sharing")
     call.share_requested = True
     call.save(update_fields=["share_requested"])
     _event(call, "agent", action="request")

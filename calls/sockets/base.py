@@ -228,11 +228,13 @@ class Socket(AsyncWebsocketConsumer):
         metrics.frame_out(self.party, frame["type"])
         await self.send(text_data=json.dumps(frame, separators=(",", ":"), cls=DjangoJSONEncoder))
 
-    async def send_error(self, code: str, message: str, re: object = None) -> None:
+    async def send_error(self, code: str, message: str, re: object = None, detail: str = "") -> None:
         frame: dict[str, object] = {"type": "error", "code": code, "message": message}
         metrics.error_sent(self.party, code)
         if re is not None:
             frame["re"] = re
+        if detail:
+            frame["detail"] = detail
         await self.send_frame(frame)
 
     async def deliver(self, event: dict) -> None:
@@ -305,7 +307,7 @@ class Socket(AsyncWebsocketConsumer):
         try:
             result = await handler(self, frame, raw)
         except services.CallError as exc:
-            await self.send_error(exc.code, exc.message, re)
+            await self.send_error(exc.code, exc.message, re, exc.detail)
             return
         except RedisError:
             # The cross-process relay could not be published (Redis down): peers in this process
