@@ -60,14 +60,9 @@ NOT_ABOUT_CALLS = {
         "The conversation with ${consumerName(state.conversations.get(conversationId), state.texts)} is closed.",
     ),
     # The close-conversation dialog (its title and buttons are the workspace's chrome too).
-    (
-        "actions.js",
-        "The live call with ${consumerName(conversation, state.texts)} ends, and they can no longer write in this conversation.",
-    ),
     ("actions.js", "${consumerName(conversation, state.texts)} can no longer write in this conversation."),
     ("inbox.js", "Waiting for an agent"),
     ("inbox.js", "Take the conversation with ${name}"),
-    ("conversation.js", "The connection to the server was lost. Reconnecting… a call in progress keeps running."),
     ("conversation.js", "This login cannot use the workspace. Ask an admin of your account for access."),
 }
 
@@ -112,6 +107,37 @@ def _js_literals(path: Path) -> list[str]:
     return found
 
 
+def _displayed_places(path: Path) -> list[str]:
+    """The code that computes what a person reads: the arguments of announce()/toast()/showError()...,
+    and the rest of the statement after `.textContent =`, `title:` and the like."""
+    source = "\n".join(
+        line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")
+    )
+    places = [_arguments(source, match.end()) for match in _CALLS.finditer(source)]
+    return places + [source[match.end() : source.find(";", match.end())] for match in _LINES.finditer(source)]
+
+
+# An error's `message` (the server's English explanation for developers, docs/protocol.md "Errors").
+_SERVER_MESSAGE = re.compile(r"\b(?:error|err|exc|frame|refused|refusal|answer)\??\.message\b")
+_ASSIGNED = re.compile(r"\b(?:const|let|var)\s+(\w+)\s*=\s*([^;]*)")
+
+
+def _shows_server_message(path: Path) -> list[str]:
+    """Displayed places that hold an error's `message`, or a variable assigned from one."""
+    source = path.read_text(encoding="utf-8")
+    tainted = [name for name, value in _ASSIGNED.findall(source) if _SERVER_MESSAGE.search(value)]
+    carries = re.compile("|".join([_SERVER_MESSAGE.pattern, *(rf"(?<![\w.]){name}\b" for name in tainted)]))
+    return [place.strip() for place in _displayed_places(path) if carries.search(place)]
+
+
+UI_SCRIPTS = sorted(
+    path
+    for folder in ("workspace", "engage", "calls")
+    for path in (ROOT / "static" / folder).glob("*.js")
+    if path.name != "callclient.js"  # the call engine: its `warning` events go to the console
+)
+
+
 def _template_words(html: str) -> list[str]:
     """Words a person reads in a template that are not the account's texts ({{ ... }})."""
     html = re.sub(r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|\{#.*?#\}|<!--.*?-->", "", html, flags=re.S)
@@ -137,6 +163,39 @@ def test_the_workspace_call_panel_and_checks_hold_no_english_word():
     for start, end in WORKSPACE_CALL_PARTS:
         part = html[html.index(start) : html.index(end, html.index(start))]
         assert _template_words(part) == [], f"workspace.html from {start!r}: render the account's texts"
+
+
+@pytest.mark.parametrize("path", UI_SCRIPTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_ui_shows_the_servers_english_message(path):
+    """What a refused request means comes from the account's texts (agent_error_text_<code>,
+    agent_error_detail_<detail>); the frame's `message` goes to the console at most."""
+    assert _shows_server_message(path) == [], (
+        f"{path.name}: show the account's text for the error's code/detail (format.js errorText)"
+    )
+
+
+def test_the_message_scan_sees_a_displayed_message():
+    sample_path = ROOT / "static" / "tests" / "fixtures" / "refusal.js"
+    for line in (
+        "toast(frame.message ?? '', { title });",
+        'showError(error?.message || "Could not transfer.");',
+        "node.textContent = error?.message ?? String(error);",
+        "toast(`Refused: ${frame.message}`);",
+        'const message = local ? say(texts, "error_offline") : (frame.message ?? "");\ntoast(message, { title });',
+    ):
+        assert not sample_path.exists()
+        try:
+            sample_path.write_text(line, encoding="utf-8")
+            assert _shows_server_message(sample_path), line
+        finally:
+            sample_path.unlink()
+    try:  # for developers, in the console: not shown
+        sample_path.write_text(
+            'console.warn("refused", error.message);\ntoast(errorText(error, texts));', encoding="utf-8"
+        )
+        assert _shows_server_message(sample_path) == []
+    finally:
+        sample_path.unlink()
 
 
 def test_the_scan_sees_a_literal_when_there_is_one():

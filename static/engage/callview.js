@@ -166,7 +166,7 @@ export class CallController extends EventTarget {
    * is for developers (the console). */
   #refused(error) {
     const code = error?.code;
-    const ended = code === "invalid_state" || code === "not_found";
+    const ended = code === "invalid_state" || code === "not_found" || code === "expired";
     const key = code === "offline" || code === "timeout" ? "error_offline" : ended ? "error_call_ended" : "error_connection_failed";
     console.warn("call: refused:", code ?? "", error?.message ?? error);
     this.onError(this.texts[key]);

@@ -6,7 +6,7 @@
 // never ends: the phone renegotiates with the agent as a reloaded window would.
 
 import { fill } from "./callview.js";
-import { countdown, heldElsewhere } from "./handoff_rules.js";
+import { countdown, handoffErrorKey, heldElsewhere } from "./handoff_rules.js";
 
 export class HandoffPanel {
   /**
@@ -76,7 +76,8 @@ export class HandoffPanel {
       this.answer = await socket.request({ type: "call.handoff", call_id: call.id });
     } catch (error) {
       panel.dataset.state = "error";
-      this.$("engage-handoff-error").textContent = error?.message ?? String(error);
+      console.warn("handoff: refused:", error?.code ?? "", error?.message ?? error);
+      this.$("engage-handoff-error").textContent = this.texts[handoffErrorKey(error)] ?? "";
       this.$("engage-handoff-error").hidden = false;
       this.$("engage-handoff-new").hidden = false;
       return;

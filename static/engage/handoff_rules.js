@@ -30,3 +30,12 @@ export function refusalWords(body, fallback) {
   const words = body && Array.isArray(body.code) ? body.code.find((w) => typeof w === "string" && w) : null;
   return words ?? fallback;
 }
+
+/** The account's text for a refused code request (`call.handoff`): not connected, the call already
+ * over, or `handoff_failed`. The error frame's English `message` is for developers (the console). */
+export function handoffErrorKey(error) {
+  const code = error?.code;
+  if (code === "offline" || code === "timeout") return "error_offline";
+  if (code === "invalid_state" || code === "not_found") return "error_call_ended";
+  return "handoff_failed";
+}

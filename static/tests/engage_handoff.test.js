@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { codeFromPath, countdown, heldElsewhere, refusalWords } from "../engage/handoff_rules.js";
+import { codeFromPath, countdown, handoffErrorKey, heldElsewhere, refusalWords } from "../engage/handoff_rules.js";
 
 test("the code's time left reads m:ss and stops at 0:00", () => {
   assert.equal(countdown(300), "5:00");
@@ -37,4 +37,12 @@ test("a refusal shows the server's words, else the page's own", () => {
   assert.equal(refusalWords({ code: [""] }, "Try again"), "Try again");
   assert.equal(refusalWords(null, "Try again"), "Try again");
   assert.equal(refusalWords({ detail: "Request was throttled." }, "Try again"), "Try again");
+});
+
+test("a refused code request reads as the account's text for its case, never the server's message", () => {
+  assert.equal(handoffErrorKey({ code: "invalid_state", message: "The call is ended; only a call in progress can move." }), "error_call_ended");
+  assert.equal(handoffErrorKey({ code: "not_found", message: "No such call." }), "error_call_ended");
+  assert.equal(handoffErrorKey({ code: "offline", message: "Not connected to the server." }), "error_offline");
+  assert.equal(handoffErrorKey({ code: "rate_limited", message: "Too many frames; slow down." }), "handoff_failed");
+  assert.equal(handoffErrorKey(new Error("boom")), "handoff_failed");
 });

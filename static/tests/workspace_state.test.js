@@ -24,9 +24,10 @@ const conv = (id, extra = {}) => ({ id, state: "open", agent_id: AGENT.id, chann
 
 test("hello sets permissions and conversations, keeps unread counts across a reconnect", () => {
   const state = fresh();
-  applyHello(state, { permissions: { voice: true, video: false }, permission_reasons: { video: "switched off" }, conversations: [conv(1)] });
+  applyHello(state, { permissions: { voice: true, video: false }, permission_reason_codes: { video: "switched_off" }, conversations: [conv(1)] });
   assert.equal(state.connection, "online");
   assert.deepEqual(state.permissions, { voice: true, video: false });
+  assert.deepEqual(state.reasons, { video: "switched_off" }); // codes; the English `permission_reasons` are not read
   state.conversations.get(1).unread = 3;
   applyHello(state, { conversations: [conv(1), conv(2)] });
   assert.equal(state.conversations.get(1).unread, 3);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 
 import { formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { reconnectDelay } from "../calls/signaling.js";
-import { clock, consumerName, describeEnd, errorTitle, preview, qualityText, waited } from "../workspace/format.js";
+import { clock, consumerName, describeEnd, errorText, errorTitle, preview, qualityText, waited } from "../workspace/format.js";
 import { callBlocker, callStatusText, composerState, deviceBannerText, permissionCheck, permissionNote } from "../workspace/rules.js";
 import { createState } from "../workspace/state.js";
 import { readFileSync } from "node:fs";
@@ -82,15 +82,34 @@ function ready(overrides = {}) {
 }
 const open = { id: 1, state: "open", agent_id: 7, channel: "web_messaging" };
 
-test("permissions are shown with the server's reason", () => {
-  const state = ready({ permissions: { voice: true, video: false }, reasons: { video: "video is switched off for the account" } });
+test("permissions are shown with the server's reason code in the account's words", () => {
+  const state = ready({ permissions: { voice: true, video: false }, reasons: { video: "switched_off" } });
   assert.deepEqual(permissionCheck(state, "voice"), { ok: true, text: "You can invite consumers to voice calls." });
-  assert.deepEqual(permissionCheck(state, "video"), { ok: false, text: "Not allowed: video is switched off for the account." });
-  assert.equal(permissionNote(state, "video").title, "Video calls are not available to you: video is switched off for the account.");
+  assert.deepEqual(permissionCheck(state, "video"), { ok: false, text: "Not allowed: support has switched them off for your account." });
+  assert.equal(permissionNote(state, "video").title, "Video calls are not available to you: support has switched them off for your account.");
   assert.equal(permissionCheck(ready({ helloSeen: false }), "voice"), null);
-  const german = ready({ permissions: { voice: true, video: false }, reasons: { video: "Video ist aus" }, texts: DE });
+  const german = ready({ permissions: { voice: true, video: false }, reasons: { video: "no_profile" }, texts: DE });
   assert.equal(permissionCheck(german, "voice").text, "Sie können Kunden zu Sprachanrufen einladen.");
-  assert.equal(permissionNote(german, "video").title, "Videoanrufe stehen Ihnen nicht zur Verfügung: Video ist aus.");
+  assert.equal(
+    permissionNote(german, "video").title,
+    "Videoanrufe stehen Ihnen nicht zur Verfügung: keines Ihrer Profile erlaubt sie; fragen Sie eine Admin-Person Ihres Kontos.",
+  );
+  assert.equal(permissionCheck(german, "video").text, "Nicht erlaubt: keines Ihrer Profile erlaubt sie; fragen Sie eine Admin-Person Ihres Kontos.");
+  // An account's own words with markup-like characters stay text (the DOM sets textContent).
+  const own = ready({ permissions: { video: false }, reasons: { video: "deactivated" }, texts: { ...EN, agent_permission_deactivated: "<b>off</b>" } });
+  assert.equal(permissionNote(own, "video").title, "Video calls are not available to you: <b>off</b>.");
+});
+
+test("a refusal is explained by its detail, else its code, in the account's words; never by the server's message", () => {
+  const frame = { type: "error", code: "invalid_state", detail: "call_live", message: "End the call before transferring the conversation." };
+  assert.equal(errorText(frame, DE), "Beenden Sie den Anruf, bevor Sie die Unterhaltung weitergeben.");
+  assert.equal(errorText({ ...frame, detail: undefined, message: "The call is ended." }, DE), DE.agent_error_text_invalid_state);
+  assert.equal(errorText({ code: "forbidden", detail: "not_permitted", message: "You may not start video calls: …" }, EN), EN.agent_error_detail_not_permitted);
+  assert.equal(errorText({ code: "invalid_state", detail: "something_new", message: "x" }, EN), EN.agent_error_text_invalid_state);
+  assert.equal(errorText({ code: "something_new", message: "Some English" }, DE), "Etwas ist schiefgelaufen. Versuchen Sie es erneut.");
+  assert.equal(errorText({ code: "unknown_type", message: "Unknown frame type" }, EN), EN.agent_error_text_bad_request);
+  assert.equal(errorText({ code: "timeout", message: "The server did not answer in time." }, DE), DE.error_offline);
+  for (const texts of [EN, DE]) assert.ok(!Object.values(texts).includes("The call is ended."));
 });
 
 test("call buttons say why they are off", () => {

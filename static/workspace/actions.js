@@ -59,7 +59,7 @@ export function wireActions() {
     if (!conversation) return;
     const live = state.call?.conversation_id === conversation.id;
     $("ws-close-text").textContent = live
-      ? `The live call with ${consumerName(conversation, state.texts)} ends, and they can no longer write in this conversation.`
+      ? say(state.texts, "agent_close_call_ends", { name: consumerName(conversation, state.texts) })
       : `${consumerName(conversation, state.texts)} can no longer write in this conversation.`;
     $("ws-close-dialog").dataset.conversationId = String(conversation.id);
     $("ws-close-dialog").showModal();

@@ -136,7 +136,7 @@ function renderConnection() {
   const text = $("ws-connection-text");
   text.replaceChildren();
   if (state.connection === "reconnecting") {
-    text.textContent = "The connection to the server was lost. Reconnecting… a call in progress keeps running.";
+    text.textContent = say(state.texts, "agent_reconnecting_call");
     banner.hidden = false;
   } else if (state.connection === "refused") {
     if (state.refusedCode === 4401) {

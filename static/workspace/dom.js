@@ -3,7 +3,7 @@
 
 import { say } from "../calls/callstates.js";
 import { state } from "./context.js";
-import { avatarHue, consumerName, errorTitle, initial } from "./format.js";
+import { avatarHue, consumerName, errorText, errorTitle, initial } from "./format.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -90,10 +90,9 @@ export function toast(message, { title = "", tone = "info", timeoutMs = 7000 } =
   return node;
 }
 
-/** A refused request: its title in the account's texts; under it the server's explanation (the protocol's
- * `message`), or our own words when the page could not reach the server at all. */
+/** A refused request: its title and explanation in the account's texts (format.js errorText; the
+ * protocol's English `message` goes to the console only). */
 export function toastError(frame) {
-  const local = frame.code === "offline" || frame.code === "timeout";
-  const message = local ? say(state.texts, "error_offline") : (frame.message ?? "");
-  toast(message, { title: errorTitle(frame.code, state.texts), tone: "error" });
+  if (frame.message) console.info("workspace: refused:", frame.code, frame.detail ?? "", frame.message);
+  toast(errorText(frame, state.texts), { title: errorTitle(frame.code, state.texts), tone: "error" });
 }

@@ -11,6 +11,16 @@ export function errorTitle(code, texts) {
   return say(texts, typeof texts?.[key] === "string" ? key : "agent_error_other");
 }
 
+/** What a refused request means, in the account's words: the situation's `agent_error_detail_<detail>`
+ * when the frame names one, else the code's `agent_error_text_<code>`, else `agent_error_text_other`.
+ * The frame's `message` is the server's English for developers and is never shown. */
+export function errorText(frame, texts) {
+  if (frame?.code === "offline" || frame?.code === "timeout") return say(texts, "error_offline");
+  const code = frame?.code === "unknown_type" ? "bad_request" : frame?.code;
+  const keys = [frame?.detail && `agent_error_detail_${frame.detail}`, `agent_error_text_${code}`, "agent_error_text_other"];
+  return say(texts, keys.find((key) => key && typeof texts?.[key] === "string") ?? "agent_error_text_other");
+}
+
 /** The consumer's name, or the account's word for a visitor without one ("Visitor 12", "Besucher 12"). */
 export function consumerName(conversation, texts) {
   return conversation?.consumer_name?.trim() || fill(texts?.agent_visitor ?? "Visitor {id}", { id: conversation?.id ?? "" }).trim();

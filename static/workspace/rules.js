@@ -2,7 +2,7 @@
 // composer. Pure: no DOM, unit-tested with `node --test` (static/tests/). The server decides; this
 // only explains (a refused frame still gets the server's `error`).
 
-import { say } from "../calls/callstates.js";
+import { fill, say } from "../calls/callstates.js";
 import { isMine } from "./state.js";
 
 /** Why this browser cannot call (a sentence in the account's texts), or "". */
@@ -29,7 +29,14 @@ export function callBlocker(state, conversation, media) {
   return "";
 }
 
-/** The readiness check of one media: {ok, text}, or null before the first `hello`. The reason is the server's. */
+/** Why the agent may not start `media` calls, in the account's words: the server's reason code
+ * (`permission_reason_codes`) as its `agent_permission_<code>` fragment, "" without one. */
+export function permissionReason(state, media) {
+  const code = state.reasons[media];
+  return code ? fill(state.texts?.[`agent_permission_${code}`] ?? "") : "";
+}
+
+/** The readiness check of one media: {ok, text}, or null before the first `hello`. The reason is the server's code. */
 export function permissionCheck(state, media) {
   if (!state.helloSeen) return null;
   const allowed = !!state.permissions[media];
@@ -38,13 +45,13 @@ export function permissionCheck(state, media) {
     ok: allowed,
     text: allowed
       ? say(texts, `agent_check_${media}_allowed`)
-      : say(texts, "agent_check_not_allowed", { reason: state.reasons[media] ?? "" }),
+      : say(texts, "agent_check_not_allowed", { reason: permissionReason(state, media) }),
   };
 }
 
 /** The "not available" note beside a call button the agent may not use: {title, reason}. */
 export function permissionNote(state, media) {
-  const reason = state.reasons[media] ?? "";
+  const reason = permissionReason(state, media);
   const title = say(state.texts, `agent_${media}_off`, { reason: reason ? `${reason}.` : "" });
   return { reason: title, title };
 }

@@ -74,7 +74,7 @@ export function applyHello(state, hello) {
   state.helloSeen = true;
   state.refusedCode = null;
   state.permissions = hello.permissions ?? { voice: false, video: false };
-  state.reasons = hello.permission_reasons ?? {};
+  state.reasons = hello.permission_reason_codes ?? {}; // the English `permission_reasons` are for developers
   state.texts = hello.texts ?? state.texts;
   const previous = state.conversations;
   state.conversations = new Map();

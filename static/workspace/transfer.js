@@ -4,8 +4,10 @@
 // workspace's hook (window.__workspace) and shows its button exactly when "Close" shows (the
 // agent's own open conversation). The dialog asks the server for the online colleagues when it
 // opens (GET config.colleagues_url), sends `conversation.transfer` with an idempotency key
-// (socket.command), and says a refusal in words, e.g. "End the call before transferring the
-// conversation." while a call is live (the server refuses it too).
+// (socket.command), and says a refusal in the account's words (format.js errorText), e.g.
+// `agent_error_detail_call_live` while a call is live (the server refuses it too, detail "call_live").
+
+import { errorText } from "./format.js";
 
 const config = JSON.parse(document.getElementById("workspace-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -88,7 +90,8 @@ async function openDialog() {
     }
     $("ws-transfer-empty").hidden = colleagues.length > 0;
   } catch (error) {
-    showError(`The list of colleagues could not be loaded (${error.message}). You can still transfer to the queue.`);
+    console.warn("transfer: colleagues not loaded:", error?.message ?? error);
+    showError("The list of colleagues could not be loaded. You can still transfer to the queue.");
   }
 }
 
@@ -108,7 +111,7 @@ $("ws-transfer-form").addEventListener("submit", async (event) => {
     await ws.socket.command(frame);
     dialog.close("transferred");
   } catch (error) {
-    showError(error?.message || "The conversation could not be transferred.");
+    showError(errorText(error, ws.state.texts)); // the frame's English `message` is for developers
   } finally {
     $("ws-transfer-confirm").disabled = dialog.dataset.blocked === "true";
   }

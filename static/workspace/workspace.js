@@ -44,7 +44,7 @@ window.__workspace = {
 // Support changed the kill switches, profiles, grants or texts: the call buttons follow, no reload.
 socket.addEventListener("settings", ({ detail }) => {
   state.permissions = detail.permissions ?? state.permissions;
-  state.reasons = detail.permission_reasons ?? {};
+  state.reasons = detail.permission_reason_codes ?? {};
   state.texts = detail.texts ?? state.texts;
   applyTexts(state.texts);
   renderAll();
@@ -131,8 +131,9 @@ socket.addEventListener("error", ({ detail }) => {
     return;
   }
   const now = Date.now();
-  if (now - (recentErrors.get(detail.message) ?? 0) < SAME_ERROR_QUIET_MS) return; // already on screen
-  recentErrors.set(detail.message, now);
+  const same = `${detail.code} ${detail.detail ?? ""} ${detail.message ?? ""}`;
+  if (now - (recentErrors.get(same) ?? 0) < SAME_ERROR_QUIET_MS) return; // already on screen
+  recentErrors.set(same, now);
   toastError(detail);
 });
 
