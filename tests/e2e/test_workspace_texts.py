@@ -11,7 +11,7 @@ from accounts.models import Account, User
 from calls.models import Conversation
 from settings_profiles.models import AccountCallSettings
 from tests.e2e.test_workspace_page import CALL_TIMEOUT_MS, Consumer, open_workspace, row
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, ProfileFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -156,3 +156,59 @@ def test_a_german_account_s_own_words_reach_announcements_tooltips_share_and_the
     page.locator("#ws-ended-title").filter(has_text="Anruf beendet").wait_for()
     agent_tab.assert_no_console_errors("German workspace, own words")
     consumer_tab.assert_no_console_errors("German window, own words")
+
+
+def _german_voice_only(account_id: int, agent_id: int) -> None:
+    AccountCallSettings.objects.filter(account_id=account_id).update(locale="de")
+    agent = User.objects.get(pk=agent_id)
+    agent.profiles.set([ProfileFactory(account=agent.account, can_voice=True, can_video=False)])
+
+
+def test_a_german_agent_reads_why_video_is_off_and_a_refusal_in_german(tabs, asgi_server, account, agent):
+    """
+    GIVEN a German account whose agent's profile grants voice calls but not video
+    WHEN the agent opens a conversation, calls by voice, opens the transfer and close dialogs, and the
+         server refuses a transfer during the call
+    THEN the video button's note and the "Your calls" card say why in German, both dialogs' call
+         sentences are German, and the refusal's notice reads the account's German title and explanation,
+         not the server's English message
+    """
+    asgi_server.run(_german_voice_only, account_id=account.pk, agent_id=agent.pk)
+    agent_tab, consumer_tab = tabs(), tabs()
+    open_workspace(agent_tab, agent)
+    consumer = Consumer.start(consumer_tab, account, "Dana Schmidt")
+    page = agent_tab.page
+    row(agent_tab, consumer.conversation_id).locator(".ws-conv-item").click()
+    why = "keines Ihrer Profile erlaubt sie; fragen Sie eine Admin-Person Ihres Kontos"
+    off = page.locator("#ws-video-off")
+    off.wait_for()
+    assert off.locator("[data-reason]").inner_text() == f"Videoanrufe stehen Ihnen nicht zur Verfügung: {why}."
+    assert page.locator("#ws-perm-video .ws-check-text").inner_text() == f"Nicht erlaubt: {why}."
+
+    page.locator("#ws-call-voice").click()
+    page.locator("#ws-ringing-title").wait_for()
+    page.locator("#ws-transfer").click()
+    blocked = page.locator("#ws-transfer-blocked")
+    blocked.wait_for()
+    assert blocked.inner_text() == "Beenden Sie den Anruf, bevor Sie die Unterhaltung weitergeben."
+    page.keyboard.press("Escape")
+    page.locator("#ws-close").click()
+    assert page.locator("#ws-close-text").inner_text() == (
+        "Der laufende Anruf mit Dana Schmidt endet, und Dana Schmidt kann in dieser Unterhaltung nicht mehr schreiben."
+    )
+    page.keyboard.press("Escape")
+
+    # The server refuses a transfer during the call (a frame without id: its error comes as an event).
+    page.evaluate(
+        "(id) => window.__workspace.socket.send({type: 'conversation.transfer', conversation_id: id})",
+        consumer.conversation_id,
+    )
+    toast = page.locator(".ws-toast-error").last
+    toast.wait_for()
+    assert toast.locator(".ws-toast-title").inner_text() == "Gerade nicht möglich"
+    assert (
+        toast.locator(".ws-toast-text").inner_text() == "Beenden Sie den Anruf, bevor Sie die Unterhaltung weitergeben."
+    )
+    assert "End the call" not in page.locator("#ws-toasts").inner_text()
+    agent_tab.screenshot("workspace-de-refusal-and-reason")
+    agent_tab.assert_no_console_errors("German refusal")
