@@ -171,7 +171,7 @@ def test_support_switching_video_off_reaches_the_open_workspace_and_window(
         asgi_server.run(_support_switches_video, account_id=account.pk, on=False)
 
         page.locator("#ws-call-video").wait_for(state="hidden")
-        page.locator("#ws-video-off").get_by_text("switched off for the account by support").wait_for()
+        page.locator("#ws-video-off").get_by_text("support has switched them off for your account").wait_for()
         assert page.locator("#ws-call-voice").is_visible()
         page.locator("#ws-ended-detail").filter(has_text="video calls were switched off for you").wait_for()
         window.locator("#engage-invitation").wait_for(state="hidden")

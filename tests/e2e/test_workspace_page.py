@@ -320,7 +320,11 @@ def test_voice_only_agent_has_no_video_button_and_a_forged_invite_is_refused(tab
     assert page.get_by_role("button", name="Video call").count() == 0
     reason = page.locator("#ws-video-off")
     assert reason.is_visible()
-    assert "Initiate live video conversation" in reason.get_attribute("title")
+    # The server's reason code in the account's words (the English `permission_reasons` are not shown).
+    assert (
+        reason.get_attribute("title")
+        == "Video calls are not available to you: none of your profiles allows them; ask an admin of your account."
+    )
     assert "Not allowed" in page.locator("#ws-perm-video").inner_text()
 
     answer = page.evaluate(
