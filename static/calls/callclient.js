@@ -122,8 +122,10 @@ export class CallSession extends EventTarget {
     pc.addEventListener("connectionstatechange", () => this.#onConnectionState());
     for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
     this.#scheduleCredentialRefresh();
-    this.#announceMedia();
     for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
+    // After the answer to an offer that was waiting: the server writes call.media before it relays
+    // this socket's next frame, and the answer is on the critical path of the call's setup.
+    this.#announceMedia();
   }
 
   /** The call connects: what was made while it rang (the offer, candidates, media state) goes out now, in order. */
@@ -136,8 +138,8 @@ export class CallSession extends EventTarget {
       await this.hangup(mediaErrorReason(this.heldError));
       return;
     }
+    for (const signal of held.signals) this.#signal(signal); // the offer first: call.media is written before it relays
     if (held.announce) this.#announceMedia();
-    for (const signal of held.signals) this.#signal(signal);
   }
 
   /** A `call.signal` frame from the other side. */
