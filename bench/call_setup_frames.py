@@ -82,7 +82,7 @@ def main() -> int:
         "channel_layer": "redis" if os.environ.get("REDIS_URL") else "in-memory",
         "ring_s": recorded["ring_s"],
         "summary": summarise(recorded["calls"]),
-        "calls": recorded["calls"],
+        "calls": [{k: v for k, v in call.items() if k != "events"} for call in recorded["calls"]],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

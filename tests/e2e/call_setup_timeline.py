@@ -111,10 +111,15 @@ def call_peer(events: list[dict]) -> int | None:
     return ids[-1] if ids else None
 
 
+def own_events(events: list[dict]) -> list[dict]:
+    """The page's events that are not about another peer connection than the call's."""
+    pc = call_peer(events)
+    return [e for e in events if e.get("pc", pc) == pc]
+
+
 def milestones(events: list[dict], t0: float) -> dict[str, float]:
     """The side's MILESTONES in ms after t0 (negative: before the click, e.g. prepared while ringing)."""
-    pc = call_peer(events)
-    mine = [e for e in events if e.get("pc", pc) == pc]
+    mine = own_events(events)
     found: dict[str, float] = {}
     for name, (what, fields) in MILESTONES.items():
         for event in mine:
@@ -124,7 +129,13 @@ def milestones(events: list[dict], t0: float) -> dict[str, float]:
     decoded = next((e for e in mine if e["what"] == "video.decoded"), None)
     if decoded is not None:
         found["plis_before_first_frame"] = decoded.get("plis", 0)
+    found["descriptions"] = sum(1 for e in mine if e["what"] in ("sld.offer", "sld.answer"))  # > 1: renegotiated
     return found
+
+
+def _fields(event: dict) -> list[str]:
+    extra = ",".join(f"{k}={v}" for k, v in event.items() if k not in ("t", "what", "pc"))
+    return [extra] if extra else []
 
 
 def call_record(*, kind: str, path: str, agent: list[dict], consumer: list[dict], server: dict | None = None) -> dict:
@@ -136,6 +147,11 @@ def call_record(*, kind: str, path: str, agent: list[dict], consumer: list[dict]
         "path": path,
         "agent": milestones(agent, t0),
         "consumer": milestones(consumer, t0),
+        # Every step of each side, for reading one call closely (the bench's results keep only the milestones).
+        "events": {
+            side: [[round(e["t"] - t0, 1), e["what"], *_fields(e)] for e in own_events(trace)]
+            for side, trace in (("agent", agent), ("consumer", consumer))
+        },
     }
     if server:
         record["server"] = {name: round(at - t0, 1) for name, at in server.items()}
@@ -157,6 +173,8 @@ def check_order(record: dict) -> None:
         assert consumer["offer_in"] <= consumer["answer_sent"], consumer
         assert agent["offer_sent"] <= agent["answer_in"], agent
 
+
+COUNTS = ("descriptions", "plis_before_first_frame")  # per call, not times: the most any call had
 
 HEADLINES = {
     "consumer_decoded": lambda r: r["consumer"]["video_decoded"],
@@ -189,10 +207,15 @@ def summarise(records: list[dict]) -> dict:
         calls = group.pop("records")
         group["headline"] = {name: figures([read(r) for r in calls]) for name, read in HEADLINES.items()}
         timeline: dict[str, dict[str, float]] = {}
+        counts: dict[str, dict[str, float]] = {}
         for side in ("server", "agent", "consumer"):
             names = {name for r in calls for name in r.get(side, {})}
             steps = {n: statistics.median([r[side][n] for r in calls if n in r.get(side, {})]) for n in names}
             if steps:
-                timeline[side] = {n: round(v, 1) for n, v in sorted(steps.items(), key=lambda item: item[1])}
+                timeline[side] = {
+                    n: round(v, 1) for n, v in sorted(steps.items(), key=lambda item: item[1]) if n not in COUNTS
+                }
+                counts[side] = {n: max(r[side].get(n, 0) for r in calls) for n in COUNTS if n in steps}
         group["timeline_median_ms"] = timeline
+        group["counts_max"] = {side: found for side, found in counts.items() if found}
     return out
