@@ -5,13 +5,10 @@
 // It stamps, with performance.timeOrigin + performance.now() (one clock for every page of the
 // browser, comparable with the server's wall clock): clicks on buttons, getUserMedia, the signaling
 // socket's frames (their type, call state and SDP type only: never SDP, candidates or tokens), each
-// RTCPeerConnection's descriptions, ICE, DTLS and connection states, and per video sender and
-// receiver the first encoded, sent, received and decoded frame (their getStats polled every
-// POLL_MS from the moment they can have one; the same way on every page).
+// RTCPeerConnection's descriptions, ICE, DTLS and connection states, and per remote video track
+// its first decoded frame (the same way on every page).
 (() => {
   if (window.__trace) return;
-  const POLL_MS = 10;
-  const POLL_FOR_MS = 30000;
   const now = () => performance.timeOrigin + performance.now();
   const events = [];
   const mark = (what, extra = {}) => events.push({ t: now(), what, ...extra });
@@ -88,64 +85,23 @@
     };
   }
 
-  function poll(read, done) {
-    const started = now();
-    const timer = setInterval(async () => {
-      if (now() - started > POLL_FOR_MS) return clearInterval(timer);
-      try {
-        if (done(await read())) clearInterval(timer);
-      } catch {
-        clearInterval(timer);
-      }
-    }, POLL_MS);
-  }
-
-  function rtpOf(report, type) {
-    let found = null;
-    report.forEach((s) => {
-      if (s.type === type && s.kind === "video") found = s;
-    });
-    return found;
-  }
-
-  function watchReceiver(receiver, m) {
-    let received = false;
-    poll(
-      () => receiver.getStats(),
-      (report) => {
-        const rtp = rtpOf(report, "inbound-rtp");
-        if (!rtp) return false;
-        if (!received && rtp.packetsReceived > 0) {
-          received = true;
-          m("video.received");
-        }
-        if (rtp.framesDecoded > 0) {
-          m("video.decoded", { keyframes: rtp.keyFramesDecoded, plis: rtp.pliCount ?? 0, firs: rtp.firCount ?? 0 });
-          return true;
-        }
-        return false;
-      },
-    );
-  }
-
-  function watchSender(sender, m) {
-    let encoded = false;
-    poll(
-      () => sender.getStats(),
-      (report) => {
-        const rtp = rtpOf(report, "outbound-rtp");
-        if (!rtp) return false;
-        if (!encoded && rtp.framesEncoded > 0) {
-          encoded = true;
-          m("video.encoded", { width: rtp.frameWidth, height: rtp.frameHeight });
-        }
-        if (rtp.packetsSent > 0) {
-          m("video.sent", { plis: rtp.pliCount ?? 0, firs: rtp.firCount ?? 0 });
-          return true;
-        }
-        return false;
-      },
-    );
+  // The first decoded frame of a remote video track, as a sink gets it: a MediaStreamTrackProcessor
+  // read once (no polling, no rendering: nothing adds work to the peer connection on the way), then
+  // one getStats for whether a PLI was needed.
+  function watchReceiver(receiver, track, m) {
+    if (typeof MediaStreamTrackProcessor !== "function") return;
+    const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+    reader.read().then(({ value }) => {
+      if (!value) return;
+      m("video.decoded", { width: value.displayWidth, height: value.displayHeight });
+      value.close();
+      reader.cancel().catch(() => {});
+      receiver.getStats().then((report) => {
+        report.forEach((s) => {
+          if (s.type === "inbound-rtp" && s.kind === "video") m("video.stats", { plis: s.pliCount ?? 0, keyframes: s.keyFramesDecoded });
+        });
+      });
+    }, () => {});
   }
 
   const NativePeer = window.RTCPeerConnection;
@@ -164,26 +120,15 @@
       this.addEventListener("signalingstatechange", () => m(`signaling.${this.signalingState}`));
       this.addEventListener("icegatheringstatechange", () => m(`gathering.${this.iceGatheringState}`));
       this.addEventListener("icecandidate", ({ candidate }) => m(candidate ? `candidate.${candidate.type}` : "candidate.end"));
-      this.addEventListener("iceconnectionstatechange", () => {
-        m(`ice.${this.iceConnectionState}`);
-        if (this.iceConnectionState === "checking") this.#watchSenders();
-      });
+      this.addEventListener("iceconnectionstatechange", () => m(`ice.${this.iceConnectionState}`));
       this.addEventListener("connectionstatechange", () => m(`connection.${this.connectionState}`));
       this.addEventListener("track", ({ track, receiver }) => {
         m(`track.${track.kind}`);
         if (track.kind === "video" && !this.__watched.has(receiver)) {
           this.__watched.add(receiver);
-          watchReceiver(receiver, m);
+          watchReceiver(receiver, track, m);
         }
       });
-    }
-
-    #watchSenders() {
-      for (const sender of this.getSenders()) {
-        if (sender.track?.kind !== "video" || this.__watched.has(sender)) continue;
-        this.__watched.add(sender);
-        watchSender(sender, this.__mark);
-      }
     }
 
     #watchDtls() {

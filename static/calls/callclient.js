@@ -122,10 +122,10 @@ export class CallSession extends EventTarget {
     pc.addEventListener("connectionstatechange", () => this.#onConnectionState());
     for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
     this.#scheduleCredentialRefresh();
+    // call.media follows our first offer or answer (#signal): the server writes call.media before it
+    // relays this socket's next frame, and the description is on the critical path of the setup.
+    this.mediaUnannounced = true;
     for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
-    // After the answer to an offer that was waiting: the server writes call.media before it relays
-    // this socket's next frame, and the answer is on the critical path of the call's setup.
-    this.#announceMedia();
   }
 
   /** The call connects: what was made while it rang (the offer, candidates, media state) goes out now, in order. */
@@ -293,8 +293,15 @@ export class CallSession extends EventTarget {
   }
 
   #signal(signal) {
-    if (this.outbox) return void this.outbox.signals.push(signal);
-    this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+    if (this.outbox) this.outbox.signals.push(signal);
+    else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+    if (signal.sdp) this.#announceFirst();
+  }
+
+  #announceFirst() {
+    if (!this.mediaUnannounced) return;
+    this.mediaUnannounced = false;
+    this.#announceMedia();
   }
 
   #announceMedia() {
@@ -339,6 +346,7 @@ export class CallSession extends EventTarget {
       this.iceRestarts = 0;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
+        this.#announceFirst(); // at the latest now
         this.socket.command({ type: "call.connected", call_id: this.callId }).catch(() => {}); // the connect timeout ends a call that never gets here
         this.#applyBitrateCaps();
         this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));

@@ -237,6 +237,8 @@ export class CallController extends EventTarget {
     if (this.session && this.session.callId === call.id && !this.session.closed) return;
     const prepared = this.prepared?.callId === call.id ? this.prepared : null;
     this.prepared = null; // the session takes it (or releases it when the call wants other media)
+    // The agent's offer often arrives before our own `connecting` frame: keep it for the new session.
+    const early = this.earlySignals.filter((frame) => frame.call_id === call.id);
     this.#stopSession();
     const ice = entry.ice ?? { iceServers: [] };
     const video = call.media === "video";
@@ -281,8 +283,6 @@ export class CallController extends EventTarget {
     session.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
     // Signals are handled one at a time, in order, once start() built the peer connection.
     this.signalChain = session.start().catch((error) => this.onError(error?.message ?? String(error)));
-    const early = this.earlySignals.filter((frame) => frame.call_id === call.id);
-    this.earlySignals = [];
     for (const frame of early) this.handleSignal(frame);
   }
 
