@@ -72,3 +72,53 @@ def test_before_after_bench_quick_run(tmp_path):
     servers = json.loads((tmp_path / "before-after-quick.json").read_text())["servers"]
     assert set(servers) == {"bare", "one before", "two before", "one after", "two after"}
     assert all(row["frames_per_s_median"] > 0 for row in servers.values())
+
+
+def test_call_setup_timeline_reads_each_sides_steps_from_the_click():
+    """bench/call_setup_frames.py's reading of the recorded steps (the browser part runs in
+    tests/e2e/test_call_setup_frames.py): times after the click, the call's own peer connection
+    only (not the readiness check's probe), the later side as the headline, renegotiations counted."""
+    from tests.e2e.call_setup_timeline import call_record, check_order, summarise
+
+    def side(pc: int, decoded: float, *, extra: list[dict]) -> list[dict]:
+        return [
+            {"t": 1000.0, "what": "click", "id": "engage-accept"},
+            {"t": 1010.0, "what": "ws.out", "type": "call.accept", "id": "c1"},
+            {"t": 1020.0, "what": "gum.start", "kinds": "av"},
+            {"t": 1090.0, "what": "gum.end", "kinds": "av"},
+            {"t": 1095.0, "what": "pc.new", "pc": 9},  # the readiness probe: no track, not the call's
+            {"t": 1096.0, "what": "ice.connected", "pc": 9},
+            {"t": 1100.0, "what": "ws.in", "type": "call.state", "state": "connecting", "call": 5},
+            {"t": 1110.0, "what": "pc.new", "pc": pc},
+            {"t": 1111.0, "what": "addtrack.video", "pc": pc},
+            *extra,
+            {"t": 1300.0, "what": "ice.connected", "pc": pc},
+            {"t": decoded, "what": "video.decoded", "pc": pc},
+            {"t": decoded + 1, "what": "video.stats", "pc": pc, "plis": 1},
+        ]
+
+    agent = side(
+        1,
+        1450.0,
+        extra=[
+            {"t": 1120.0, "what": "ws.out", "type": "call.signal", "sdp": "offer", "call": 5},
+            {"t": 1200.0, "what": "ws.in", "type": "call.signal", "sdp": "answer", "call": 5},
+        ],
+    )
+    consumer = side(
+        2,
+        1400.0,
+        extra=[
+            {"t": 1150.0, "what": "ws.in", "type": "call.signal", "sdp": "offer", "call": 5},
+            {"t": 1160.0, "what": "sld.answer", "pc": 2},
+            {"t": 1170.0, "what": "ws.out", "type": "call.signal", "sdp": "answer", "call": 5},
+        ],
+    )
+    record = call_record(kind="product", path="relay", agent=agent, consumer=consumer, server={"answered": 1050.0})
+    check_order(record)
+    assert record["consumer"]["connecting_in"] == 100.0
+    assert record["consumer"]["ice_connected"] == 300.0  # the call's peer connection, not the probe's
+    assert (record["consumer"]["descriptions"], record["consumer"]["plis_before_first_frame"]) == (1, 1)
+    assert record["server"] == {"answered": 50.0}
+    headline = summarise([record])["product relay"]["headline"]
+    assert (headline["consumer_decoded"]["median_ms"], headline["both_decoded"]["median_ms"]) == (400.0, 450.0)

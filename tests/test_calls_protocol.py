@@ -102,6 +102,8 @@ async def test_whole_video_call(agent):
     assert invitation["accept"] == "Accept" and invitation["reject"] == "Decline"
     assert invitation["style"]["accept_button_background"] == "#00AA00"
     assert "ice" not in ringing
+    # What Accept will open: the window asks for the camera at the click only if it starts on.
+    assert ringing["media"] == {"agent_camera_on": True, "consumer_camera_on": False}
 
     await accept(consumer_ws, call_id)
     agent_connecting = await agent_ws.until("call.state", state="connecting")

@@ -81,7 +81,8 @@ async def test_the_ringing_consumer_gets_an_ice_configuration_to_check_with_shor
     WHEN the agent invites
     THEN the consumer's ringing frame (and its hello on a reload) carries `ice_check`: the call's servers
          and policy, TURN credentials of their own (`call<id>-consumer-check`) that expire shortly after
-         the invitation; the agent's frame carries none, and nobody gets the call's own `ice` yet
+         the invitation; the agent's frame carries no `ice_check` but its own `ice` (the agent's side
+         is prepared while ringing), and the consumer gets no call `ice` before accepting
     """
     from .test_calls_protocol import start_conversation_token
     from .ws import consumer_socket
@@ -99,7 +100,9 @@ async def test_the_ringing_consumer_gets_an_ice_configuration_to_check_with_shor
     assert int(expiry) <= call.ring_deadline.timestamp() + 31
     assert "ice" not in ringing
     agent_frame = [f for f in agent_ws.seen if f["type"] == "call.state"][-1]
-    assert "ice_check" not in agent_frame and "ice" not in agent_frame
+    assert "ice_check" not in agent_frame
+    [agent_turn] = [s for s in agent_frame["ice"]["iceServers"] if "username" in s]
+    assert agent_turn["username"].endswith(f":call{call_id}-agent")
 
     token = await sync_to_async(start_conversation_token)(conversation_id)
     second, hello = await consumer_socket(token)

@@ -118,8 +118,15 @@ def side_extras(call: Call, call_settings: AccountCallSettings, party: Party, *,
         extras["ice_check"] = ice_check_for(call, call_settings)
     if call.is_live and party == "agent" and call.consumer_readiness_at is not None:
         extras["readiness"] = {"causes": parse_causes(call.consumer_readiness)}
-    if call.state in Call.MEDIA_STATES:
+    ringing = call.state == State.RINGING
+    if call.state in Call.MEDIA_STATES or (ringing and party == "agent"):
+        # The agent's side is prepared while the invitation rings (its camera and microphone, its peer
+        # connection and offer, held in its page until the consumer accepts: docs/protocol.md), so the
+        # agent has its ICE configuration from the start; the consumer gets its own once it accepts.
         extras["ice"] = ice_config_for(call_settings=call_settings, participant=participant_name(call, party))
+    if call.state in Call.MEDIA_STATES or ringing:
+        # While ringing too: the consumer's window opens the camera at the click on Accept only when
+        # the call starts with it on, and the agent's side prepares with or without its camera.
         video = call.media == Call.Media.VIDEO
         extras["media"] = {
             "agent_camera_on": video and not call_settings.agent_camera_off_at_start,

@@ -16,10 +16,10 @@ import {
   sampleFromReport,
   videoEncodingFor,
 } from "./policy.js";
-import { captureMedia, preferredDevices, switchDevice, watchDevices } from "./devices.js";
+import { captureMedia, preferredDevices, switchDevice, switchFacing, takePrepared, watchDevices } from "./devices.js";
 
 export { BITRATE, mediaErrorReason, VIDEO_STEPS, videoEncodingFor } from "./policy.js";
-export { clientCapabilities } from "./devices.js";
+export { clientCapabilities, dropPrepared, prepareMedia } from "./devices.js";
 
 const STATS_EVERY_MS = 5000;
 const DISCONNECTED_GRACE_MS = 3000;
@@ -41,8 +41,11 @@ export class CallSession extends EventTarget {
    * @param {object} opts.media     that frame's `media` ({agent_camera_on, consumer_camera_on})
    * @param {"user"|"environment"} [opts.facing]  the camera to open first (a phone's back camera: "environment")
    * @param {object} [opts.devices] {audioinput, videoinput} deviceIds (default: the remembered choice, devices.js)
+   * @param {object} [opts.prepared] media asked for already (prepareMedia(), devices.js: at the click on Accept)
+   * @param {boolean} [opts.hold]  built while the call rings: signals and media announcements wait in
+   *   the page until release() (the call connects); a capture refused meanwhile is told then
    */
-  constructor({ socket, party, call, ice, media, facing = "user", devices = null }) {
+  constructor({ socket, party, call, ice, media, facing = "user", devices = null, prepared = null, hold = false }) {
     super();
     this.socket = socket;
     this.party = party;
@@ -73,6 +76,9 @@ export class CallSession extends EventTarget {
     this.earlySignals = []; // signals that arrived before start() built the peer connection
     this.waitedForOffer = false;
     this.devices = devices;
+    this.prepared = prepared;
+    this.outbox = hold ? { signals: [], announce: false } : null; // what release() sends
+    this.heldError = null;
     watchDevices(this); // an unplugged microphone or camera falls back to the default ("device-lost")
     this.screenTrack = null; // a screen share on the video sender instead of the camera (share.js)
   }
@@ -83,10 +89,15 @@ export class CallSession extends EventTarget {
    */
   async start() {
     try {
-      this.devices ??= await preferredDevices();
       const video = this.captureVideo && this.cameraOn;
-      this.localStream = await captureMedia(this.devices, { video, facing: this.facing });
+      this.localStream = await takePrepared(this.prepared, video);
+      this.devices ??= await (this.localStream ? this.prepared.devices : preferredDevices());
+      this.localStream ??= await captureMedia(this.devices, { video, facing: this.facing });
     } catch (error) {
+      if (this.outbox) {
+        this.heldError = error; // the call has not connected: release() tells it (as a capture at connect would)
+        return;
+      }
       this.#emit("media-error", { reason: mediaErrorReason(error), error });
       await this.hangup(mediaErrorReason(error));
       return;
@@ -111,8 +122,24 @@ export class CallSession extends EventTarget {
     pc.addEventListener("connectionstatechange", () => this.#onConnectionState());
     for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
     this.#scheduleCredentialRefresh();
-    this.#announceMedia();
+    // call.media follows our first offer or answer (#signal): the server writes call.media before it
+    // relays this socket's next frame, and the description is on the critical path of the setup.
+    this.mediaUnannounced = true;
     for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
+  }
+
+  /** The call connects: what was made while it rang (the offer, candidates, media state) goes out now, in order. */
+  async release() {
+    const held = this.outbox;
+    if (!held || this.closed) return;
+    this.outbox = null;
+    if (this.heldError) {
+      this.#emit("media-error", { reason: mediaErrorReason(this.heldError), error: this.heldError });
+      await this.hangup(mediaErrorReason(this.heldError));
+      return;
+    }
+    for (const signal of held.signals) this.#signal(signal); // the offer first: call.media is written before it relays
+    if (held.announce) this.#announceMedia();
   }
 
   /** A `call.signal` frame from the other side. */
@@ -215,46 +242,8 @@ export class CallSession extends EventTarget {
   }
 
   /** Front <-> back: facingMode first, then the next deviceId where facingMode is ignored (iOS Safari). */
-  async switchCamera() {
-    if (!this.captureVideo || !this.localStream) return;
-    if (!this.cameraOn) {
-      // Nothing is captured: the other camera opens when the person turns the camera on.
-      this.facing = this.facing === "user" ? "environment" : "user";
-      this.#announceMedia();
-      return;
-    }
-    const current = this.localStream.getVideoTracks()[0];
-    const currentId = current?.getSettings().deviceId;
-    const wanted = this.facing === "user" ? "environment" : "user";
-    let stream = null;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: wanted } } });
-      if (stream.getVideoTracks()[0]?.getSettings().deviceId === currentId) {
-        stream.getTracks().forEach((t) => t.stop());
-        stream = null;
-      }
-    } catch {
-      stream = null;
-    }
-    if (!stream) {
-      const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
-      if (cameras.length < 2) return;
-      const index = cameras.findIndex((d) => d.deviceId === currentId);
-      const next = cameras[(index + 1) % cameras.length];
-      stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } });
-    }
-    const track = stream.getVideoTracks()[0];
-    const sender = this.pc?.getSenders().find((s) => s.track?.kind === "video");
-    if (sender && !this.screenTrack) await sender.replaceTrack(track);
-    if (current) {
-      this.localStream.removeTrack(current);
-      current.stop();
-    }
-    this.localStream.addTrack(track);
-    this.facing = wanted;
-    this.devices = { ...this.devices, videoinput: track.getSettings().deviceId ?? null }; // turned off and on: this one
-    this.#emit("local-stream", { stream: this.localStream });
-    this.#announceMedia();
+  switchCamera() {
+    return switchFacing(this, () => this.#announceMedia());
   }
 
   async hangup(reason = "") {
@@ -304,10 +293,19 @@ export class CallSession extends EventTarget {
   }
 
   #signal(signal) {
-    this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+    if (this.outbox) this.outbox.signals.push(signal);
+    else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+    if (signal.sdp) this.#announceFirst();
+  }
+
+  #announceFirst() {
+    if (!this.mediaUnannounced) return;
+    this.mediaUnannounced = false;
+    this.#announceMedia();
   }
 
   #announceMedia() {
+    if (this.outbox) return void (this.outbox.announce = true);
     const camera = this.video ? (this.facing === "environment" ? "back" : "front") : null;
     this.socket.sendCommand({
       type: "call.media",
@@ -348,6 +346,7 @@ export class CallSession extends EventTarget {
       this.iceRestarts = 0;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
+        this.#announceFirst(); // at the latest now
         this.socket.command({ type: "call.connected", call_id: this.callId }).catch(() => {}); // the connect timeout ends a call that never gets here
         this.#applyBitrateCaps();
         this.timers.push(setInterval(() => this.#sampleStats(), STATS_EVERY_MS));

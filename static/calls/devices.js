@@ -259,6 +259,88 @@ export async function switchDevice(session, kind, deviceId) {
 }
 
 /**
+ * Front <-> back camera of a running CallSession: facingMode first, then the next deviceId where
+ * facingMode is ignored (iOS Safari); replaceTrack, no renegotiation. `announce` tells the other side.
+ */
+export async function switchFacing(session, announce) {
+  if (!session.captureVideo || !session.localStream) return;
+  if (!session.cameraOn) {
+    // Nothing is captured: the other camera opens when the person turns the camera on.
+    session.facing = session.facing === "user" ? "environment" : "user";
+    announce();
+    return;
+  }
+  const current = session.localStream.getVideoTracks()[0];
+  const currentId = current?.getSettings().deviceId;
+  const wanted = session.facing === "user" ? "environment" : "user";
+  let stream = null;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: wanted } } });
+    if (stream.getVideoTracks()[0]?.getSettings().deviceId === currentId) {
+      stream.getTracks().forEach((t) => t.stop());
+      stream = null;
+    }
+  } catch {
+    stream = null;
+  }
+  if (!stream) {
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+    if (cameras.length < 2) return;
+    const index = cameras.findIndex((d) => d.deviceId === currentId);
+    const next = cameras[(index + 1) % cameras.length];
+    stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } });
+  }
+  const track = stream.getVideoTracks()[0];
+  const sender = session.pc?.getSenders().find((s) => s.track?.kind === "video");
+  if (sender && !session.screenTrack) await sender.replaceTrack(track);
+  if (current) {
+    session.localStream.removeTrack(current);
+    current.stop();
+  }
+  session.localStream.addTrack(track);
+  session.facing = wanted;
+  session.devices = { ...session.devices, videoinput: track.getSettings().deviceId ?? null }; // turned off and on: this one
+  session.dispatchEvent(new CustomEvent("local-stream", { detail: { stream: session.localStream } }));
+  announce();
+}
+
+// --- capture ahead of the session (docs/protocol.md, "Setup while ringing") ------------------------
+
+/**
+ * The consumer's camera and microphone asked for at the click on Accept, while the accept goes to the
+ * server and back, for the CallSession built when the call connects (its `prepared` option):
+ * {video, devices, stream}, promises that never reject unhandled (the session that takes the stream
+ * sees a refusal as if it had asked itself).
+ */
+export function prepareMedia({ video, facing = "user" }) {
+  const devices = preferredDevices();
+  const stream = devices.then((chosen) => captureMedia(chosen, { video, facing }));
+  stream.catch(() => {});
+  return { video: Boolean(video), devices, stream };
+}
+
+/**
+ * The prepared stream when it captured what the session wants now (`video`); else null, the capture
+ * released (the call's settings said otherwise once it connected: the session captures anew).
+ */
+export async function takePrepared(prepared, video) {
+  if (!prepared) return null;
+  if (prepared.video !== Boolean(video)) {
+    dropPrepared(prepared);
+    return null;
+  }
+  return prepared.stream;
+}
+
+/** Release a prepared capture nobody will use (the accept failed, the call ended first). */
+export function dropPrepared(prepared) {
+  prepared?.stream.then(
+    (stream) => stream.getTracks().forEach((track) => track.stop()),
+    () => {},
+  );
+}
+
+/**
  * Fall back to the default device when the microphone or camera in use goes away mid-call (its track
  * ends, or `devicechange` no longer lists it), and tell the page with a "device-lost" event
  * ({kind, ok}). Stops watching when the session closes.

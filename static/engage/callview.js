@@ -2,13 +2,15 @@
 // page (webview.js): the invitation with the account's texts and style, accept/reject, the call stage
 // (remote and self view, mute, camera, switch camera, end) and the ended state in words. It follows
 // the server: every `call.state` frame (and `hello.call` after a reload) goes to applyCall(); the UI
-// shows what that frame says. Camera and microphone are asked for only once the call is `connecting`
-// (CallSession.start()), after the consumer accepted. Texts go in through textContent, never as HTML.
-import { CallSession, clientCapabilities } from "/engage/sdk/v1/callclient.js";
+// shows what that frame says. Camera and microphone are asked for only once the consumer clicked
+// Accept: at the click (prepareMedia, while the accept goes to the server and back), for the
+// CallSession built when the call is `connecting`. Texts go in through textContent, never as HTML.
+import { CallSession, clientCapabilities, dropPrepared, prepareMedia } from "/engage/sdk/v1/callclient.js";
 import { withShareFrame } from "/engage/sdk/v1/share.js";
 import { fill, formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js";
 import { DeviceSheet } from "./devicesheet.js";
 import { QualityIndicator } from "./qualityindicator.js";
+import { applyInvitationStyle } from "./invitationstyle.js";
 export { fill, formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
   rejected: "system_call_rejected",
@@ -56,6 +58,8 @@ export class CallController extends EventTarget {
     this.session = null;
     this.signalChain = Promise.resolve();
     this.earlySignals = [];
+    this.ringing = null; // {callId, media}: the ringing frame's camera settings (what Accept opens)
+    this.prepared = null; // the capture started at the click on Accept: {callId, video, devices, stream}
     this.remoteMedia = null;
     this.view = "idle"; // idle | invitation | call | ended
     this.timer = null;
@@ -81,6 +85,7 @@ export class CallController extends EventTarget {
     }
     this.call = call;
     if (call.state === "ringing") {
+      this.ringing = { callId: call.id, media: entry.media ?? null };
       this.#showInvitation(call, entry.invitation);
     } else if (MEDIA_STATES.has(call.state)) {
       this.#hideInvitation();
@@ -151,10 +156,12 @@ export class CallController extends EventTarget {
       if (!client.microphone) this.mediaError = this.texts.error_no_devices;
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
       this.devices.offerFor = call.id; // once the browser grants access, offer the device picker
+      this.#prepare(call, audio_only, client);
       this.beforeAnswer?.(call); // readinessview.js: its report goes first
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
       this.report("invitation_accepted", call);
     } catch (error) {
+      this.#dropPrepared();
       this.#refused(error);
       this.#setInvitationBusy(false);
     } finally {
@@ -220,13 +227,31 @@ export class CallController extends EventTarget {
 
   // --- the session ------------------------------------------------------------------------------
 
+  /** The click on Accept asks for the camera (only when the call starts with it on) and microphone now. */
+  #prepare(call, audioOnly, client) {
+    this.#dropPrepared();
+    if (!client.microphone) return; // the server fails the call: nothing to ask for
+    const media = this.ringing?.callId === call.id ? this.ringing.media : null;
+    const video = call.media === "video" && !audioOnly && Boolean(media?.consumer_camera_on);
+    this.prepared = { callId: call.id, ...prepareMedia({ video, facing: this.facing }) };
+  }
+
+  #dropPrepared() {
+    dropPrepared(this.prepared);
+    this.prepared = null;
+  }
+
   #ensureSession(call, entry) {
     if (this.session && this.session.callId === call.id && !this.session.closed) return;
+    const prepared = this.prepared?.callId === call.id ? this.prepared : null;
+    this.prepared = null; // the session takes it (or releases it when the call wants other media)
+    // The agent's offer often arrives before our own `connecting` frame: keep it for the new session.
+    const early = this.earlySignals.filter((frame) => frame.call_id === call.id);
     this.#stopSession();
     const ice = entry.ice ?? { iceServers: [] };
     const video = call.media === "video";
     const media = entry.media && typeof entry.media === "object" ? entry.media : { agent_camera_on: video, consumer_camera_on: video };
-    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media, facing: this.facing });
+    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media, facing: this.facing, prepared });
     this.session = session;
     this.devices.attach(session);
     this.remoteMedia = null;
@@ -266,14 +291,13 @@ export class CallController extends EventTarget {
     session.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
     // Signals are handled one at a time, in order, once start() built the peer connection.
     this.signalChain = session.start().catch((error) => this.#refused(error));
-    const early = this.earlySignals.filter((frame) => frame.call_id === call.id);
-    this.earlySignals = [];
     for (const frame of early) this.handleSignal(frame);
   }
 
   #stopSession() {
     const session = this.session;
     this.session = null;
+    this.#dropPrepared();
     this.earlySignals = [];
     this.devices.detach();
     if (session) session.close();
@@ -466,30 +490,5 @@ export class CallController extends EventTarget {
       }
     });
     this.$("engage-call-dismiss")?.addEventListener("click", () => this.dismiss());
-  }
-}
-
-const STYLE_PROPERTIES = {
-  invitation_background: "--inv-bg",
-  invitation_text_color: "--inv-text",
-  invitation_border_color: "--inv-border",
-  accept_button_background: "--inv-accept-bg",
-  accept_button_text_color: "--inv-accept-text",
-  reject_button_background: "--inv-reject-bg",
-  reject_button_text_color: "--inv-reject-text",
-};
-const COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
-
-/** The account's invitation style as CSS custom properties (values re-checked: colours and pixels only). */
-export function applyInvitationStyle(element, style) {
-  if (!style) return;
-  for (const [key, property] of Object.entries(STYLE_PROPERTIES)) {
-    if (typeof style[key] === "string" && COLOR.test(style[key])) element.style.setProperty(property, style[key]);
-  }
-  for (const [key, property] of [
-    ["invitation_border_width", "--inv-border-width"],
-    ["invitation_border_radius", "--inv-radius"],
-  ]) {
-    if (Number.isInteger(style[key])) element.style.setProperty(property, `${style[key]}px`);
   }
 }

@@ -152,13 +152,15 @@ function attachStream(videoElement, stream) {
   if (playing?.catch) playing.catch(() => {});
 }
 
-function startSession(call, extras) {
+/** The call's CallSession; `hold`: built while the invitation rings, it sends nothing until release(). */
+function startSession(call, extras, { hold = false } = {}) {
   const current = new CallSession({
     socket,
     party: "agent",
     call,
     ice: extras.ice ?? { iceServers: [] },
     media: mediaSettings(call, extras),
+    hold,
   });
   session = current;
   attachDevices(current); // the device picker switches this call's microphone and camera
@@ -255,10 +257,20 @@ export function applyCall(rawCall, extras, { fromHello = false } = {}) {
     state.call = call;
     state.ended = null;
     if (isNew) state.ending = false;
+    const ours = session && session.callId === call.id && !session.closed;
     if (MEDIA_STATES.has(call.state)) {
-      if (!session || session.callId !== call.id || session.closed) {
+      if (!ours) {
         if (session) stopSession();
         startSession(call, extras);
+      } else {
+        session.release(); // prepared while ringing: the offer goes to the consumer now
+      }
+    } else if (call.state === "ringing" && extras?.ice) {
+      // The agent's side is prepared while the invitation rings (camera, microphone, peer connection,
+      // offer and candidates); nothing leaves this page before the consumer accepts.
+      if (!ours) {
+        if (session) stopSession();
+        startSession(call, extras, { hold: true });
       }
     } else if (session) {
       stopSession();

@@ -126,8 +126,11 @@ def test_camera_off_at_start_opens_no_camera_until_the_person_turns_it_on(browse
         wait_for(lambda: agent_page.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
         # ...and on again opens a new capture that reaches the agent without a new call.
         window.locator("#engage-camera").click()
-        wait_for(lambda: len(window.frame.evaluate(GUM_LOG)) == 3, message="the camera to reopen")
-        assert window.frame.evaluate(GUM_LOG)[2]["videoStates"] == ["live"]
+        # (The spy logs a request when it is made and its tracks once granted: wait for both.)
+        wait_for(
+            lambda: [e["videoStates"] for e in window.frame.evaluate(GUM_LOG)[2:]] == [["live"]],
+            message="the camera to reopen",
+        )
         assert Call.objects.get(pk=call_id).state == "active"
         consumer.assert_no_console_errors("camera off at start")
         agent_web.assert_no_console_errors("camera off at start")

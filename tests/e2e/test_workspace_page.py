@@ -38,19 +38,24 @@ async ({account, name}) => {
   if (response.status !== 201) throw new Error(`conversation API answered ${response.status}`);
   const created = await response.json();
   const socket = new SignalingSocket(socketUrl(`/ws/consumer/?token=${encodeURIComponent(created.consumer_token)}`));
-  const consumer = (window.__consumer = { socket, frames: [], session: null, chain: Promise.resolve(), CallSession, clientCapabilities });
+  const consumer = (window.__consumer = { socket, frames: [], session: null, chain: Promise.resolve(), early: [], CallSession, clientCapabilities });
   socket.addEventListener("frame", ({ detail }) => consumer.frames.push(detail));
   socket.addEventListener("call.state", ({ detail }) => {
     const call = detail.call;
     if (["connecting", "active"].includes(call.state) && !consumer.session) {
-      consumer.session = new CallSession({ socket, party: "consumer", call, ice: detail.ice, media: detail.media });
-      consumer.chain = consumer.session.start();
+      const session = (consumer.session = new CallSession({ socket, party: "consumer", call, ice: detail.ice, media: detail.media }));
+      consumer.chain = session.start();
+      // The agent's offer (prepared while ringing) may come before this frame: kept, in order.
+      for (const frame of consumer.early.splice(0)) {
+        if (frame.call_id === call.id) consumer.chain = consumer.chain.then(() => session.handleSignal(frame.signal));
+      }
     } else if (!["ringing", "connecting", "active"].includes(call.state) && consumer.session) {
       consumer.session.close();
       consumer.session = null;  // the next call gets its own session
     }
   });
   socket.addEventListener("call.signal", ({ detail }) => {
+    if (!consumer.session) return void consumer.early.push(detail);
     consumer.chain = consumer.chain.then(() => consumer.session?.handleSignal(detail.signal));
   });
   const hello = new Promise((resolve) => socket.addEventListener("hello", resolve, { once: true }));

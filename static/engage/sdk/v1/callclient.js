@@ -6,10 +6,11 @@
 // removed or changes meaning; additions only. Our own messaging window and webview import this file.
 //
 // Exports: VERSION, Platform (config, conversations, the consumer socket), checkBrowser, CallSession,
-// SignalingSocket, clientCapabilities, mediaErrorReason, BITRATE, CLOSE_CODES, ScreenShare, canShareScreen,
+// SignalingSocket, clientCapabilities, prepareMedia and dropPrepared (the camera and microphone asked
+// for at the click on Accept), mediaErrorReason, BITRATE, CLOSE_CODES, ScreenShare, canShareScreen,
 // and the readiness check before accept (ReadinessCheck, readinessCauses, readinessView).
 
-export { BITRATE, CallSession, clientCapabilities, mediaErrorReason } from "./session.js";
+export { BITRATE, CallSession, clientCapabilities, dropPrepared, mediaErrorReason, prepareMedia } from "./session.js";
 export { ReadinessCheck, readinessCauses, readinessView } from "./readiness.js";
 export { SignalingSocket } from "./signaling.js";
 export { canShareScreen, ScreenShare } from "./share.js";
