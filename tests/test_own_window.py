@@ -211,7 +211,7 @@ def test_a_backend_creates_conversations_with_its_key_and_the_key_is_stored_hash
     conversation = Conversation.objects.get(pk=response.json()["id"])
     assert conversation.account == account and conversation.consumer_name == "Casey"
     row = AccountApiKey.objects.get()
-    assert api_key not in {row.prefix, row.key_hash} and api_key.split("_")[2] not in row.key_hash
+    assert api_key not in {row.prefix, row.key_hash} and api_key.split("_", 2)[2] not in row.key_hash
     assert row.last_used_at is not None
 
 
