@@ -100,7 +100,7 @@ def prepare_database(env: dict[str, str], pairs: int, idle: int) -> dict:
 @functools.cache
 def _client_tls():
     """One TLS context for every client socket of a run (the self-signed certificate is not verified).
-    Built once: `ssl.create_default_context()` loads the system's CA store, some 10 ms of CPU, and a
+    Built once: `ssl.create_default_context()` loads the system's CA store, about 30 ms of CPU here, and a
     flooder reconnecting at once made a new one per attempt, on the cores the servers share."""
     import ssl
 

@@ -26,6 +26,14 @@ NGINX = Path(deploy_stack.NGINX)
 _collected = False
 
 
+def self_signed_tls() -> ssl.SSLContext:
+    """A client context for the stack's self-signed certificate (not verified)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def require_nginx() -> None:
     require_service("nginx", NGINX.exists(), f"needs {NGINX} (apt-get install nginx-light)")
 
@@ -90,12 +98,9 @@ class Stack:
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, str]:
         """GET through nginx (TLS, the self-signed certificate accepted)."""
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
         request = urllib.request.Request(self.url + path, headers=headers or {})  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10, context=self_signed_tls()) as response:  # noqa: S310
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()

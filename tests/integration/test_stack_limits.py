@@ -11,8 +11,6 @@ What the limits cost another call under a reconnecting flooder is measured by be
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -20,18 +18,11 @@ from websockets.sync.client import connect
 from calls.models import Conversation
 from calls.tokens import consumer_token_for
 from tests.integration.servers import require_real_services
-from tests.integration.stack import running_stack
+from tests.integration.stack import running_stack, self_signed_tls
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CREDENTIAL_BURST = 10  # limit_req zone=vvc_ws_credential burst=10, rate 1r/s
-
-
-def _tls() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def handshake(port: int, path: str, **headers: str) -> int:
@@ -39,7 +30,7 @@ def handshake(port: int, path: str, **headers: str) -> int:
     try:
         with connect(
             f"wss://127.0.0.1:{port}{path}",
-            ssl=_tls(),
+            ssl=self_signed_tls(),
             origin=f"https://127.0.0.1:{port}",
             additional_headers=headers,
             open_timeout=10,
