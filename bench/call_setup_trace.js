@@ -29,6 +29,15 @@
     true,
   );
 
+  // Main-thread tasks of 50 ms and more (the page busy: frames and promise callbacks wait).
+  if (typeof PerformanceObserver === "function" && PerformanceObserver.supportedEntryTypes?.includes("longtask")) {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        events.push({ t: performance.timeOrigin + entry.startTime, what: "longtask", ms: Math.round(entry.duration) });
+      }
+    }).observe({ type: "longtask" });
+  }
+
   const devices = navigator.mediaDevices;
   if (devices?.getUserMedia) {
     const original = devices.getUserMedia.bind(devices);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -101,7 +102,9 @@ async def test_whole_video_call(agent):
     assert invitation["title"] == f"See {agent.display_name} now"
     assert invitation["accept"] == "Accept" and invitation["reject"] == "Decline"
     assert invitation["style"]["accept_button_background"] == "#00AA00"
-    assert "ice" not in ringing
+    # The window prepares its peer connection while it rings (its own TURN credentials, never the agent's).
+    ringing_turn = [s for s in ringing["ice"]["iceServers"] if "username" in s][0]
+    assert ringing_turn["username"].endswith(f":call{call_id}-consumer")
     # What Accept will open: the window asks for the camera at the click only if it starts on.
     assert ringing["media"] == {"agent_camera_on": True, "consumer_camera_on": False}
 
@@ -451,8 +454,8 @@ async def test_signals_only_for_calls_the_sender_is_in(agent, other_account):
     agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
     call_id = await ring(agent_ws, consumer_ws, conversation_id)
     signal = {"type": "call.signal", "call_id": call_id, "signal": {"sdp": {"type": "offer", "sdp": OFFER_SDP}}}
-    # Ringing: nobody may signal yet.
-    assert (await agent_ws.request(signal))["code"] == "invalid_state"
+    # Ringing: the consumer may not signal yet.
+    assert (await consumer_ws.request(signal))["code"] == "invalid_state"
     await accept(consumer_ws, call_id)
     await agent_ws.until("call.state", state="connecting")
     await consumer_ws.until("call.state", state="connecting")
@@ -649,3 +652,61 @@ async def test_open_sockets_close_when_their_user_loses_access(agent):
     assert await colleague_ws.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
     for communicator in (panel, agent_ws.communicator, colleague_ws.communicator):
         await app_finished(communicator)
+
+
+async def test_while_ringing_only_the_agents_offer_goes_and_it_carries_no_address(agent):
+    """Setup while ringing (docs/protocol.md): the agent's offer reaches the consumer's window before
+    the accept, but no candidate and no address does; the window's answer may follow its accept's
+    `ok` at once, before its own `connecting` frame."""
+    agent_ws, consumer_ws, conversation_id = await online_agent_with_conversation(agent)
+    call_id = await ring(agent_ws, consumer_ws, conversation_id)
+    await consumer_ws.until("call.state", state="ringing")
+
+    def signal(payload: dict) -> dict:
+        return {"type": "call.signal", "call_id": call_id, "signal": payload}
+
+    bare_offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+    assert (await agent_ws.request(signal({"sdp": {"type": "offer", "sdp": bare_offer}})))["type"] == "ok"
+    relayed = await consumer_ws.until("call.signal")
+    assert relayed == {
+        "type": "call.signal",
+        "call_id": call_id,
+        "from": "agent",
+        "signal": {"sdp": {"type": "offer", "sdp": bare_offer}},
+    }
+
+    refused = [
+        {"candidate": {"candidate": CANDIDATES[0], "sdpMid": "0", "sdpMLineIndex": 0}},
+        {"candidate": None},
+        {"sdp": {"type": "offer", "sdp": bare_offer + f"a={CANDIDATES[0]}\r\n"}},
+        {"sdp": {"type": "offer", "sdp": bare_offer.replace("c=IN IP4 0.0.0.0", "c=IN IP4 192.0.2.7")}},
+        {"sdp": {"type": "offer", "sdp": "v=0\r\nc=IN IP6 2001:db8::7\r\n"}},
+        {"sdp": {"type": "answer", "sdp": ANSWER_SDP}},
+    ]
+    for payload in refused:
+        answer = await agent_ws.request(signal(payload))
+        assert answer["code"] == "invalid_state", (payload, answer)
+    assert (await consumer_ws.request(signal({"sdp": {"type": "answer", "sdp": ANSWER_SDP}})))[
+        "code"
+    ] == "invalid_state"
+    assert await consumer_ws.nothing() and await agent_ws.nothing()
+
+    # The accept's `ok`, then the answer at once: relayed, not refused for a `connecting` not yet seen.
+    accepted = await consumer_ws.request(
+        {
+            "type": "call.accept",
+            "call_id": call_id,
+            "client": {"user_agent": CHROME, "webrtc": True, "camera": True, "microphone": True},
+        }
+    )
+    assert accepted["type"] == "ok", accepted
+    await consumer_ws.send(signal({"sdp": {"type": "answer", "sdp": ANSWER_SDP}}))
+    answer = await agent_ws.until("call.signal")
+    assert answer["from"] == "consumer" and answer["signal"]["sdp"] == {"type": "answer", "sdp": ANSWER_SDP}
+    # Nothing of any of it was stored.
+    events = await sync_to_async(
+        lambda: list(CallEvent.objects.filter(call_id=call_id).values_list("data", flat=True))
+    )()
+    assert "v=0" not in json.dumps(events)
+    await agent_ws.close()
+    await consumer_ws.close()

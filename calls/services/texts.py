@@ -119,10 +119,11 @@ def side_extras(call: Call, call_settings: AccountCallSettings, party: Party, *,
     if call.is_live and party == "agent" and call.consumer_readiness_at is not None:
         extras["readiness"] = {"causes": parse_causes(call.consumer_readiness)}
     ringing = call.state == State.RINGING
-    if call.state in Call.MEDIA_STATES or (ringing and party == "agent"):
-        # The agent's side is prepared while the invitation rings (its camera and microphone, its peer
-        # connection and offer, held in its page until the consumer accepts: docs/protocol.md), so the
-        # agent has its ICE configuration from the start; the consumer gets its own once it accepts.
+    if call.state in Call.MEDIA_STATES or ringing:
+        # Both sides prepare while the invitation rings (docs/protocol.md, "Setup while ringing"): the
+        # agent its capture, peer connection and offer (its candidates held until the accept), the
+        # consumer's window its peer connection with the agent's offer set and candidates gathered
+        # into its pool (nothing sent, nothing captured before the click on Accept).
         extras["ice"] = ice_config_for(call_settings=call_settings, participant=participant_name(call, party))
     if call.state in Call.MEDIA_STATES or ringing:
         # While ringing too: the consumer's window opens the camera at the click on Accept only when

@@ -156,18 +156,26 @@ class ConsumerSocket(PartySocket):
 
     async def on_accept(self, frame, raw) -> dict:
         client = services.ClientInfo(**frame.client.model_dump())
-        return await self.once(
-            frame,
-            lambda: answer_unless_expired(
-                services.call_accept(
-                    conversation_id=self.conversation.pk,
-                    call_id=frame.call_id,
-                    client=client,
-                    audio_only=frame.audio_only,
-                    device=self.device,
-                )
-            ),
-        )
+        accepted: list[Call] = []
+
+        def run() -> dict:
+            call = services.call_accept(
+                conversation_id=self.conversation.pk,
+                call_id=frame.call_id,
+                client=client,
+                audio_only=frame.audio_only,
+                device=self.device,
+            )
+            accepted.append(call)
+            return answer_unless_expired(call)
+
+        answer = await self.once(frame, run)
+        known = self.calls.get(frame.call_id)
+        if accepted and accepted[0].state == Call.State.CONNECTING and known is not None:
+            # The window answers the agent's early offer right after this `ok`: its signals may go
+            # before the pushed `connecting` frame reaches this socket.
+            known["state"] = Call.State.CONNECTING
+        return answer
 
     async def on_readiness(self, frame, raw) -> dict:
         """Readiness before accept: the window's facts; the answer carries the causes the server found."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from channels.db import database_sync_to_async
@@ -25,6 +26,9 @@ from .base import ANSWERED, Frame, Handler, Socket
 logger = logging.getLogger(__name__)
 
 MEDIA_STATES = {Call.State.CONNECTING, Call.State.ACTIVE}
+# What an offer sent while the call rings must not hold: a candidate line, or a connection address
+# other than the unspecified one that Chromium and Firefox write before any candidate is gathered.
+ADDRESS_IN_SDP = re.compile(r"^(a=candidate:|c=IN IP[46] (?!0\.0\.0\.0\s*$|::\s*$))", re.MULTILINE)
 
 
 class PartySocket(Socket):
@@ -112,8 +116,25 @@ class PartySocket(Socket):
             principal=self.principal, key=getattr(frame, "key", None), command=frame.type, run=run
         )
 
+    def signal_call(self, frame) -> dict:
+        """The call a `call.signal` may be relayed for: one in `connecting` or `active`, or, while it
+        rings, the agent's offer without any address (docs/protocol.md, "Setup while ringing")."""
+        call = self.calls.get(frame.call_id)
+        if call is None or call["state"] != Call.State.RINGING or self.party != "agent":
+            return self.media_call(frame.call_id)
+        sdp = frame.signal.sdp
+        if sdp is None or sdp.type != "offer":
+            raise services.CallError(
+                "invalid_state", "While the call rings only the agent's offer may go; candidates wait for the accept."
+            )
+        if ADDRESS_IN_SDP.search(sdp.sdp):
+            raise services.CallError(
+                "invalid_state", "An offer sent while the call rings may not carry candidates or addresses."
+            )
+        return call
+
     async def on_signal(self, frame, raw) -> None:
-        call = self.media_call(frame.call_id)
+        call = self.signal_call(frame)
         # Relayed verbatim (the validated client dict), never stored or logged. The browsers send
         # signals without `id` (fire and forget), so they do not wait for Redis.
         await relay.relay(

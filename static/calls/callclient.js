@@ -31,6 +31,11 @@ const RESTART_TIMEOUT_MS = 15000;
 // it offers itself.
 const POLITE_FIRST_OFFER_WAIT_MS = 1500;
 
+/** An SDP that carries a candidate or a connection address (the server refuses such an offer while the call rings). */
+export function hasAddress(sdp) {
+  return /^(a=candidate:|c=IN IP[46] (?!0\.0\.0\.0\s*$|::\s*$))/m.test(sdp ?? "");
+}
+
 export class CallSession extends EventTarget {
   /**
    * @param {object} opts
@@ -43,9 +48,14 @@ export class CallSession extends EventTarget {
    * @param {object} [opts.devices] {audioinput, videoinput} deviceIds (default: the remembered choice, devices.js)
    * @param {object} [opts.prepared] media asked for already (prepareMedia(), devices.js: at the click on Accept)
    * @param {boolean} [opts.hold]  built while the call rings: signals and media announcements wait in
-   *   the page until release() (the call connects); a capture refused meanwhile is told then
+   *   the page until release() (the call connects); a capture refused meanwhile is told then. The
+   *   agent's first offer goes at once all the same, without any address (docs/protocol.md, "Setup
+   *   while ringing"): the consumer's window sets it while the invitation rings.
+   * @param {boolean} [opts.ringing]  the consumer's window, while the invitation rings: preparePeer()
+   *   builds the peer connection (candidates gathered into its pool, the agent's offer set), accept()
+   *   captures and answers, release() (the accept's `ok`) sends the answer. Implies `hold`.
    */
-  constructor({ socket, party, call, ice, media, facing = "user", devices = null, prepared = null, hold = false }) {
+  constructor({ socket, party, call, ice, media, facing = "user", devices = null, prepared = null, hold = false, ringing = false }) {
     super();
     this.socket = socket;
     this.party = party;
@@ -77,8 +87,14 @@ export class CallSession extends EventTarget {
     this.waitedForOffer = false;
     this.devices = devices;
     this.prepared = prepared;
-    this.outbox = hold ? { signals: [], announce: false } : null; // what release() sends
+    this.outbox = hold || ringing ? { signals: [], announce: false } : null; // what release() sends
     this.heldError = null;
+    this.earlyOffer = null; // the agent's offer sent while ringing (release() sends it again, for late windows)
+    this.lastRemoteOffer = null; // the offer's SDP last set here: the same one again is a resend, not a renegotiation
+    // Ringing (the consumer): the answer waits for the click on Accept (accept() opens this gate).
+    this.answerGate = null;
+    if (ringing) this.answerGate = new Promise((resolve) => (this.openAnswerGate = resolve));
+    this.poolSize = ringing ? 1 : 0; // every setConfiguration must repeat it once a description is set
     watchDevices(this); // an unplugged microphone or camera falls back to the default ("device-lost")
     this.screenTrack = null; // a screen share on the video sender instead of the camera (share.js)
   }
@@ -88,6 +104,36 @@ export class CallSession extends EventTarget {
    * negotiating. A camera that starts off is never opened: no capture, no light, until setCameraOn(true).
    */
   async start() {
+    if (!(await this.#capture())) return;
+    this.#buildPeer();
+    for (const track of this.localStream.getTracks()) this.pc.addTrack(track, this.localStream);
+    for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
+  }
+
+  /**
+   * The consumer's window while the invitation rings: the peer connection without media, its
+   * candidates gathered into the pool (nothing leaves the page), the agent's offer set when it comes.
+   */
+  async preparePeer() {
+    this.#buildPeer();
+    for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
+  }
+
+  /**
+   * The click on Accept (a session from preparePeer()): the capture asked for at the click, its tracks
+   * into the offer's transceivers, then the answer (held until release(): the accept's `ok`).
+   * `audioOnly`: no camera on this side (asked for, or none there).
+   */
+  async accept({ prepared = null, audioOnly = false } = {}) {
+    if (audioOnly) this.captureVideo = this.cameraOn = false;
+    this.prepared = prepared;
+    if (!(await this.#capture())) return;
+    for (const track of this.localStream.getTracks()) this.pc.addTrack(track, this.localStream);
+    this.openAnswerGate?.(true);
+  }
+
+  /** Ask for the microphone (and the camera when it starts on); false when refused (told) or the call ended. */
+  async #capture() {
     try {
       const video = this.captureVideo && this.cameraOn;
       this.localStream = await takePrepared(this.prepared, video);
@@ -96,20 +142,23 @@ export class CallSession extends EventTarget {
     } catch (error) {
       if (this.outbox) {
         this.heldError = error; // the call has not connected: release() tells it (as a capture at connect would)
-        return;
+        return false;
       }
       this.#emit("media-error", { reason: mediaErrorReason(error), error });
       await this.hangup(mediaErrorReason(error));
-      return;
+      return false;
     }
     if (this.closed) {
       // The call ended while the browser was asking for the devices: release them at once.
       this.localStream.getTracks().forEach((t) => t.stop());
-      return;
+      return false;
     }
     this.#emit("local-stream", { stream: this.localStream });
+    return true;
+  }
 
-    const pc = new RTCPeerConnection(this.ice);
+  #buildPeer() {
+    const pc = new RTCPeerConnection(this.#configuration(this.ice));
     this.pc = pc;
     pc.addEventListener("track", ({ track }) => {
       this.remoteStream.addTrack(track);
@@ -120,12 +169,14 @@ export class CallSession extends EventTarget {
     });
     pc.addEventListener("negotiationneeded", () => this.#negotiate());
     pc.addEventListener("connectionstatechange", () => this.#onConnectionState());
-    for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
     this.#scheduleCredentialRefresh();
     // call.media follows our first offer or answer (#signal): the server writes call.media before it
     // relays this socket's next frame, and the description is on the critical path of the setup.
     this.mediaUnannounced = true;
-    for (const signal of this.earlySignals.splice(0)) await this.handleSignal(signal);
+  }
+
+  #configuration(ice) {
+    return this.poolSize ? { ...ice, iceCandidatePoolSize: this.poolSize } : ice;
   }
 
   /** The call connects: what was made while it rang (the offer, candidates, media state) goes out now, in order. */
@@ -162,11 +213,20 @@ export class CallSession extends EventTarget {
         });
         this.ignoreOffer = ignore;
         if (this.ignoreOffer) return;
+        if (description.type === "offer") {
+          // The agent sends its early offer again when the call connects, for a window that was not
+          // open while it rang: the one already set here needs nothing more.
+          if (description.sdp === this.lastRemoteOffer) return;
+          this.lastRemoteOffer = description.sdp;
+        }
         await pc.setRemoteDescription(description);
         if (description.type === "offer") {
+          if (this.answerGate && !(await this.answerGate)) return; // ringing: the answer waits for Accept
+          if (this.closed) return;
           await pc.setLocalDescription();
           this.#signal({ sdp: pc.localDescription.toJSON() });
         }
+        this.#applyBitrateCaps().catch(() => {}); // negotiated: the encoder starts with its caps, not reconfigured at connect
       } else if ("candidate" in signal) {
         try {
           await pc.addIceCandidate(signal.candidate ?? undefined);
@@ -260,6 +320,7 @@ export class CallSession extends EventTarget {
   close() {
     if (this.closed) return;
     this.closed = true;
+    this.openAnswerGate?.(false);
     this.timers.forEach((t) => clearTimeout(t) || clearInterval(t));
     this.localStream?.getTracks().forEach((t) => t.stop());
     this.pc?.close();
@@ -293,8 +354,14 @@ export class CallSession extends EventTarget {
   }
 
   #signal(signal) {
-    if (this.outbox) this.outbox.signals.push(signal);
-    else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+    if (this.outbox) {
+      this.outbox.signals.push(signal);
+      if (this.party === "agent" && !this.earlyOffer && signal.sdp?.type === "offer" && !hasAddress(signal.sdp.sdp)) {
+        // The consumer's window sets it while the invitation rings; the candidates wait for the accept.
+        this.earlyOffer = signal;
+        this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+      }
+    } else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
     if (signal.sdp) this.#announceFirst();
   }
 
@@ -374,7 +441,7 @@ export class CallSession extends EventTarget {
     try {
       const answer = await this.socket.request({ type: "call.ice", call_id: this.callId });
       this.ice = answer.ice;
-      this.pc.setConfiguration(answer.ice);
+      this.pc.setConfiguration(this.#configuration(answer.ice));
     } catch {
       /* keep the old configuration; the restart may still work */
     }
@@ -408,7 +475,7 @@ export class CallSession extends EventTarget {
           try {
             const answer = await this.socket.request({ type: "call.ice", call_id: this.callId });
             this.ice = answer.ice;
-            this.pc.setConfiguration(answer.ice);
+            this.pc.setConfiguration(this.#configuration(answer.ice));
             this.#scheduleCredentialRefresh();
           } catch {
             /* the next restart asks again */

@@ -87,6 +87,7 @@ export class CallController extends EventTarget {
     if (call.state === "ringing") {
       this.ringing = { callId: call.id, media: entry.media ?? null };
       this.#showInvitation(call, entry.invitation);
+      if (entry.ice) this.#ensureSession(call, entry, { ringing: true }); // its peer connection, ready for Accept
     } else if (MEDIA_STATES.has(call.state)) {
       this.#hideInvitation();
       this.#ensureSession(call, entry);
@@ -157,10 +158,19 @@ export class CallController extends EventTarget {
       const audio_only = call.media === "video" && (audioOnly || !client.camera);
       this.devices.offerFor = call.id; // once the browser grants access, offer the device picker
       this.#prepare(call, audio_only, client);
+      // The window's peer connection has the agent's offer already (built while ringing): it answers
+      // while the accept travels, and the answer leaves once the accept is `ok`.
+      const session = this.session?.callId === call.id && !this.session.closed ? this.session : null;
+      if (session && this.prepared) {
+        session.accept({ prepared: this.prepared, audioOnly: audio_only });
+        this.prepared = null;
+      }
       this.beforeAnswer?.(call); // readinessview.js: its report goes first
       await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
+      session?.release();
       this.report("invitation_accepted", call);
     } catch (error) {
+      if (this.session?.callId === call.id) this.#stopSession(); // its capture and peer connection go too
       this.#dropPrepared();
       this.#refused(error);
       this.#setInvitationBusy(false);
@@ -241,7 +251,8 @@ export class CallController extends EventTarget {
     this.prepared = null;
   }
 
-  #ensureSession(call, entry) {
+  /** The call's CallSession: at `connecting` (or a rejoin), or while it rings (`ringing`: preparePeer(), no media). */
+  #ensureSession(call, entry, { ringing = false } = {}) {
     if (this.session && this.session.callId === call.id && !this.session.closed) return;
     const prepared = this.prepared?.callId === call.id ? this.prepared : null;
     this.prepared = null; // the session takes it (or releases it when the call wants other media)
@@ -251,7 +262,7 @@ export class CallController extends EventTarget {
     const ice = entry.ice ?? { iceServers: [] };
     const video = call.media === "video";
     const media = entry.media && typeof entry.media === "object" ? entry.media : { agent_camera_on: video, consumer_camera_on: video };
-    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media, facing: this.facing, prepared });
+    const session = new CallSession({ socket: this.socket, party: "consumer", call, ice, media, facing: this.facing, prepared, ringing });
     this.session = session;
     this.devices.attach(session);
     this.remoteMedia = null;
@@ -290,7 +301,7 @@ export class CallController extends EventTarget {
     });
     session.addEventListener("warning", ({ detail }) => console.warn("call:", detail.message));
     // Signals are handled one at a time, in order, once start() built the peer connection.
-    this.signalChain = session.start().catch((error) => this.#refused(error));
+    this.signalChain = (ringing ? session.preparePeer() : session.start()).catch((error) => this.#refused(error));
     for (const frame of early) this.handleSignal(frame);
   }
 

@@ -51,18 +51,18 @@ export class DeviceSheet {
     return !this.$("engage-devices").hidden;
   }
 
-  /** A new CallSession (its call is connecting or active). */
+  /** A new CallSession (built while the call rings, at connecting, or on a rejoin). */
   attach(session) {
     this.detach();
     this.session = session;
     this.panel.setSession(session);
     this.#label();
-    const offer = this.offerFor === session.callId;
     let first = true;
     session.addEventListener("local-stream", () => {
       if (!first || this.session !== session) return;
       first = false;
-      if (offer) this.#offer(session);
+      // Accepted in this page (the click sets offerFor, after a ringing session was attached).
+      if (this.offerFor === session.callId) this.#offer(session);
     });
     session.addEventListener("device-lost", ({ detail }) => this.session === session && this.notice(detail.kind));
     const sinks = () => [this.$("engage-remote-video"), this.$("engage-remote-audio")];

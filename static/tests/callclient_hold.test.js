@@ -1,12 +1,14 @@
 // Setup while ringing (docs/protocol.md): a CallSession built with `hold` (the agent's side while the
-// invitation rings) sends nothing until release(), then its offer before its candidates and its media
-// state; a capture refused meanwhile is told only at release; a capture prepared at the click on
-// Accept is used when it matches and released when it does not. The browser's parts (getUserMedia,
+// invitation rings) sends its offer at once when it carries no address, and nothing else until
+// release(), then the offer again before its candidates and its media state; a capture refused
+// meanwhile is told only at release; a capture prepared at the click on Accept is used when it matches
+// and released when it does not. The consumer's `ringing` session sets the offer while it rings and
+// answers only after Accept, sending the answer at release() (the accept's `ok`). The browser's parts (getUserMedia,
 // RTCPeerConnection) are stand-ins here; tests/e2e/test_call_setup_frames.py runs the real ones.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { CallSession } from "../calls/callclient.js";
+import { CallSession, hasAddress } from "../calls/callclient.js";
 import { dropPrepared, takePrepared } from "../calls/devices.js";
 
 function track(kind) {
@@ -21,9 +23,17 @@ function stream(...tracks) {
   };
 }
 
+const OFFER_SDP = "v=0\r\nc=IN IP4 0.0.0.0\r\n";
+
 class StandInPeerConnection extends EventTarget {
-  constructor() {
+  static offerSdp = OFFER_SDP;
+  static last = null;
+
+  constructor(configuration) {
     super();
+    this.configuration = configuration;
+    this.remoteSet = [];
+    StandInPeerConnection.last = this;
     this.localDescription = null;
     this.remoteDescription = null;
     this.signalingState = "stable";
@@ -31,8 +41,9 @@ class StandInPeerConnection extends EventTarget {
   }
 
   addTrack(t) {
-    this.senders.push({ track: t });
-    queueMicrotask(() => this.dispatchEvent(new Event("negotiationneeded")));
+    this.senders.push({ track: t, getParameters: () => ({ encodings: [] }) });
+    // As in the browsers: not while an offer waits for its answer (the answer covers the track).
+    queueMicrotask(() => this.signalingState === "stable" && this.dispatchEvent(new Event("negotiationneeded")));
   }
 
   getSenders() {
@@ -43,10 +54,21 @@ class StandInPeerConnection extends EventTarget {
     return [];
   }
 
+  async setRemoteDescription(description) {
+    this.remoteSet.push(description.sdp);
+    this.remoteDescription = description;
+    this.signalingState = description.type === "offer" ? "have-remote-offer" : "stable";
+  }
+
+  setConfiguration(configuration) {
+    this.configuration = configuration;
+  }
+
   async setLocalDescription() {
-    const sdp = { type: "offer", sdp: "v=0" };
+    const answering = this.signalingState === "have-remote-offer";
+    const sdp = answering ? { type: "answer", sdp: "v=0 answer" } : { type: "offer", sdp: StandInPeerConnection.offerSdp };
     this.localDescription = { ...sdp, toJSON: () => sdp };
-    this.signalingState = "have-local-offer";
+    this.signalingState = answering ? "stable" : "have-local-offer";
     setTimeout(() => {
       for (const candidate of [{ candidate: "candidate:1 1 udp 1 192.0.2.1 5000 typ host" }, null]) {
         const event = new Event("icecandidate");
@@ -84,20 +106,99 @@ function socket() {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 const voiceCall = { id: 7, media: "voice" };
 
-test("a held session sends nothing while the call rings, then the offer, its candidates and its media state", async () => {
+const kindsOf = (sent) =>
+  sent.map((f) => (f.type === "call.signal" ? (f.signal.sdp?.type ?? (f.signal.candidate ? "candidate" : "end")) : f.type));
+
+test("a held session sends only its address-free offer while the call rings, then the offer again, its candidates and its media state", async () => {
   browser(async () => stream(track("audio")));
+  StandInPeerConnection.offerSdp = OFFER_SDP;
   const ws = socket();
   const session = new CallSession({ socket: ws, party: "agent", call: voiceCall, ice: { iceServers: [] }, media: {}, hold: true });
   await session.start();
   await settle();
   assert.equal(session.pc.localDescription.type, "offer"); // prepared: offer made, candidates gathered
-  assert.deepEqual(ws.sent, []);
+  assert.deepEqual(kindsOf(ws.sent), ["offer"]); // the consumer's window sets it while it rings
+  assert.equal(ws.sent[0].signal.sdp.sdp, OFFER_SDP);
 
   await session.release();
-  const kinds = ws.sent.map((f) => (f.type === "call.signal" ? (f.signal.sdp?.type ?? (f.signal.candidate ? "candidate" : "end")) : f.type));
-  assert.deepEqual(kinds, ["offer", "candidate", "end", "call.media"]);
+  assert.deepEqual(kindsOf(ws.sent), ["offer", "offer", "candidate", "end", "call.media"]);
+  assert.equal(ws.sent[1].signal.sdp.sdp, OFFER_SDP); // the same offer: a window that was set needs nothing more
   assert.ok(ws.sent.every((f) => f.call_id === 7));
   session.close();
+});
+
+test("an offer that already carries an address is held like the candidates until release", async () => {
+  browser(async () => stream(track("audio")));
+  StandInPeerConnection.offerSdp = "v=0\r\nc=IN IP4 192.0.2.1\r\na=candidate:1 1 udp 1 192.0.2.1 5000 typ host\r\n";
+  const ws = socket();
+  const session = new CallSession({ socket: ws, party: "agent", call: voiceCall, ice: { iceServers: [] }, media: {}, hold: true });
+  await session.start();
+  await settle();
+  assert.deepEqual(ws.sent, []);
+  await session.release();
+  assert.deepEqual(kindsOf(ws.sent), ["offer", "candidate", "end", "call.media"]);
+  session.close();
+  StandInPeerConnection.offerSdp = OFFER_SDP;
+});
+
+test("hasAddress: candidate lines and real connection addresses, not the unspecified ones", () => {
+  assert.equal(hasAddress("v=0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"), false);
+  assert.equal(hasAddress("v=0\r\nc=IN IP6 ::\r\n"), false);
+  assert.equal(hasAddress("v=0\r\nc=IN IP4 203.0.113.7\r\n"), true);
+  assert.equal(hasAddress("v=0\r\nc=IN IP6 2001:db8::1\r\n"), true);
+  assert.equal(hasAddress("v=0\r\na=candidate:1 1 udp 1 x.local 5000 typ host\r\n"), true);
+  assert.equal(hasAddress(""), false);
+});
+
+test("the consumer's ringing session sets the offer, answers only after Accept and sends the answer at release", async () => {
+  let asked = 0;
+  browser(async () => {
+    asked += 1;
+    return stream(track("audio"));
+  });
+  const ws = socket();
+  const session = new CallSession({ socket: ws, party: "consumer", call: voiceCall, ice: { iceServers: [] }, media: {}, ringing: true });
+  await session.preparePeer();
+  assert.equal(session.pc.configuration.iceCandidatePoolSize, 1); // candidates gathered while it rings
+  const offer = { sdp: { type: "offer", sdp: OFFER_SDP } };
+  const handled = session.handleSignal(offer);
+  await settle();
+  assert.deepEqual(session.pc.remoteSet, [OFFER_SDP]);
+  assert.equal(session.pc.localDescription, null); // no answer, no capture before the click
+  assert.equal(asked, 0);
+  assert.deepEqual(ws.sent, []);
+
+  const audio = track("audio");
+  await session.accept({ prepared: { video: false, devices: Promise.resolve({}), stream: Promise.resolve(stream(audio)) } });
+  await handled;
+  await settle();
+  assert.equal(session.pc.localDescription.type, "answer");
+  assert.equal(session.pc.senders[0].track, audio);
+  assert.deepEqual(ws.sent, []); // held until the accept is `ok`
+
+  await session.release();
+  assert.deepEqual(kindsOf(ws.sent), ["answer", "candidate", "end", "call.media"]);
+  // The agent's resend of the same offer when the call connects changes nothing here.
+  await session.handleSignal(offer);
+  assert.deepEqual(session.pc.remoteSet, [OFFER_SDP]);
+  assert.equal(asked, 0);
+  session.close();
+});
+
+test("a ringing session closed before Accept (declined, withdrawn, missed) never answers nor captures", async () => {
+  let asked = 0;
+  browser(async () => {
+    asked += 1;
+    return stream(track("audio"));
+  });
+  const ws = socket();
+  const session = new CallSession({ socket: ws, party: "consumer", call: voiceCall, ice: { iceServers: [] }, media: {}, ringing: true });
+  await session.preparePeer();
+  const handled = session.handleSignal({ sdp: { type: "offer", sdp: OFFER_SDP } });
+  session.close();
+  await handled;
+  await session.release();
+  assert.deepEqual([ws.sent, asked, session.pc.localDescription], [[], 0, null]);
 });
 
 test("a session built at connecting (no hold) signals at once", async () => {
@@ -126,7 +227,7 @@ test("a capture refused while ringing is told at release, as a hang-up with the 
   assert.equal(session.closed, true);
 });
 
-test("an invitation that ends unanswered sends nothing and releases the devices", async () => {
+test("an invitation that ends unanswered sends no candidate nor media state and releases the devices", async () => {
   const audio = track("audio");
   browser(async () => stream(audio));
   const ws = socket();
@@ -135,7 +236,7 @@ test("an invitation that ends unanswered sends nothing and releases the devices"
   await settle();
   session.close();
   await session.release();
-  assert.deepEqual(ws.sent, []);
+  assert.deepEqual(kindsOf(ws.sent), ["offer"]); // the address-free offer only
   assert.equal(audio.stopped, true);
 });
 

@@ -27,7 +27,7 @@ from calls.models import Call
 from settings_profiles.ice import ice_config_for
 from settings_profiles.models import AccountCallSettings
 from tests.e2e.test_engagement_window import conversation_of, open_window
-from tests.e2e.test_relay_calls import SELECTED_PAIR_JS
+from tests.e2e.test_relay_calls import selected_pair
 from tests.e2e.test_workspace_page import CALL_TIMEOUT_MS, open_workspace, row
 from tests.factories import AccountFactory, UserFactory
 
@@ -92,7 +92,7 @@ def product_round(agent_tab, window, account: Account, conversation_id: int, pat
     page.wait_for_selector("#ws-call[data-call-state='active']", timeout=CALL_TIMEOUT_MS)
     expected = "relay" if path == "relay" else "host"
     for side, target, hook in (("agent", page, "__workspace"), ("consumer", window.frame, "__engage")):
-        pair = target.evaluate(SELECTED_PAIR_JS, hook)
+        pair = selected_pair(target, hook)
         assert pair == {"local": expected, "remote": expected, "state": "succeeded"}, (side, pair)
     call = Call.objects.get(pk=call_id)
     record = call_record(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import time
 
 import pytest
 
@@ -49,6 +50,18 @@ async (hook) => {
   };
 }
 """
+
+
+def selected_pair(target, hook: str, timeout_s: float = 5.0) -> dict | None:
+    """The side's selected candidate pair once ICE confirmed it (`succeeded`). A pair can be selected
+    (nominated by the other side's check) a moment before this side's own check of it succeeds, so
+    read again, for a bounded time, until it is; the last reading is returned either way."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pair = target.evaluate(SELECTED_PAIR_JS, hook)
+        if (pair and pair["state"] == "succeeded") or time.monotonic() > deadline:
+            return pair
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -98,7 +111,7 @@ def test_video_call_connects_on_the_configured_path(path, tabs, coturn, account,
         wait_until(lambda: page.evaluate(FRAMES_DECODED_JS, "__workspace") > 0, "the agent to decode video")
         wait_until(lambda: consumer.frames_decoded() > 0, "the consumer to decode video")
         for side, tab, hook in (("agent", agent_tab, "__workspace"), ("consumer", consumer_tab, "__consumer")):
-            pair = tab.page.evaluate(SELECTED_PAIR_JS, hook)
+            pair = selected_pair(tab.page, hook)
             assert pair == {"local": expected, "remote": expected, "state": "succeeded"}, (side, pair)
         call = Call.objects.get(pk=call_id)
         setup_ms.append((call.started_at - call.answered_at).total_seconds() * 1000)
