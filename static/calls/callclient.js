@@ -261,8 +261,8 @@ export class CallSession extends EventTarget {
         this.localStream.removeTrack(track);
         track.stop();
       }
+      this.#emit("local-stream", { stream: this.localStream }); // the self-view lets go of the camera too
       if (sender?.track && !this.screenTrack) await sender.replaceTrack(null);
-      this.#emit("local-stream", { stream: this.localStream });
       return;
     }
     if (this.localStream?.getVideoTracks().length) return;

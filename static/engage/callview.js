@@ -11,6 +11,7 @@ import { fill, formatDuration, LIVE, MEDIA_STATES } from "../calls/callstates.js
 import { DeviceSheet } from "./devicesheet.js";
 import { QualityIndicator } from "./qualityindicator.js";
 import { applyInvitationStyle } from "./invitationstyle.js";
+import { showSelf } from "../calls/selfview.js";
 export { fill, formatDuration, LIVE, MEDIA_STATES };
 const ENDED_TEXT = {
   rejected: "system_call_rejected",
@@ -271,7 +272,7 @@ export class CallController extends EventTarget {
     const ours = () => this.session === session;
     session.addEventListener("local-stream", ({ detail }) => {
       if (!ours()) return;
-      this.#attach(this.$("engage-local-video"), detail.stream, true);
+      showSelf(this.$("engage-local-video"), detail.stream); // scaled down: selfview.js
       this.#renderStage();
       CallSession.cameraCount().then((count) => {
         if (!ours()) return;
@@ -312,7 +313,8 @@ export class CallController extends EventTarget {
     this.earlySignals = [];
     this.devices.detach();
     if (session) session.close();
-    for (const id of ["engage-remote-video", "engage-local-video", "engage-remote-audio"]) {
+    showSelf(this.$("engage-local-video"), null); // its scaled-down clone of the camera stops too
+    for (const id of ["engage-remote-video", "engage-remote-audio"]) {
       const element = this.$(id);
       if (element) element.srcObject = null;
     }

@@ -8,6 +8,7 @@
 
 import { canShareScreen, ScreenShare, shareControls } from "/engage/sdk/v1/share.js";
 import { fill } from "./callview.js";
+import { showSelf } from "../calls/selfview.js";
 
 export class ShareView {
   /**
@@ -96,9 +97,8 @@ export class ShareView {
     share.addEventListener("change", () => {
       if (this.share !== share) return;
       // Our own preview shows what we share; the camera comes back when it stops.
-      const preview = this.$("engage-local-video");
       const stream = share.track ? new MediaStream([share.track]) : session.localStream;
-      if (preview && stream && preview.srcObject !== stream) preview.srcObject = stream;
+      if (stream) showSelf(this.$("engage-local-video"), stream);
       this.$("engage-self")?.setAttribute("data-sharing", String(share.sharing));
       this.render();
     });

@@ -8,6 +8,7 @@ import { $, announce, el, icon, paintAvatar, toast } from "./dom.js";
 import { clock, consumerName, describeEnd, mediaName, mediaWord, qualityText, reasonWords, withRemedy } from "./format.js";
 import { say } from "../calls/callstates.js";
 import { remedyFor } from "../calls/remedies.js";
+import { showSelf } from "../calls/selfview.js";
 import { callBlocker, callStatusText } from "./rules.js";
 import { selected } from "./state.js";
 import { renderAll, request, select } from "./conversation.js";
@@ -172,7 +173,7 @@ function startSession(call, extras, { hold = false } = {}) {
   const ours = () => session === current;
   current.addEventListener("local-stream", ({ detail }) => {
     if (!ours()) return;
-    if (!current.screenTrack) attachStream($("ws-local-video"), detail.stream); // a share keeps its preview
+    if (!current.screenTrack) showSelf($("ws-local-video"), detail.stream); // a share keeps its preview
     renderCall();
   });
   current.addEventListener("remote-stream", ({ detail }) => {
@@ -241,7 +242,8 @@ export function stopSession() {
     current.close();
   }
   attachDevices(null);
-  for (const id of ["ws-remote-video", "ws-local-video", "ws-remote-audio"]) $(id).srcObject = null;
+  for (const id of ["ws-remote-video", "ws-remote-audio"]) $(id).srcObject = null;
+  showSelf($("ws-local-video"), null); // its scaled-down clone of the camera stops too
   state.peerState = "";
   state.quality = null;
   state.consumerMedia = null;

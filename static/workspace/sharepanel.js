@@ -7,6 +7,7 @@ import { canShareScreen, ScreenShare, shareControls, withShareFrame } from "../c
 import { socket, state } from "./context.js";
 import { $, announce, el, icon, toast } from "./dom.js";
 import { consumerName } from "./format.js";
+import { showSelf } from "../calls/selfview.js";
 
 const supported = canShareScreen();
 let share = null;
@@ -29,10 +30,7 @@ export function attachShare(session, call, onChange) {
   const mine = share;
   share.addEventListener("change", () => {
     if (share !== mine) return;
-    const preview = $("ws-local-video");
-    const stream = mine.track ? new MediaStream([mine.track]) : session.localStream;
-    if (preview.srcObject !== stream) preview.srcObject = stream;
-    preview.play?.()?.catch?.(() => {});
+    showSelf($("ws-local-video"), mine.track ? new MediaStream([mine.track]) : session.localStream);
     if (state.call) state.call = { ...state.call, agent_sharing: mine.sharing };
     rerender();
   });

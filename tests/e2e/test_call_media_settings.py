@@ -43,6 +43,15 @@ GUM_LOG = """() => (window.__gum || []).map((e) => ({
   audio: e.audio, video: e.video,
   videoStates: e.tracks.filter((t) => t.kind === "video").map((t) => t.readyState),
 }))"""
+# The self-view's video track (kept as window.__selfView): its state, its size, and whether the call sends it.
+SELF_VIEW_JS = """() => {
+  const track = document.getElementById("%s").srcObject.getVideoTracks()[0];
+  window.__selfView = track;
+  const pc = (window.__engage || window.__workspace)?.session?.pc;
+  const sent = pc ? pc.getSenders().some((s) => s.track === track) : null;
+  const { width, height } = track.getSettings();
+  return { state: track.readyState, sent, width, height };
+}"""
 SENDER_CAPS = """(hook) => {
   const pc = window[hook]?.session?.pc;
   if (!pc) return null;
@@ -118,12 +127,25 @@ def test_camera_off_at_start_opens_no_camera_until_the_person_turns_it_on(browse
         assert agent_page.evaluate(GUM_LOG)[1] == {"audio": False, "video": True, "videoStates": ["live"]}
         agent_web.screenshot("camera-off-at-start-both-on")
 
-        # Camera off stops the capture, not just the picture: the track has ended (the light goes out).
+        # The self-views show a scaled-down clone of the camera (static/calls/selfview.js), not the sent track.
+        for target, view in ((window.frame, "engage-local-video"), (agent_page, "ws-local-video")):
+            clone = target.evaluate(SELF_VIEW_JS % view)
+            assert clone["state"] == "live" and clone["sent"] is False, clone
+            assert clone["width"] <= 480 and clone["height"] <= 480, clone
+
+        # Camera off stops the capture, not just the picture: the track has ended (the light goes out),
+        # and so has the self-view's clone of it (a live clone would keep the camera open).
         window.locator("#engage-camera").click()
         window.locator("#engage-self[data-camera='off']").wait_for()
         wait_for(lambda: window.frame.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
+        wait_for(
+            lambda: window.frame.evaluate("() => window.__selfView.readyState") == "ended", message="the clone to end"
+        )
         agent_page.locator("#ws-camera").click()
         wait_for(lambda: agent_page.evaluate(GUM_LOG)[1]["videoStates"] == ["ended"], message="the track to end")
+        wait_for(
+            lambda: agent_page.evaluate("() => window.__selfView.readyState") == "ended", message="the clone to end"
+        )
         # ...and on again opens a new capture that reaches the agent without a new call.
         window.locator("#engage-camera").click()
         # (The spy logs a request when it is made and its tracks once granted: wait for both.)
