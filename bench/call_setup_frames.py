@@ -10,7 +10,7 @@ the same call by itself (two RTCPeerConnections, the product's getUserMedia cons
 ICE configuration); peer to peer and relayed through a coturn on loopback (iceTransportPolicy
 relay), product and baseline interleaved, `--rounds` calls each. Every page carries the same
 recorder (bench/call_setup_trace.js): from the click on Accept (a page timestamp) to each side's
-first decoded remote frame (getStats polled every 10 ms in every page alike), with the steps in
+first decoded remote frame (read from a MediaStreamTrackProcessor in every page alike), with the steps in
 between (media capture, offer and answer, ICE, DTLS, first frame encoded, sent, received).
 
 Writes bench/results/call-setup-frames[-LABEL].json (or --out). Needs PostgreSQL (DATABASE_URL) and

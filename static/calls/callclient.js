@@ -90,6 +90,7 @@ export class CallSession extends EventTarget {
     this.outbox = hold || ringing ? { signals: [], announce: false } : null; // what release() sends
     this.heldError = null;
     this.earlyOffer = null; // the agent's offer sent while ringing (release() sends it again, for late windows)
+    this.earlyAnswer = null; // the window's answer, sent right behind its call.accept
     this.lastRemoteOffer = null; // the offer's SDP last set here: the same one again is a resend, not a renegotiation
     // Ringing (the consumer): the answer waits for the click on Accept (accept() opens this gate).
     this.answerGate = null;
@@ -354,6 +355,19 @@ export class CallSession extends EventTarget {
   }
 
   #signal(signal) {
+    if (this.outbox && this.answerGate && signal.sdp?.type === "answer" && !this.earlyAnswer) {
+      // The window's answer goes right behind its call.accept on this socket (the server takes it once
+      // the accept committed, before the `ok` could reach the page); its candidates wait for the `ok`.
+      // Refused (the accept failed, or is being sent again), it goes again, first, at release().
+      this.earlyAnswer = signal;
+      this.socket.request({ type: "call.signal", call_id: this.callId, signal }).catch(() => {
+        if (this.closed) return;
+        if (this.outbox) this.outbox.signals.unshift(signal);
+        else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+      });
+      this.#announceFirst();
+      return;
+    }
     if (this.outbox) {
       this.outbox.signals.push(signal);
       if (this.party === "agent" && !this.earlyOffer && signal.sdp?.type === "offer" && !hasAddress(signal.sdp.sdp)) {

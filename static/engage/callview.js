@@ -160,14 +160,15 @@ export class CallController extends EventTarget {
       this.devices.offerFor = call.id; // once the browser grants access, offer the device picker
       this.#prepare(call, audio_only, client);
       // The window's peer connection has the agent's offer already (built while ringing): it answers
-      // while the accept travels, and the answer leaves once the accept is `ok`.
+      // while the accept travels, the answer right behind it; its candidates once the accept is `ok`.
       const session = this.session?.callId === call.id && !this.session.closed ? this.session : null;
+      this.beforeAnswer?.(call); // readinessview.js: its report goes first
+      const accepting = this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only }); // sent now
       if (session && this.prepared) {
-        session.accept({ prepared: this.prepared, audioOnly: audio_only });
+        session.accept({ prepared: this.prepared, audioOnly: audio_only }); // its answer follows the accept
         this.prepared = null;
       }
-      this.beforeAnswer?.(call); // readinessview.js: its report goes first
-      await this.socket.command({ type: "call.accept", call_id: call.id, client, audio_only });
+      await accepting;
       session?.release();
       this.report("invitation_accepted", call);
     } catch (error) {

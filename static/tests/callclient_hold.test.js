@@ -92,14 +92,20 @@ function browser(getUserMedia) {
   });
 }
 
-function socket() {
+function socket({ refuse = false } = {}) {
   const sent = [];
+  const requested = [];
   return {
     sent,
+    requested,
     send: (frame) => sent.push(frame) > 0,
     sendCommand: (frame) => sent.push(frame),
     command: async (frame) => sent.push(frame) && {},
-    request: async () => ({}),
+    request: async (frame) => {
+      requested.push(frame);
+      if (refuse && frame.type === "call.signal") throw { type: "error", code: "invalid_state" };
+      return {};
+    },
   };
 }
 
@@ -174,14 +180,31 @@ test("the consumer's ringing session sets the offer, answers only after Accept a
   await settle();
   assert.equal(session.pc.localDescription.type, "answer");
   assert.equal(session.pc.senders[0].track, audio);
-  assert.deepEqual(ws.sent, []); // held until the accept is `ok`
+  // The answer goes at once, right behind the accept (a request: a refusal comes back); the rest waits for `ok`.
+  assert.deepEqual(kindsOf(ws.requested), ["answer"]);
+  assert.deepEqual(ws.sent, []);
 
   await session.release();
-  assert.deepEqual(kindsOf(ws.sent), ["answer", "candidate", "end", "call.media"]);
+  assert.deepEqual(kindsOf(ws.sent), ["candidate", "end", "call.media"]);
   // The agent's resend of the same offer when the call connects changes nothing here.
   await session.handleSignal(offer);
   assert.deepEqual(session.pc.remoteSet, [OFFER_SDP]);
   assert.equal(asked, 0);
+  session.close();
+});
+
+test("an early answer the server refused (the accept was being sent again) goes again at release, first", async () => {
+  browser(async () => stream(track("audio")));
+  const ws = socket({ refuse: true });
+  const session = new CallSession({ socket: ws, party: "consumer", call: voiceCall, ice: { iceServers: [] }, media: {}, ringing: true });
+  await session.preparePeer();
+  const handled = session.handleSignal({ sdp: { type: "offer", sdp: OFFER_SDP } });
+  await session.accept({ prepared: { video: false, devices: Promise.resolve({}), stream: Promise.resolve(stream(track("audio"))) } });
+  await handled;
+  await settle();
+  assert.deepEqual(kindsOf(ws.requested), ["answer"]);
+  await session.release();
+  assert.deepEqual(kindsOf(ws.sent), ["answer", "candidate", "end", "call.media"]);
   session.close();
 });
 

@@ -163,8 +163,9 @@ def check_order(record: dict) -> None:
         chain = ["ice_connected", "video_decoded"]
         if record["kind"] == "product":
             # Not `connecting_in`: the window answers from the accept's `ok`, so ICE may connect before
-            # its own `connecting` frame arrives (docs/protocol.md, "Setup while ringing").
-            chain = ["answer_in", *chain] if side == "agent" else ["accept_sent", "answer_sent", *chain]
+            # its own `connecting` frame arrives (docs/protocol.md, "Setup while ringing"); and its checks
+            # may succeed (the agent answers them) before its answer has left, once it is made.
+            chain = ["answer_in", *chain] if side == "agent" else ["accept_sent", "answer_made", *chain]
         at = [steps[name] for name in chain if name in steps]
         assert at == sorted(at), (side, {name: steps.get(name) for name in chain})
         assert steps["media_granted"] < steps["video_decoded"], (side, steps)
