@@ -156,22 +156,28 @@ test("hasAddress: candidate lines and real connection addresses, not the unspeci
   assert.equal(hasAddress(""), false);
 });
 
-test("the consumer's ringing session sets the offer, answers only after Accept and sends the answer at release", async () => {
+/** The consumer's window while the invitation rings: a `ringing` session with its peer connection; `asked()` counts getUserMedia calls. */
+async function ringingSession(ws) {
   let asked = 0;
   browser(async () => {
     asked += 1;
     return stream(track("audio"));
   });
-  const ws = socket();
   const session = new CallSession({ socket: ws, party: "consumer", call: voiceCall, ice: { iceServers: [] }, media: {}, ringing: true });
   await session.preparePeer();
+  return { session, asked: () => asked };
+}
+
+test("the consumer's ringing session sets the offer, answers only after Accept, the answer behind the accept and the rest at release", async () => {
+  const ws = socket();
+  const { session, asked } = await ringingSession(ws);
   assert.equal(session.pc.configuration.iceCandidatePoolSize, 1); // candidates gathered while it rings
   const offer = { sdp: { type: "offer", sdp: OFFER_SDP } };
   const handled = session.handleSignal(offer);
   await settle();
   assert.deepEqual(session.pc.remoteSet, [OFFER_SDP]);
   assert.equal(session.pc.localDescription, null); // no answer, no capture before the click
-  assert.equal(asked, 0);
+  assert.equal(asked(), 0);
   assert.deepEqual(ws.sent, []);
 
   const audio = track("audio");
@@ -189,7 +195,7 @@ test("the consumer's ringing session sets the offer, answers only after Accept a
   // The agent's resend of the same offer when the call connects changes nothing here.
   await session.handleSignal(offer);
   assert.deepEqual(session.pc.remoteSet, [OFFER_SDP]);
-  assert.equal(asked, 0);
+  assert.equal(asked(), 0);
   session.close();
 });
 
@@ -209,19 +215,13 @@ test("an early answer the server refused (the accept was being sent again) goes 
 });
 
 test("a ringing session closed before Accept (declined, withdrawn, missed) never answers nor captures", async () => {
-  let asked = 0;
-  browser(async () => {
-    asked += 1;
-    return stream(track("audio"));
-  });
   const ws = socket();
-  const session = new CallSession({ socket: ws, party: "consumer", call: voiceCall, ice: { iceServers: [] }, media: {}, ringing: true });
-  await session.preparePeer();
+  const { session, asked } = await ringingSession(ws);
   const handled = session.handleSignal({ sdp: { type: "offer", sdp: OFFER_SDP } });
   session.close();
   await handled;
   await session.release();
-  assert.deepEqual([ws.sent, asked, session.pc.localDescription], [[], 0, null]);
+  assert.deepEqual([ws.sent, asked(), session.pc.localDescription], [[], 0, null]);
 });
 
 test("a session built at connecting (no hold) signals at once", async () => {
