@@ -81,8 +81,9 @@ async def test_the_ringing_consumer_gets_an_ice_configuration_to_check_with_shor
     WHEN the agent invites
     THEN the consumer's ringing frame (and its hello on a reload) carries `ice_check`: the call's servers
          and policy, TURN credentials of their own (`call<id>-consumer-check`) that expire shortly after
-         the invitation; the agent's frame carries no `ice_check` but its own `ice` (the agent's side
-         is prepared while ringing), and the consumer gets no call `ice` before accepting
+         the invitation; the agent's frame carries no `ice_check` but its own `ice`; both sides prepare
+         while ringing, so the consumer's frame carries its own call `ice` too (`call<id>-consumer`,
+         not the check's, not the agent's), and so does its hello on a reload
     """
     from .test_calls_protocol import start_conversation_token
     from .ws import consumer_socket
@@ -98,7 +99,9 @@ async def test_the_ringing_consumer_gets_an_ice_configuration_to_check_with_shor
     assert who == f"call{call_id}-consumer-check"
     call = await sync_to_async(Call.objects.get)(pk=call_id)
     assert int(expiry) <= call.ring_deadline.timestamp() + 31
-    assert "ice" not in ringing
+    [own_turn] = [s for s in ringing["ice"]["iceServers"] if "username" in s]
+    assert own_turn["username"].endswith(f":call{call_id}-consumer")
+    assert own_turn["username"] != turn["username"]
     agent_frame = [f for f in agent_ws.seen if f["type"] == "call.state"][-1]
     assert "ice_check" not in agent_frame
     [agent_turn] = [s for s in agent_frame["ice"]["iceServers"] if "username" in s]
@@ -107,6 +110,8 @@ async def test_the_ringing_consumer_gets_an_ice_configuration_to_check_with_shor
     token = await sync_to_async(start_conversation_token)(conversation_id)
     second, hello = await consumer_socket(token)
     assert hello["call_extras"]["ice_check"]["iceServers"][1]["username"].endswith(f"call{call_id}-consumer-check")
+    [rejoin_turn] = [s for s in hello["call_extras"]["ice"]["iceServers"] if "username" in s]
+    assert rejoin_turn["username"].endswith(f":call{call_id}-consumer")
     await second.close()
     await agent_ws.close()
     await consumer_ws.close()
