@@ -91,6 +91,7 @@ export class CallSession extends EventTarget {
     this.heldError = null;
     this.earlyOffer = null; // the agent's offer sent while ringing (release() sends it again, for late windows)
     this.earlyAnswer = null; // the window's answer, sent right behind its call.accept
+    this.latestOffer = null; // the newest offer received (noteSignal), while older ones wait their turn
     this.lastRemoteOffer = null; // the offer's SDP last set here: the same one again is a resend, not a renegotiation
     // Ringing (the consumer): the answer waits for the click on Accept (accept() opens this gate).
     this.answerGate = null;
@@ -194,6 +195,11 @@ export class CallSession extends EventTarget {
     if (held.announce) this.#announceMedia();
   }
 
+  /** A `call.signal` frame as it arrives, before it waits its turn for handleSignal(): the latest offer. */
+  noteSignal(signal) {
+    if (signal?.sdp?.type === "offer") this.latestOffer = signal.sdp.sdp;
+  }
+
   /** A `call.signal` frame from the other side. */
   async handleSignal(signal) {
     if (this.closed) return;
@@ -223,7 +229,9 @@ export class CallSession extends EventTarget {
         await pc.setRemoteDescription(description);
         if (description.type === "offer") {
           if (this.answerGate && !(await this.answerGate)) return; // ringing: the answer waits for Accept
-          if (this.closed) return;
+          // A newer offer came while this one waited for Accept (the agent's page reloaded while it
+          // rang): that one is answered, not this one.
+          if (this.closed || (this.latestOffer && this.latestOffer !== description.sdp)) return;
           await pc.setLocalDescription();
           this.#signal({ sdp: pc.localDescription.toJSON() });
         }

@@ -113,6 +113,7 @@ export class CallController extends EventTarget {
   handleSignal(frame) {
     if (this.session && this.session.callId === frame.call_id && !this.session.closed) {
       const target = this.session;
+      target.noteSignal(frame.signal);
       this.signalChain = this.signalChain.then(() => target.handleSignal(frame.signal)).catch(() => {});
     } else if (!this.call || this.call.id === frame.call_id) {
       // A signal may overtake our own call.state connecting: keep it for the session about to start.

@@ -33,6 +33,7 @@ class StandInPeerConnection extends EventTarget {
     super();
     this.configuration = configuration;
     this.remoteSet = [];
+    this.answered = []; // the offers answered, in order
     StandInPeerConnection.last = this;
     this.localDescription = null;
     this.remoteDescription = null;
@@ -66,6 +67,7 @@ class StandInPeerConnection extends EventTarget {
 
   async setLocalDescription() {
     const answering = this.signalingState === "have-remote-offer";
+    if (answering) this.answered.push(this.remoteDescription.sdp);
     const sdp = answering ? { type: "answer", sdp: "v=0 answer" } : { type: "offer", sdp: StandInPeerConnection.offerSdp };
     this.localDescription = { ...sdp, toJSON: () => sdp };
     this.signalingState = answering ? "stable" : "have-local-offer";
@@ -196,6 +198,26 @@ test("the consumer's ringing session sets the offer, answers only after Accept, 
   await session.handleSignal(offer);
   assert.deepEqual(session.pc.remoteSet, [OFFER_SDP]);
   assert.equal(asked(), 0);
+  session.close();
+});
+
+test("a newer offer that came while ringing (the agent's page reloaded) is the one answered", async () => {
+  const ws = socket();
+  const { session } = await ringingSession(ws);
+  const first = { sdp: { type: "offer", sdp: OFFER_SDP } };
+  const second = { sdp: { type: "offer", sdp: `${OFFER_SDP}a=second\r\n` } };
+  // As the window does: each frame is noted on arrival and handled in turn.
+  session.noteSignal(first);
+  const chain = session.handleSignal(first).then(() => session.handleSignal(second));
+  session.noteSignal(second);
+  await session.accept({ prepared: { video: false, devices: Promise.resolve({}), stream: Promise.resolve(stream(track("audio"))) } });
+  await chain;
+  await settle();
+  assert.deepEqual(session.pc.remoteSet, [OFFER_SDP, second.sdp.sdp]);
+  assert.deepEqual(session.pc.answered, [second.sdp.sdp]); // one answer, to the second offer
+  assert.deepEqual(kindsOf(ws.requested), ["answer"]);
+  await session.release();
+  assert.ok(!kindsOf(ws.sent).includes("answer"));
   session.close();
 });
 
