@@ -363,27 +363,27 @@ export class CallSession extends EventTarget {
   }
 
   #signal(signal) {
-    if (this.outbox && this.answerGate && signal.sdp?.type === "answer" && !this.earlyAnswer) {
+    const frame = { type: "call.signal", call_id: this.callId, signal };
+    if (!this.outbox) {
+      this.socket.send(frame);
+    } else if (this.answerGate && signal.sdp?.type === "answer" && !this.earlyAnswer) {
       // The window's answer goes right behind its call.accept on this socket (the server takes it once
       // the accept committed, before the `ok` could reach the page); its candidates wait for the `ok`.
       // Refused (the accept failed, or is being sent again), it goes again, first, at release().
       this.earlyAnswer = signal;
-      this.socket.request({ type: "call.signal", call_id: this.callId, signal }).catch(() => {
+      this.socket.request(frame).catch(() => {
         if (this.closed) return;
         if (this.outbox) this.outbox.signals.unshift(signal);
-        else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+        else this.socket.send(frame);
       });
-      this.#announceFirst();
-      return;
-    }
-    if (this.outbox) {
+    } else {
       this.outbox.signals.push(signal);
       if (this.party === "agent" && !this.earlyOffer && signal.sdp?.type === "offer" && !hasAddress(signal.sdp.sdp)) {
         // The consumer's window sets it while the invitation rings; the candidates wait for the accept.
         this.earlyOffer = signal;
-        this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+        this.socket.send(frame);
       }
-    } else this.socket.send({ type: "call.signal", call_id: this.callId, signal });
+    }
     if (signal.sdp) this.#announceFirst();
   }
 

@@ -284,7 +284,7 @@ export class CallController extends EventTarget {
     });
     session.addEventListener("remote-stream", ({ detail }) => {
       if (!ours()) return;
-      this.#attach(video ? this.$("engage-remote-video") : this.$("engage-remote-audio"), detail.stream, false);
+      this.#attachRemote(video ? this.$("engage-remote-video") : this.$("engage-remote-audio"), detail.stream);
     });
     session.addEventListener("connection-state", ({ detail }) => {
       if (!ours()) return;
@@ -325,15 +325,16 @@ export class CallController extends EventTarget {
     this.timer = null;
   }
 
-  #attach(element, stream, muted) {
+  /** The agent's video or voice (the self-view is selfview.js's). */
+  #attachRemote(element, stream) {
     if (!element) return;
     if (element.srcObject !== stream) element.srcObject = stream;
-    element.muted = muted;
+    element.muted = false;
     const playing = element.play();
     if (playing?.catch) {
       // Sound without a click (a reload mid-call) may be blocked: offer a button that plays it.
       playing.catch(() => {
-        if (!muted) this.$("engage-resume-audio").hidden = false;
+        this.$("engage-resume-audio").hidden = false;
       });
     }
   }
